@@ -1,0 +1,3 @@
+"""Reasoning Inspector."""
+
+__version__ = "0.1.0"

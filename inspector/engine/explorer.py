@@ -1,0 +1,311 @@
+"""Tree exploration: evaluate a prefix once, then decode many continuations in one batch.
+
+Every continuation (a *branch*) gets its own sequence id whose KV cache starts as a copy of
+the prefix's (``llama_memory_seq_cp`` on a unified cache: no memory, no compute). Each step
+decodes one token for every live branch in a single ``llama_decode`` call. The KV contents
+of the last request are remembered, so a later request that shares a prefix with *any* of
+the earlier sequences (e.g. "branch here" at token 40 of path 3) only evaluates what is new.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inspector.engine.cancel import CancelToken
+from inspector.engine.distribution import RowAnalyzer, RowStats, choose_token, make_rng
+from inspector.engine.errors import InvalidParameterError, PromptTooLongError
+from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
+from inspector.engine.runtime import BatchEntry, LlamaRuntime
+from inspector.engine.settings import GenerationSettings, SamplingSettings
+
+TokenCallback = Callable[[TokenEvent], None]
+PREFIX_SEQ = 0
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A continuation to decode: ``forced`` tokens first (recorded with their real
+    probabilities), then tokens chosen by ``sampling`` (the request's default when None)."""
+
+    forced: tuple[int, ...] = ()
+    sampling: SamplingSettings | None = None
+
+
+@dataclass
+class _BranchState:
+    index: int
+    seq: int
+    branch: Branch
+    sampling: SamplingSettings
+    rng: np.random.Generator
+    next_pos: int
+    result: GeneratedSequence
+    kv_tokens: list[int]
+    pending: int | None = None
+    text_tail: str = ""
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
+    )
+
+
+class TreeExplorer:
+    """Decodes branches from shared prefixes on one :class:`LlamaRuntime`."""
+
+    def __init__(self, runtime: LlamaRuntime, default_seed: int = 0) -> None:
+        self.runtime = runtime
+        self.default_seed = default_seed
+        self._analyzer = RowAnalyzer(runtime.n_vocab)
+        self._slots: dict[int, list[int]] = {}
+
+    def forget(self) -> None:
+        """Drop every cached sequence (the next request evaluates its prefix from scratch)."""
+        self.runtime.clear_memory()
+        self._slots.clear()
+
+    def next_token_distribution(
+        self, prefix: Sequence[int], k: int, cancel: CancelToken | None = None
+    ) -> tuple[list[Alternative], float] | None:
+        """The top-k next tokens after ``prefix`` and the entropy there (None if cancelled)."""
+        logits = self._prepare_prefix(list(prefix), cancel)
+        if logits is None:
+            return None
+        stats = self._analyzer.analyze(logits, k)
+        return self._alternatives(stats), stats.entropy
+
+    def generate(
+        self,
+        prefix: Sequence[int],
+        branches: Sequence[Branch],
+        settings: GenerationSettings,
+        on_token: TokenCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[GeneratedSequence]:
+        """Decode every branch from ``prefix``; returns one sequence per branch, in order."""
+        prefix = list(prefix)
+        self._validate(prefix, branches)
+        results = [GeneratedSequence(branch=i) for i in range(len(branches))]
+        logits = self._prepare_prefix(prefix, cancel) if branches else None
+        if logits is None:
+            return _mark_cancelled(results)
+        stats = self._stats(logits, settings)
+        for wave in self._waves(len(prefix), branches, settings):
+            if cancel is not None and cancel.cancelled:
+                break
+            states = self._start_wave(prefix, wave, branches, settings, results)
+            self._run_wave(states, logits, stats, settings, on_token, cancel)
+        return _mark_cancelled(results)
+
+    # -- prefix --------------------------------------------------------------------------------
+    def _validate(self, prefix: list[int], branches: Sequence[Branch]) -> None:
+        if not prefix:
+            raise InvalidParameterError("the prompt is empty: nothing to continue")
+        n_ctx = self.runtime.n_ctx
+        longest = max((len(b.forced) for b in branches), default=0)
+        if len(prefix) + longest >= n_ctx:
+            raise PromptTooLongError(
+                f"the prompt is {len(prefix) + longest} tokens but the context holds {n_ctx}; "
+                "shorten the prompt or raise the context length"
+            )
+        bad = [t for b in branches for t in b.forced if not 0 <= t < self.runtime.n_vocab]
+        if bad:
+            raise InvalidParameterError(f"token id {bad[0]} is outside the vocabulary")
+
+    def _prepare_prefix(self, prefix: list[int], cancel: CancelToken | None) -> np.ndarray | None:
+        """Make sequence 0 hold ``prefix``; return a copy of the logits after its last token."""
+        reuse_seq, common = self._best_cached(prefix)
+        common = min(common, len(prefix) - 1)  # the last token is re-evaluated for its logits
+        runtime = self.runtime
+        if reuse_seq != PREFIX_SEQ:
+            runtime.seq_remove(PREFIX_SEQ)
+            if common > 0:
+                runtime.seq_copy(reuse_seq, PREFIX_SEQ, 0, common)
+        elif not runtime.seq_remove(PREFIX_SEQ, common, -1):
+            runtime.seq_remove(PREFIX_SEQ)
+            common = 0
+        for seq in [s for s in self._slots if s != PREFIX_SEQ]:
+            runtime.seq_remove(seq)
+        self._slots = {PREFIX_SEQ: prefix[:common]}
+        try:
+            logits = self._evaluate(prefix, common, cancel)
+        except InterruptedError:
+            runtime.seq_remove(PREFIX_SEQ)
+            self._slots = {}
+            return None
+        self._slots[PREFIX_SEQ] = list(prefix)
+        return logits
+
+    def _best_cached(self, prefix: list[int]) -> tuple[int, int]:
+        best_seq, best_len = PREFIX_SEQ, 0
+        for seq, tokens in self._slots.items():
+            length = _common_length(tokens, prefix)
+            if length > best_len or (length == best_len and seq == PREFIX_SEQ):
+                best_seq, best_len = seq, length
+        return best_seq, best_len
+
+    def _evaluate(self, prefix: list[int], start: int, cancel: CancelToken | None) -> np.ndarray:
+        chunk = self.runtime.settings.n_batch
+        abort = (lambda: cancel.cancelled) if cancel is not None else None
+        rows = np.empty((0, 0), dtype=np.float32)
+        for begin in range(start, len(prefix), chunk):
+            if cancel is not None and cancel.cancelled:
+                raise InterruptedError
+            end = min(begin + chunk, len(prefix))
+            entries = [
+                BatchEntry(prefix[p], p, PREFIX_SEQ, p == len(prefix) - 1) for p in range(begin, end)
+            ]
+            rows = self.runtime.decode(entries, abort)
+        return np.array(rows[-1], copy=True)
+
+    # -- waves of branches -----------------------------------------------------------------------
+    def _waves(
+        self, prefix_len: int, branches: Sequence[Branch], settings: GenerationSettings
+    ) -> list[list[int]]:
+        """Split branches into groups whose KV cells fit in the context together."""
+        per_branch = max(settings.max_tokens, max(len(b.forced) for b in branches)) + 1
+        room = max(1, (self.runtime.n_ctx - prefix_len) // per_branch)
+        size = max(1, min(room, self.runtime.settings.n_seq_max - 1, self.runtime.settings.n_batch))
+        indices = list(range(len(branches)))
+        return [indices[i : i + size] for i in range(0, len(indices), size)]
+
+    def _start_wave(
+        self,
+        prefix: list[int],
+        wave: list[int],
+        branches: Sequence[Branch],
+        settings: GenerationSettings,
+        results: list[GeneratedSequence],
+    ) -> list[_BranchState]:
+        states = []
+        for offset, index in enumerate(wave):
+            seq = offset + 1
+            self.runtime.seq_remove(seq)
+            self.runtime.seq_copy(PREFIX_SEQ, seq)
+            branch = branches[index]
+            sampling = branch.sampling or settings.sampling
+            seed = self.default_seed if sampling.seed is None else sampling.seed
+            state = _BranchState(
+                index, seq, branch, sampling, make_rng(seed, index), len(prefix),
+                results[index], list(prefix),
+            )  # fmt: skip
+            self._slots[seq] = state.kv_tokens
+            states.append(state)
+        return states
+
+    def _run_wave(
+        self,
+        states: list[_BranchState],
+        prefix_logits: np.ndarray,
+        prefix_stats: RowStats,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        for state in states:
+            self._advance(state, prefix_logits, prefix_stats, settings, on_token)
+        live = [s for s in states if s.result.finish_reason is None]
+        while live:
+            if cancel is not None and cancel.cancelled:
+                return
+            entries = [BatchEntry(s.pending, s.next_pos, s.seq, True) for s in live]
+            try:
+                rows = self.runtime.decode(entries, (lambda: cancel.cancelled) if cancel else None)
+            except InterruptedError:
+                for state in live:
+                    self.runtime.seq_remove(state.seq, state.next_pos, -1)
+                return
+            for state, row in zip(live, rows):
+                state.kv_tokens.append(state.pending)
+                state.next_pos += 1
+                self._advance(state, row, self._stats(row, settings), settings, on_token)
+            live = [s for s in live if s.result.finish_reason is None]
+
+    # -- one token -------------------------------------------------------------------------------
+    def _stats(self, logits: np.ndarray, settings: GenerationSettings) -> RowStats:
+        if settings.capture:
+            return self._analyzer.analyze(logits, settings.n_alternatives)
+        best = np.array([int(np.argmax(logits))], dtype=np.int64)
+        return RowStats(math.nan, math.nan, best, np.array([math.nan]))
+
+    def _advance(
+        self,
+        state: _BranchState,
+        logits: np.ndarray,
+        stats: RowStats,
+        settings: GenerationSettings,
+        on_token: TokenCallback | None,
+    ) -> None:
+        """Choose the branch's next token from ``logits``, record it, and decide if it ends."""
+        result, forced = state.result, state.branch.forced
+        n_done = len(result.tokens)
+        if n_done < len(forced):
+            token = forced[n_done]
+        else:
+            token = choose_token(logits, stats, state.sampling, state.rng)
+            if not settings.ignore_eos and self.runtime.is_end_of_generation(token):
+                result.finish_reason = "eos"
+                return
+        record = self._record(token, logits, stats, state, settings)
+        result.tokens.append(record)
+        state.pending = token
+        if on_token is not None:
+            on_token(TokenEvent(state.index, n_done, record))
+        self._check_finished(state, record, settings)
+
+    def _record(
+        self,
+        token: int,
+        logits: np.ndarray,
+        stats: RowStats,
+        state: _BranchState,
+        settings: GenerationSettings,
+    ) -> TokenRecord:
+        piece = self.runtime.piece(token)
+        text = state.decoder.decode(piece)
+        if not settings.capture:
+            return TokenRecord(token, text, piece, math.nan, math.nan, ())
+        logprob = stats.logprob_of(logits, token)
+        return TokenRecord(token, text, piece, logprob, stats.entropy, self._alternatives(stats))
+
+    def _alternatives(self, stats: RowStats) -> tuple[Alternative, ...]:
+        return tuple(
+            Alternative(int(t), self.runtime.piece(int(t)).decode("utf-8", "backslashreplace"), float(lp))
+            for t, lp in zip(stats.top_ids, stats.top_logprobs)
+        )
+
+    def _check_finished(
+        self, state: _BranchState, record: TokenRecord, settings: GenerationSettings
+    ) -> None:
+        result = state.result
+        if settings.stop:
+            longest = max(len(s) for s in settings.stop)
+            state.text_tail = (state.text_tail + record.text)[-(longest + len(record.text)) :]
+            decoding = len(result.tokens) > len(state.branch.forced)
+            hit = next((s for s in settings.stop if s in state.text_tail), None)
+            if decoding and hit is not None:
+                result.finish_reason, result.stop_string = "stop", hit
+                return
+        if len(result.tokens) >= max(settings.max_tokens, len(state.branch.forced)):
+            result.finish_reason = "length"
+        elif state.next_pos >= self.runtime.n_ctx:
+            result.finish_reason = "context"
+
+
+def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+def _mark_cancelled(results: list[GeneratedSequence]) -> list[GeneratedSequence]:
+    for result in results:
+        if result.finish_reason is None:
+            result.finish_reason = "cancelled"
+    return results

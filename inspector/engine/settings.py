@@ -1,0 +1,90 @@
+"""Validated settings for loading a model and for generating text."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from inspector.engine.errors import InvalidParameterError
+
+MAX_ALTERNATIVES = 20
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidParameterError(message)
+
+
+def default_thread_count() -> int:
+    """Physical-ish core count: llama.cpp gains nothing from hyper-threads."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How a model file is loaded and how big its context is.
+
+    ``n_ctx`` is the number of KV cells shared by all sequences (a unified cache), so a
+    shared prompt occupies its cells once however many branches continue it.
+    """
+
+    n_ctx: int = 8192
+    n_threads: int = field(default_factory=default_thread_count)
+    n_gpu_layers: int = 0
+    seed: int = 0
+    n_seq_max: int = 33
+    n_batch: int = 512
+
+    def __post_init__(self) -> None:
+        _require(self.n_ctx >= 16, f"context length must be at least 16 tokens, got {self.n_ctx}")
+        _require(self.n_threads >= 1, f"threads must be at least 1, got {self.n_threads}")
+        _require(self.n_gpu_layers >= -1, f"GPU layers must be -1 (all) or more, got {self.n_gpu_layers}")
+        _require(2 <= self.n_seq_max <= 256, f"sequences must be between 2 and 256, got {self.n_seq_max}")
+        _require(self.n_batch >= 1, f"batch size must be at least 1, got {self.n_batch}")
+        _require(self.seed >= 0, f"seed must be non-negative, got {self.seed}")
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Temperature 0 means greedy; otherwise sample from the tempered, truncated distribution."""
+
+    temperature: float = 0.0
+    top_k: int = 0
+    top_p: float = 1.0
+    min_p: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.temperature >= 0, f"temperature must be ≥ 0, got {self.temperature}")
+        _require(self.top_k >= 0, f"top-k must be ≥ 0 (0 = off), got {self.top_k}")
+        _require(0 < self.top_p <= 1, f"top-p must be in (0, 1], got {self.top_p}")
+        _require(0 <= self.min_p < 1, f"min-p must be in [0, 1), got {self.min_p}")
+        _require(self.seed is None or self.seed >= 0, f"seed must be ≥ 0, got {self.seed}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0 or self.top_k == 1
+
+
+GREEDY = SamplingSettings()
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """What to generate and how much of the distribution to record at each token."""
+
+    max_tokens: int = 256
+    stop: tuple[str, ...] = ()
+    n_alternatives: int = 5
+    sampling: SamplingSettings = GREEDY
+    capture: bool = True
+    ignore_eos: bool = False  # keep decoding past end-of-sequence (benchmarks)
+
+    def __post_init__(self) -> None:
+        _require(self.max_tokens >= 1, f"max tokens must be at least 1, got {self.max_tokens}")
+        _require(
+            1 <= self.n_alternatives <= MAX_ALTERNATIVES,
+            f"alternatives per token (k) must be between 1 and {MAX_ALTERNATIVES}, "
+            f"got {self.n_alternatives}",
+        )
+        _require(all(isinstance(s, str) and s for s in self.stop), "stop strings must be non-empty")

@@ -1,0 +1,1 @@
+"""Everything Qt. The only package allowed to import PySide6 or pyqtgraph."""

@@ -1,0 +1,35 @@
+"""Shared fixtures. GUI tests run offscreen; the real default model backs every model test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from inspector.engine import Engine, ModelSettings  # noqa: E402
+from inspector.engine.default_model import default_model_path  # noqa: E402
+
+APPLE_PROMPT = (
+    "Q: I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?\nA:"
+)
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    return default_model_path()
+
+
+@pytest.fixture(scope="session")
+def engine(model_path):
+    """One loaded default model for the whole run (it loads in about a second)."""
+    with Engine.load(model_path, ModelSettings(n_ctx=4096, n_seq_max=17)) as loaded:
+        yield loaded
+
+
+@pytest.fixture
+def fresh_engine(engine):
+    """The shared engine with its prefix cache emptied, for tests that count evaluations."""
+    engine.forget_cache()
+    return engine

@@ -1,0 +1,83 @@
+"""The `inspector` command: help, version, info, bench, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inspector import __version__
+from inspector.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "info" in out and "bench" in out
+
+
+def test_info_json(model_path, capsys):
+    assert main(["info", "--model", str(model_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["path"] == str(model_path.resolve())
+    assert info["architecture"] == "gemma3"
+    assert info["n_vocab"] == 262144
+    assert info["quantization"] == "Q4_K_M"
+    assert info["n_params"] > 200_000_000
+    assert info["context_length"] == 32768
+    assert info["has_chat_template"] is False
+    assert isinstance(info["gpu_offload_supported"], bool)
+
+
+def test_info_table(model_path, capsys):
+    assert main(["info", "--model", str(model_path)]) == 0
+    out = capsys.readouterr().out
+    for label in ("architecture", "parameters", "vocabulary", "context length",
+                  "quantisation", "chat template", "GPU offload"):  # fmt: skip
+        assert label in out
+
+
+def test_bad_model_gives_one_line_and_no_traceback(tmp_path):
+    bogus = tmp_path / "x.gguf"
+    bogus.write_bytes(b"nope")
+    result = run_cli("info", "--model", str(bogus))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"inspector: error: {bogus} is not a GGUF model file (it does not start with 'GGUF')"
+    ]
+
+
+def test_bad_option_exits_2():
+    result = run_cli("info", "--threads", "many")
+    assert result.returncode == 2
+    assert "invalid int value" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_setting_is_one_line(model_path):
+    result = run_cli("info", "--model", str(model_path), "--threads", "0")
+    assert result.returncode == 1
+    assert "threads must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_bench_json_has_the_tracked_figures(model_path):
+    result = run_cli("bench", "--model", str(model_path), "--quick", "--repeats", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for key in ("capture_overhead_ratio", "llama_cpp_logprobs_ratio", "tree_speedup_ratio",
+                "self_consistency_speedup_ratio", "model_load_seconds", "peak_rss_mb"):  # fmt: skip
+        assert figures[key] > 0
