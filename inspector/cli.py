@@ -23,8 +23,12 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         help="a GGUF file (default: $INSPECTOR_MODEL or the bundled Gemma 3 270M)",
     )
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores, up to 8)")
-    parser.add_argument("--ctx", type=int, default=8192, help="context size in tokens (default 8192)")
-    parser.add_argument("--gpu-layers", type=int, default=0, help="layers to offload to a GPU (-1 = all)")
+    parser.add_argument(
+        "--ctx", type=int, default=8192, help="context size in tokens (default 8192)"
+    )
+    parser.add_argument(
+        "--gpu-layers", type=int, default=0, help="layers to offload to a GPU (-1 = all)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _model_settings(args: argparse.Namespace) -> ModelSettings:
-    extra = {"n_threads": args.threads} if args.threads else {}
+    extra = {"n_threads": args.threads} if args.threads is not None else {}
     return ModelSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, **extra)
 
 
@@ -70,7 +74,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("quantisation", info.quantization),
         ("file size", f"{info.file_size / 1e6:,.1f} MB"),
         ("chat template", "yes" if info.has_chat_template else "no"),
-        ("GPU offload", "supported by this build" if info.gpu_offload_supported else "not available (CPU build)"),
+        ("GPU offload", "supported by this build" if info.gpu_offload_supported else "CPU only"),
         ("load time", f"{info.load_seconds:.2f} s"),
     ]  # fmt: skip
     width = max(len(name) for name, _ in rows)
@@ -85,7 +89,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise SystemExit("inspector bench: error: --repeats must be at least 1")
     with Engine.load(args.model, _model_settings(args)) as engine:
         if not args.json:
-            print(f"model: {engine.info().description}, threads: {engine.runtime.settings.n_threads}")
+            print(
+                f"model: {engine.info().description}, threads: {engine.runtime.settings.n_threads}"
+            )
         result = run_benchmark(engine, repeats=args.repeats, quick=args.quick)
     print(json.dumps(result.figures, indent=2) if args.json else format_table(result))
     return 0

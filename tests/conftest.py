@@ -6,10 +6,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from inspector.engine import Engine, ModelSettings  # noqa: E402
-from inspector.engine.default_model import default_model_path  # noqa: E402
+from inspector.engine import Engine, ModelSettings
+from inspector.engine.default_model import default_model_path
 
 APPLE_PROMPT = (
     "Q: I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?\nA:"

@@ -61,7 +61,12 @@ def bench_capture(engine: Engine, result: BenchResult, n_tokens: int, repeats: i
     capture_s, _ = _median_seconds(lambda: _decode(engine, [Branch()], capture), repeats)
     result.add(f"greedy {n_tokens} tokens, no capture", n_tokens / plain_s, "tokens/s")
     result.add(f"greedy {n_tokens} tokens, top-5 capture", n_tokens / capture_s, "tokens/s")
-    result.add("capture overhead (time ratio, target ≤ 1.10)", capture_s / plain_s, "×", "capture_overhead_ratio")
+    result.add(
+        "capture overhead (time ratio, target ≤ 1.10)",
+        capture_s / plain_s,
+        "×",
+        "capture_overhead_ratio",
+    )
     result.figures["greedy_tokens_per_second"] = round(n_tokens / capture_s, 2)
     result.figures["_capture_seconds_per_token"] = capture_s / n_tokens
 
@@ -106,7 +111,15 @@ def run_benchmark(engine: Engine, *, repeats: int = 3, quick: bool = False) -> B
     first = engine.next_tokens(BENCH_PROMPT, k=10)
     tree = [Branch(forced=(alt.token_id,)) for alt in first]
     greedy = GenerationSettings(max_tokens=branch_tokens, ignore_eos=True)
-    bench_batched(engine, result, f"CoT tree k=10 × {branch_tokens}", "tree_speedup_ratio", tree, greedy, repeats)
+    bench_batched(
+        engine,
+        result,
+        f"CoT tree k=10 × {branch_tokens}",
+        "tree_speedup_ratio",
+        tree,
+        greedy,
+        repeats,
+    )
     sampling = SamplingSettings(temperature=0.8, top_p=0.95, seed=1)
     sampled = GenerationSettings(max_tokens=branch_tokens, sampling=sampling, ignore_eos=True)
     samples = [Branch() for _ in range(16)]

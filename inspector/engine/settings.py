@@ -34,12 +34,19 @@ class ModelSettings:
     seed: int = 0
     n_seq_max: int = 33
     n_batch: int = 512
+    # Off by default: on CPU, llama.cpp's flash attention computes in half precision and moved
+    # Gemma 3's first-token log-probabilities by up to 0.12 nats against the exact path.
+    flash_attention: bool = False
 
     def __post_init__(self) -> None:
         _require(self.n_ctx >= 16, f"context length must be at least 16 tokens, got {self.n_ctx}")
         _require(self.n_threads >= 1, f"threads must be at least 1, got {self.n_threads}")
-        _require(self.n_gpu_layers >= -1, f"GPU layers must be -1 (all) or more, got {self.n_gpu_layers}")
-        _require(2 <= self.n_seq_max <= 256, f"sequences must be between 2 and 256, got {self.n_seq_max}")
+        _require(
+            self.n_gpu_layers >= -1, f"GPU layers must be -1 (all) or more, got {self.n_gpu_layers}"
+        )
+        _require(
+            2 <= self.n_seq_max <= 256, f"sequences must be between 2 and 256, got {self.n_seq_max}"
+        )
         _require(self.n_batch >= 1, f"batch size must be at least 1, got {self.n_batch}")
         _require(self.seed >= 0, f"seed must be non-negative, got {self.seed}")
 

@@ -32,8 +32,10 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> QWidget:
         central = QWidget()
         layout = QVBoxLayout(central)
-        title = QLabel(f"<h2>Reasoning Inspector {__version__}</h2>"
-                       "<p>Explore the branching reasoning paths of a local language model.</p>")  # fmt: skip
+        title = QLabel(
+            f"<h2>Reasoning Inspector {__version__}</h2>"
+            "<p>Explore the branching reasoning paths of a local language model.</p>"
+        )
         title.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(title)
         box = QGroupBox("Model")
@@ -83,7 +85,7 @@ class MainWindow(QMainWindow):
             label.setText("—")
         self.statusBar().showMessage(f"Could not load the model: {message}")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event) -> None:
         if self.engine is not None:
             self.engine.close()
             self.engine = None

@@ -74,22 +74,27 @@ def test_unknown_architecture(tmp_path):
 
 
 def test_prompt_longer_than_the_context(model_path):
-    with Engine.load(model_path, ModelSettings(n_ctx=64)) as small:
-        with pytest.raises(PromptTooLongError, match="context holds 64"):
-            small.generate("word " * 200)
+    with (
+        Engine.load(model_path, ModelSettings(n_ctx=256)) as small,
+        pytest.raises(PromptTooLongError, match=f"context holds {small.n_ctx}"),
+    ):
+        small.generate("word " * 1000)
 
 
 def test_forced_tokens_that_overflow_the_context(model_path):
-    with Engine.load(model_path, ModelSettings(n_ctx=64)) as small:
-        with pytest.raises(PromptTooLongError):
-            small.explore("Hi", [Branch(forced=(100,) * 70)])
+    with (
+        Engine.load(model_path, ModelSettings(n_ctx=256)) as small,
+        pytest.raises(PromptTooLongError),
+    ):
+        small.explore("Hi", [Branch(forced=(100,) * (small.n_ctx + 1))])
 
 
 def test_generation_stops_at_a_full_context(model_path):
-    with Engine.load(model_path, ModelSettings(n_ctx=32)) as small:
-        path = small.generate("Count: 1 2 3", GenerationSettings(max_tokens=100, ignore_eos=True))
-    assert path.finish_reason == "context"
-    assert 0 < len(path.tokens) < 32
+    with Engine.load(model_path, ModelSettings(n_ctx=256)) as small:
+        prompt = small.tokenize("Count: 1 2 3")
+        path = small.generate(prompt, GenerationSettings(max_tokens=1000, ignore_eos=True))
+        assert path.finish_reason == "context"
+        assert len(prompt) + len(path.tokens) == small.n_ctx + 1
 
 
 @pytest.mark.parametrize(

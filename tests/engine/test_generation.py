@@ -33,12 +33,13 @@ def test_branches_and_seeds_give_different_samples(engine):
     assert [r.token_ids for r in runs] != [r.token_ids for r in other_seed]
 
 
-def test_a_sample_does_not_depend_on_batching(engine):
-    """Branch i draws from its own (seed, i) stream, so batching cannot change it."""
-    together = engine.explore(APPLE_PROMPT, [Branch() for _ in range(3)], sampled(5, 8))
+def test_a_seeded_run_does_not_depend_on_the_prefix_cache(engine):
+    branches = [Branch() for _ in range(3)]
     engine.forget_cache()
-    alone = engine.explore(APPLE_PROMPT, [Branch() for _ in range(3)][:1], sampled(5, 8))
-    assert alone[0].token_ids == together[0].token_ids
+    cold = engine.explore(APPLE_PROMPT, branches, sampled(5, 12))
+    warm = engine.explore(APPLE_PROMPT, branches, sampled(5, 12))
+    assert [p.token_ids for p in cold] == [p.token_ids for p in warm]
+    assert [p.tokens[-1].logprob for p in cold] == [p.tokens[-1].logprob for p in warm]
 
 
 def test_max_tokens_and_finish_reason(engine):
@@ -67,7 +68,7 @@ def test_forced_first_tokens_are_recorded_with_their_real_probability(engine):
         [Branch(forced=(alt.token_id,)) for alt in alternatives],
         GenerationSettings(max_tokens=4),
     )
-    for alt, path in zip(alternatives, paths):
+    for alt, path in zip(alternatives, paths, strict=True):
         assert path.tokens[0].token_id == alt.token_id
         assert path.tokens[0].logprob == pytest.approx(alt.logprob, abs=1e-6)
     assert paths[1].tokens[0].token_id != paths[1].tokens[0].top[0].token_id
@@ -107,7 +108,9 @@ def test_cancel_stops_within_a_step_and_the_engine_still_works(engine):
 def test_cancel_before_start_returns_cancelled_paths(engine):
     cancel = CancelToken()
     cancel.cancel()
-    paths = engine.explore(APPLE_PROMPT, [Branch()] * 3, GenerationSettings(max_tokens=8), None, cancel)
+    paths = engine.explore(
+        APPLE_PROMPT, [Branch()] * 3, GenerationSettings(max_tokens=8), None, cancel
+    )
     assert [p.finish_reason for p in paths] == ["cancelled"] * 3
     assert all(not p.tokens for p in paths)
 
@@ -127,11 +130,15 @@ def test_branching_inside_a_path_reuses_its_cached_tokens(fresh_engine, monkeypa
         return original(self, entries, should_abort)
 
     monkeypatch.setattr(LlamaRuntime, "decode", counting_decode)
-    branch = engine.explore(prefix, [Branch(forced=(alternative,))], GenerationSettings(max_tokens=3))
+    branch = engine.explore(
+        prefix, [Branch(forced=(alternative,))], GenerationSettings(max_tokens=3)
+    )
     # the prefix (prompt + 6 path tokens) came from the cache: only its last token was re-run
     assert evaluated[0] == 1
     assert branch[0].tokens[0].token_id == alternative
-    assert branch[0].tokens[0].logprob == pytest.approx(path.tokens[position].top[1].logprob, abs=2e-2)
+    assert branch[0].tokens[0].logprob == pytest.approx(
+        path.tokens[position].top[1].logprob, abs=2e-2
+    )
 
 
 def test_chinese_and_emoji_round_trip(engine):

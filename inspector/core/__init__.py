@@ -1,0 +1,1 @@
+"""Qt-free core logic: answer extraction, metrics and data sets."""

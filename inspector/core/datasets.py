@@ -1,0 +1,229 @@
+"""Import question sets (with gold answers) from JSON Lines, JSON arrays and CSV files.
+
+Each record needs a question (field ``question``, or ``problem`` / ``input``) and an answer
+(``answer``, or ``target`` / ``gold``); optional ``id`` and ``solution``. The first alias present
+is used. GSM8K's native format is recognised per record: an answer containing ``####`` gives the
+gold answer after the last ``####`` (canonical if it is a number, e.g. ``1,000`` -> ``1000``) and
+keeps the text before it as ``solution``. Other answers are kept as written (stripped), since the
+answer rule that will normalise them is not known at import time.
+
+Format: ``.jsonl``/``.ndjson``/``.json`` are JSON (one object per line, or, for a ``.json`` file
+starting with ``[``, an array of objects); ``.csv`` is comma-separated with a header row. ``fmt``
+("jsonl" or "csv") overrides the extension. The whole file is parsed before anything is returned;
+any problem raises ``DatasetError`` naming the file, the 1-based physical line and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.core.answers import normalize_number
+
+DATASET_FORMATS: tuple[str, ...] = ("jsonl", "csv")
+QUESTION_FIELDS: tuple[str, ...] = ("question", "problem", "input")
+ANSWER_FIELDS: tuple[str, ...] = ("answer", "target", "gold")
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+class DatasetError(ValueError):
+    """A data set file that cannot be imported; ``str()`` is ``FILE:LINE: problem``."""
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class DatasetQuestion:
+    """One question; ``index`` is its 0-based position in the data set."""
+
+    index: int
+    question: str
+    answer: str
+    solution: str | None
+    id: str | None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named question set loaded from ``path``."""
+
+    name: str
+    path: Path
+    questions: list[DatasetQuestion]
+
+
+def detect_format(path: Path | str, fmt: str | None = None) -> str:
+    """The format to read ``path`` as: ``fmt`` if given, else from the extension."""
+    if fmt is not None:
+        if fmt not in DATASET_FORMATS:
+            raise DatasetError(path, f"unknown format {fmt!r}; expected one of jsonl, csv")
+        return fmt
+    found = _EXTENSIONS.get(Path(path).suffix.lower())
+    if found is None:
+        known = ", ".join(_EXTENSIONS)
+        raise DatasetError(path, f"cannot tell the format from the extension; use one of {known}")
+    return found
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(path, "not valid UTF-8 text", line) from exc
+
+
+def _field(record: Mapping[str, object], names: tuple[str, ...]) -> tuple[str, object] | None:
+    for name in names:
+        if name in record:
+            return name, record[name]
+    return None
+
+
+def _as_text(value: object, name: str) -> str:
+    """A string, or an integer / finite float written as text; else a 'wrong type' problem."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise ValueError(f"field {name!r} has the wrong type ({type(value).__name__}); expected text")
+
+
+def _make_question(record: Mapping[str, object], index: int) -> DatasetQuestion:
+    """Build a question from a record; raises ``ValueError`` with the problem."""
+    found_q = _field(record, QUESTION_FIELDS)
+    if found_q is None:
+        raise ValueError(f"missing question field (one of {', '.join(QUESTION_FIELDS)})")
+    found_a = _field(record, ANSWER_FIELDS)
+    if found_a is None:
+        raise ValueError(f"missing answer field (one of {', '.join(ANSWER_FIELDS)})")
+    if not isinstance(found_q[1], str):
+        kind = type(found_q[1]).__name__
+        raise ValueError(f"field {found_q[0]!r} has the wrong type ({kind}); expected text")
+    question = found_q[1].strip()
+    if not question:
+        raise ValueError(f"empty question (field {found_q[0]!r})")
+    answer = _as_text(found_a[1], found_a[0]).strip()
+    solution_value = record.get("solution")
+    solution = None if solution_value in (None, "") else _as_text(solution_value, "solution")
+    if "####" in answer:
+        solution_text, _, gold = answer.rpartition("####")
+        gold = gold.strip()
+        answer = normalize_number(gold) or gold
+        solution = solution_text.strip() or solution
+    if not answer:
+        raise ValueError(f"empty answer (field {found_a[0]!r})")
+    id_value = record.get("id")
+    ident = None if id_value in (None, "") else _as_text(id_value, "id").strip()
+    return DatasetQuestion(index, question, answer, solution, ident or None)
+
+
+def _json_records(text: str, allow_array: bool) -> Iterator[tuple[int, object]]:
+    """(line, value) of each JSON Lines record (or JSON array element if ``allow_array``)."""
+    if allow_array and text.lstrip().startswith("["):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _LineError(exc.lineno, f"bad JSON: {exc.msg}") from exc
+        yield from _array_lines(text, values)
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _LineError(number, f"bad JSON: {exc.msg} (column {exc.colno})") from exc
+
+
+def _array_lines(text: str, values: object) -> Iterator[tuple[int, object]]:
+    """Pair the elements of a decoded JSON array with the line each one starts on."""
+    if not isinstance(values, list):
+        raise _LineError(1, "expected a JSON array of objects")
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    for value in values:
+        while text[position] in " \t\r\n,":
+            position += 1
+        yield text.count("\n", 0, position) + 1, value
+        position = decoder.raw_decode(text, position)[1]
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, object]]:
+    """(first physical line, row dict) of each non-blank CSV row after the header."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _LineError(start, f"bad CSV: {exc}") from exc
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [name.strip() for name in row]
+            for names, what in ((QUESTION_FIELDS, "question"), (ANSWER_FIELDS, "answer")):
+                if not set(names) & set(header):
+                    raise _LineError(start, f"header has no {what} column ({', '.join(names)})")
+            continue
+        if len(row) > len(header):
+            raise _LineError(start, f"row has {len(row)} fields but the header has {len(header)}")
+        yield start, dict(zip(header, [*row, *[""] * (len(header) - len(row))], strict=True))
+
+
+class _LineError(ValueError):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
+def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None = None) -> Dataset:
+    """Load a question set; raise ``DatasetError`` for any problem (nothing is half-imported)."""
+    path = Path(path)
+    kind = detect_format(path, fmt)
+    text = _read_text(path)
+    if kind == "csv":
+        records = _csv_records(text)
+    else:
+        records = _json_records(text, allow_array=path.suffix.lower() == ".json")
+    questions: list[DatasetQuestion] = []
+    seen: dict[str, int] = {}
+    try:
+        for line, record in records:
+            if not isinstance(record, dict):
+                raise _LineError(line, f"expected a JSON object, got {type(record).__name__}")
+            try:
+                question = _make_question(record, len(questions))
+            except ValueError as exc:
+                raise _LineError(line, str(exc)) from exc
+            if question.id is not None:
+                if question.id in seen:
+                    first = seen[question.id]
+                    raise _LineError(line, f"duplicate id {question.id!r} (first on line {first})")
+                seen[question.id] = line
+            questions.append(question)
+    except _LineError as exc:
+        raise DatasetError(path, exc.problem, exc.line) from exc
+    if not questions:
+        raise DatasetError(path, "the file contains no questions")
+    return Dataset(name or path.stem, path, questions)

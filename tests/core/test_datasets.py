@@ -1,0 +1,174 @@
+"""Tests for importing question sets from JSONL, JSON and CSV files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inspector.core.datasets import (
+    Dataset,
+    DatasetError,
+    DatasetQuestion,
+    detect_format,
+    load_dataset,
+)
+
+GSM8K_ANSWER = (
+    "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+    "Natalia sold 48+24 = <<48+24=72>>72 clips altogether.\n#### 1,072"
+)
+
+
+def _write(path: Path, text: str, *, bom: bool = False) -> Path:
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def _jsonl(rows: list[object]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def test_jsonl_plain_and_aliases(tmp_path: Path) -> None:
+    text = _jsonl(
+        [
+            {"question": "  What is 2+2? ", "answer": " 4 ", "id": "q1"},
+            {"problem": "Capital of France?", "target": "Paris"},
+            {"input": "How many?", "gold": 18, "id": 7, "solution": "Count them."},
+        ]
+    )
+    dataset = load_dataset(_write(tmp_path / "set.jsonl", "\n" + text + "\n\n"))
+    assert dataset == Dataset(
+        "set",
+        tmp_path / "set.jsonl",
+        [
+            DatasetQuestion(0, "What is 2+2?", "4", None, "q1"),
+            DatasetQuestion(1, "Capital of France?", "Paris", None, None),
+            DatasetQuestion(2, "How many?", "18", "Count them.", "7"),
+        ],
+    )
+
+
+def test_gsm8k_native_format_with_bom(tmp_path: Path) -> None:
+    text = _jsonl([{"question": "Natalia sold clips...", "answer": GSM8K_ANSWER}])
+    dataset = load_dataset(_write(tmp_path / "gsm8k.jsonl", text, bom=True), name="GSM8K")
+    assert dataset.name == "GSM8K"
+    [question] = dataset.questions
+    assert question.question == "Natalia sold clips..."
+    assert question.answer == "1072"
+    assert question.solution is not None
+    assert question.solution.startswith("Natalia sold 48/2")
+    assert question.solution.endswith("72 clips altogether.")
+
+
+def test_json_array_with_element_lines(tmp_path: Path) -> None:
+    text = '[\n  {"question": "a", "answer": "1"},\n\n  {"question": "b",\n   "answer": 2}\n]\n'
+    dataset = load_dataset(_write(tmp_path / "set.json", text))
+    assert [(q.question, q.answer) for q in dataset.questions] == [("a", "1"), ("b", "2")]
+    bad = '[\n  {"question": "a", "answer": "1"},\n\n  {"question": "b",\n   "answer": null}\n]\n'
+    with pytest.raises(DatasetError) as info:
+        load_dataset(_write(tmp_path / "bad.json", bad))
+    assert info.value.line == 4  # the line where the bad element starts
+    assert "wrong type" in str(info.value)
+
+
+def test_csv_with_bom_quoted_multiline_and_gsm8k(tmp_path: Path) -> None:
+    gsm = GSM8K_ANSWER.replace('"', '""')
+    text = f'id,question,answer\nq1,"What is\n2+2?",4\n\nq2,Clips?,"{gsm}"\n'
+    dataset = load_dataset(_write(tmp_path / "set.csv", text, bom=True))
+    assert [(q.index, q.id, q.question, q.answer) for q in dataset.questions] == [
+        (0, "q1", "What is\n2+2?", "4"),
+        (1, "q2", "Clips?", "1072"),
+    ]
+    assert dataset.questions[1].solution is not None
+    assert dataset.questions[0].solution is None
+
+
+@pytest.mark.parametrize(
+    ("rows_text", "line", "problem"),
+    [
+        ('{"question": "a", "answer": "1"}\n{"question": "b", "answer": \n', 2, "bad JSON"),
+        ('{"question": "a", "answer": "1"}\n\n{"answer": "2"}\n', 3, "missing question field"),
+        ('{"question": "a"}\n', 1, "missing answer field"),
+        ('{"question": "   ", "answer": "1"}\n', 1, "empty question"),
+        ('{"question": 5, "answer": "1"}\n', 1, "wrong type (int)"),
+        ('{"question": "a", "answer": [1]}\n', 1, "wrong type (list)"),
+        ('{"question": "a", "answer": true}\n', 1, "wrong type (bool)"),
+        ('{"question": "a", "answer": "  "}\n', 1, "empty answer"),
+        ('{"question": "a", "answer": "work #### "}\n', 1, "empty answer"),
+        ('["question", "answer"]\n', 1, "expected a JSON object, got list"),
+        (
+            '{"id": 1, "question": "a", "answer": "1"}\n'
+            '{"id": "1", "question": "b", "answer": "2"}\n',
+            2,
+            "duplicate id '1' (first on line 1)",
+        ),
+    ],
+)
+def test_jsonl_errors_name_file_line_and_problem(
+    tmp_path: Path, rows_text: str, line: int, problem: str
+) -> None:
+    path = _write(tmp_path / "bad.jsonl", rows_text)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(path)
+    assert info.value.line == line
+    assert problem in info.value.problem
+    assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("question,answer\nq1,1\nq2,2,extra\n", 3, "3 fields but the header has 2"),
+        ('question,answer\n"multi\nline",1\n,2\n', 4, "empty question"),
+        ("question,answer\nq1,1\nq2\n", 3, "empty answer"),
+        ("prompt,answer\nq1,1\n", 1, "no question column"),
+        ("question,solution\nq1,1\n", 1, "no answer column"),
+        ('question,answer\nq1,1\n"open,2\n', 3, "bad CSV"),
+    ],
+)
+def test_csv_errors_use_physical_lines(tmp_path: Path, text: str, line: int, problem: str) -> None:
+    path = _write(tmp_path / "bad.csv", text)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(path)
+    assert (info.value.line, info.value.path) == (line, path)
+    assert problem in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("empty.jsonl", ""), ("blank.jsonl", "\n  \n"), ("header.csv", "question,answer\n")],
+)
+def test_empty_files_are_rejected(tmp_path: Path, name: str, text: str) -> None:
+    with pytest.raises(DatasetError, match="no questions"):
+        load_dataset(_write(tmp_path / name, text, bom=True))
+
+
+def test_invalid_utf8_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"question": "a", "answer": "1"}\n{"question": "caf\xe9", "answer": "2"}\n')
+    with pytest.raises(DatasetError, match="UTF-8") as info:
+        load_dataset(path)
+    assert info.value.line == 2
+
+
+def test_format_detection_and_override(tmp_path: Path) -> None:
+    assert detect_format("a.JSONL") == "jsonl"
+    assert detect_format("a.json") == "jsonl"
+    assert detect_format("a.csv") == "csv"
+    assert detect_format("a.txt", "csv") == "csv"
+    with pytest.raises(DatasetError, match="extension"):
+        detect_format("a.txt")
+    with pytest.raises(DatasetError, match="unknown format 'xml'"):
+        detect_format("a.csv", "xml")
+    path = _write(tmp_path / "questions.txt", "question,answer\nq,1\n")
+    assert load_dataset(path, fmt="csv").questions[0].answer == "1"
+    with pytest.raises(DatasetError, match="bad JSON"):
+        load_dataset(path, fmt="jsonl")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="cannot read file") as info:
+        load_dataset(tmp_path / "nope.jsonl")
+    assert info.value.line is None
