@@ -3,6 +3,7 @@
 from inspector.engine.cancel import CancelToken
 from inspector.engine.engine import Engine, ModelInfo
 from inspector.engine.errors import (
+    ChatTemplateError,
     DecodeError,
     DefaultModelError,
     EngineError,
@@ -22,6 +23,7 @@ __all__ = [
     "Alternative",
     "Branch",
     "CancelToken",
+    "ChatTemplateError",
     "DecodeError",
     "DefaultModelError",
     "Engine",

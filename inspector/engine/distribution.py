@@ -14,10 +14,6 @@ import numpy as np
 
 from inspector.engine.settings import SamplingSettings
 
-# Tokens whose scaled logit is this far below the best are never sampled: together they hold
-# less than vocab_size * e^-30 (≈ 2e-8 for 262k tokens) of the probability mass.
-_SAMPLING_WINDOW = 30.0
-
 
 @dataclass(frozen=True)
 class RowStats:
@@ -62,32 +58,58 @@ def top_k_ids(logits: np.ndarray, k: int) -> np.ndarray:
 
 
 def make_rng(seed: int, branch: int) -> np.random.Generator:
-    """One independent, reproducible stream per (seed, branch): batching cannot change it."""
+    """One reproducible stream per (seed, branch): adding branches never reshuffles the others."""
     return np.random.default_rng([seed, branch])
 
 
 def choose_token(
     logits: np.ndarray, stats: RowStats, sampling: SamplingSettings, rng: np.random.Generator
 ) -> int:
-    """Greedy: the top-1 token. Otherwise: temperature, then top-k, top-p and min-p, then draw."""
+    """Greedy: the top-1 token. Otherwise: temperature, then top-k, top-p and min-p, then draw.
+
+    Exact over the whole vocabulary. The nucleus is first looked for among the most likely
+    ``_NUCLEUS_GUESS`` tokens (one partial sort); only a flat distribution needs a full sort.
+    """
     if sampling.greedy:
         return int(stats.top_ids[0])
-    scaled_peak = float(logits[stats.top_ids[0]]) / sampling.temperature
-    floor = (scaled_peak - _SAMPLING_WINDOW) * sampling.temperature
-    candidates = np.flatnonzero(logits >= floor)
-    scaled = logits[candidates].astype(np.float64) / sampling.temperature
-    order = np.lexsort((candidates, -scaled))
-    candidates, scaled = candidates[order], scaled[order]
+    scaled = logits.astype(np.float64) / sampling.temperature
+    weights = np.exp(scaled - scaled.max())
     if sampling.top_k > 0:
-        candidates, scaled = candidates[: sampling.top_k], scaled[: sampling.top_k]
-    probs = np.exp(scaled - scaled[0])
-    probs /= probs.sum()
+        candidates = _top_ids_by_weight(weights, sampling.top_k)
+        total = float(weights[candidates].sum())
+    else:
+        total = float(weights.sum())
+        if sampling.top_p >= 1.0 and sampling.min_p == 0.0:
+            return _draw(np.arange(len(weights)), weights / total, rng)
+        candidates = _top_ids_by_weight(weights, _NUCLEUS_GUESS)
+        guess = weights[candidates] / total
+        if sampling.top_p < 1.0:
+            too_few = float(guess.sum()) < sampling.top_p
+        else:
+            too_few = bool(guess[-1] >= sampling.min_p * guess[0])
+        if too_few:
+            candidates = _top_ids_by_weight(weights, len(weights))
+    probs = weights[candidates] / total
     keep = len(probs)
     if sampling.top_p < 1.0:
-        keep = int(np.searchsorted(np.cumsum(probs), sampling.top_p) + 1)
+        keep = min(keep, int(np.searchsorted(np.cumsum(probs), sampling.top_p) + 1))
     if sampling.min_p > 0.0:
         keep = min(keep, int(np.count_nonzero(probs >= sampling.min_p * probs[0])))
-    keep = max(1, min(keep, len(probs)))
-    probs = probs[:keep] / probs[:keep].sum()
-    index = int(np.searchsorted(np.cumsum(probs), rng.random(), side="right"))
-    return int(candidates[min(index, keep - 1)])
+    keep = max(1, keep)
+    return _draw(candidates[:keep], probs[:keep], rng)
+
+
+_NUCLEUS_GUESS = 256
+
+
+def _top_ids_by_weight(weights: np.ndarray, k: int) -> np.ndarray:
+    """The k heaviest token ids, heaviest first (ties by lower id)."""
+    k = min(k, len(weights))
+    part = np.argpartition(weights, -k)[-k:] if k < len(weights) else np.arange(len(weights))
+    return part[np.lexsort((part, -weights[part]))]
+
+
+def _draw(ids: np.ndarray, probs: np.ndarray, rng: np.random.Generator) -> int:
+    cumulative = np.cumsum(probs)
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return int(ids[min(index, len(ids) - 1)])

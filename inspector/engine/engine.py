@@ -91,6 +91,10 @@ class Engine:
     def chat_template(self) -> str | None:
         return self.runtime.chat_template()
 
+    def apply_chat_template(self, messages: Sequence[dict[str, str]]) -> str:
+        with self._lock:
+            return self.runtime.apply_chat_template(messages)
+
     def tokenize(self, text: str, *, add_bos: bool = True, special: bool = False) -> list[int]:
         with self._lock:
             return self.runtime.tokenize(text, add_bos=add_bos, special=special)

@@ -41,3 +41,7 @@ class DecodeError(EngineError):
 
 class DefaultModelError(EngineError):
     """The bundled default model could not be assembled or verified."""
+
+
+class ChatTemplateError(EngineError):
+    """The model has no chat template, or llama.cpp cannot render it."""

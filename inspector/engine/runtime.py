@@ -18,6 +18,7 @@ import numpy as np
 
 from inspector.engine import gguf_file, llama_log
 from inspector.engine.errors import (
+    ChatTemplateError,
     DecodeError,
     EngineError,
     ModelLoadError,
@@ -102,6 +103,30 @@ class LlamaRuntime:
     def chat_template(self) -> str | None:
         template = llama_cpp.llama_model_chat_template(self._model, None)
         return template.decode("utf-8", "replace") if template else None
+
+    def apply_chat_template(self, messages: Sequence[dict[str, str]]) -> str:
+        """Render chat messages with the model's own template (llama.cpp's built-in renderer)."""
+        template = llama_cpp.llama_model_chat_template(self._model, None)
+        if not template:
+            raise ChatTemplateError(
+                f"{self.path.name} has no chat template; use the raw prompt format"
+            )
+        encoded = [(m["role"].encode(), m["content"].encode()) for m in messages]
+        chat = (llama_cpp.llama_chat_message * len(encoded))(
+            *[llama_cpp.llama_chat_message(role, content) for role, content in encoded]
+        )
+        size = sum(len(r) + len(c) for r, c in encoded) * 2 + 256
+        for _ in range(2):
+            buffer = ctypes.create_string_buffer(size)
+            needed = llama_cpp.llama_chat_apply_template(
+                template, chat, len(encoded), True, buffer, size
+            )
+            if needed < 0:
+                raise ChatTemplateError("llama.cpp does not support this model's chat template")
+            if needed <= size:
+                return buffer.raw[:needed].decode("utf-8", "replace")
+            size = needed
+        raise ChatTemplateError("the chat template produced no text")
 
     def is_end_of_generation(self, token: int) -> bool:
         return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))

@@ -1,0 +1,188 @@
+"""Strategies fill a session's tree: greedy, CoT-decoding, self-consistency, branch here.
+
+All of them run on the engine's shared-prefix batching, stream tokens through ``on_token``,
+and stop on a :class:`CancelToken`, keeping finished paths and marking unfinished ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
+from inspector.core.session import STRATEGIES, ReasoningPath, RunSettings, Session
+from inspector.engine import (
+    Branch,
+    CancelToken,
+    Engine,
+    GeneratedSequence,
+    GenerationSettings,
+    InvalidParameterError,
+    SamplingSettings,
+    TokenEvent,
+)
+
+TokenCallback = Callable[[TokenEvent], None]
+PathCallback = Callable[[Session, ReasoningPath], None]
+
+
+@dataclass
+class RunHooks:
+    """Optional callbacks: every token as it is chosen, every path once it is in the tree."""
+
+    on_token: TokenCallback | None = None
+    on_path: PathCallback | None = None
+    cancel: CancelToken | None = None
+
+
+def validate_settings(settings: RunSettings) -> None:
+    if settings.strategy not in STRATEGIES:
+        raise InvalidParameterError(
+            f"unknown strategy '{settings.strategy}' (choose from {', '.join(STRATEGIES)})"
+        )
+    if settings.k < 1 or settings.k > 64:
+        raise InvalidParameterError(f"k (first-token branches) must be 1–64, got {settings.k}")
+    if settings.samples < 1 or settings.samples > 256:
+        raise InvalidParameterError(f"samples must be 1–256, got {settings.samples}")
+    if settings.strategy == "cot-decoding" and settings.n_alternatives < 2:
+        raise InvalidParameterError("CoT-decoding needs at least 2 alternatives per token for Δ")
+
+
+def make_prompt(
+    engine: Engine,
+    question: str,
+    settings: RunSettings,
+    examples: Sequence[WorkedExample] | None = None,
+    retrieved: Sequence[WorkedExample] | None = None,
+) -> str:
+    if settings.use_chat_template:
+        return chat_prompt(
+            question, settings.prompt_style, engine.apply_chat_template,
+            zero_shot_suffix=settings.zero_shot_suffix, examples=examples, retrieved=retrieved,
+        )  # fmt: skip
+    return build_prompt(
+        question, settings.prompt_style,
+        zero_shot_suffix=settings.zero_shot_suffix, examples=examples, retrieved=retrieved,
+    )  # fmt: skip
+
+
+def new_session(
+    engine: Engine,
+    question: str,
+    settings: RunSettings,
+    gold: str | None = None,
+    examples: Sequence[WorkedExample] | None = None,
+    retrieved: Sequence[WorkedExample] | None = None,
+) -> Session:
+    """A session with its prompt built and tokenized (raises if it does not fit)."""
+    validate_settings(settings)
+    prompt = make_prompt(engine, question, settings, examples, retrieved)
+    tokens = engine.tokenize_prompt(prompt)
+    info = engine.info()
+    model = {"path": info.path, "description": info.description, "n_params": info.n_params,
+             "file_size": info.file_size, "quantization": info.quantization}  # fmt: skip
+    return Session(question, prompt, tokens, settings, model, gold)
+
+
+def greedy_settings(settings: RunSettings) -> GenerationSettings:
+    return GenerationSettings(
+        max_tokens=settings.max_tokens, stop=settings.stop, n_alternatives=settings.n_alternatives
+    )
+
+
+def sampled_settings(settings: RunSettings, seed: int | None = None) -> GenerationSettings:
+    sampling = SamplingSettings(
+        temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+        min_p=settings.min_p, seed=settings.seed if seed is None else seed,
+    )  # fmt: skip
+    return GenerationSettings(
+        max_tokens=settings.max_tokens, stop=settings.stop,
+        n_alternatives=settings.n_alternatives, sampling=sampling,
+    )  # fmt: skip
+
+
+def _finish(session: Session, cancel: CancelToken | None) -> Session:
+    cancelled = cancel is not None and cancel.cancelled
+    session.status = "cancelled" if cancelled else "complete"
+    return session
+
+
+def _collect(
+    session: Session,
+    sequences: list[GeneratedSequence],
+    labels: list[tuple[str, str]],
+    hooks: RunHooks,
+    **where: int | None,
+) -> list[ReasoningPath]:
+    added = []
+    for sequence, (origin, label) in zip(sequences, labels, strict=True):
+        if not sequence.tokens and sequence.finish_reason == "cancelled":
+            continue
+        path = session.add_path(sequence, origin, label, **where)  # type: ignore[arg-type]
+        added.append(path)
+        if hooks.on_path is not None:
+            hooks.on_path(session, path)
+    return added
+
+
+def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None) -> Session:
+    """Fill ``session`` with the paths of its strategy."""
+    hooks = hooks or RunHooks()
+    settings = session.settings
+    prompt = session.prompt_tokens
+    if settings.strategy == "greedy":
+        branches, labels = [Branch()], [("greedy", "greedy")]
+        generation = greedy_settings(settings)
+    elif settings.strategy == "cot-decoding":
+        first = engine.next_tokens(prompt, settings.k, hooks.cancel)
+        branches = [Branch(forced=(alt.token_id,)) for alt in first]
+        labels = [
+            ("cot-decoding", f"first token #{i + 1} {alt.text!r}") for i, alt in enumerate(first)
+        ]
+        generation = greedy_settings(settings)
+    else:
+        branches = [Branch() for _ in range(settings.samples)]
+        labels = [("sample", f"sample {i + 1}") for i in range(settings.samples)]
+        generation = sampled_settings(settings)
+    sequences = engine.explore(prompt, branches, generation, hooks.on_token, hooks.cancel)
+    _collect(session, sequences, labels, hooks)
+    return _finish(session, hooks.cancel)
+
+
+def branch_here(
+    engine: Engine,
+    session: Session,
+    path_id: int,
+    depth: int,
+    alternatives: Sequence[int] | None = None,
+    *,
+    sample: bool = False,
+    seed: int | None = None,
+    hooks: RunHooks | None = None,
+) -> list[ReasoningPath]:
+    """Continue path ``path_id`` from token position ``depth`` with other tokens.
+
+    ``alternatives`` are token ids to put at that position (default: every recorded top-k
+    alternative except the one the path took). Each continues greedily, or by sampling.
+    """
+    hooks = hooks or RunHooks()
+    path = session.paths[path_id]
+    tokens = session.path_tokens(path)
+    if not 0 <= depth < len(tokens):
+        raise InvalidParameterError(f"path {path_id} has no token at position {depth}")
+    taken = tokens[depth]
+    if alternatives is None:
+        alternatives = [a.token_id for a in taken.top if a.token_id != taken.token_id]
+    if not alternatives:
+        raise InvalidParameterError("no alternative token to branch with")
+    start = session.boundary_node(path, depth)
+    prefix = session.prompt_tokens + [t.token_id for t in tokens[:depth]]
+    generation = (
+        sampled_settings(session.settings, seed) if sample else greedy_settings(session.settings)
+    )
+    branches = [Branch(forced=(token,)) for token in alternatives]
+    sequences = engine.explore(prefix, branches, generation, hooks.on_token, hooks.cancel)
+    labels = [("branch", f"branch at {depth} of path {path_id}") for _ in alternatives]
+    return _collect(
+        session, sequences, labels, hooks, start_node=start, parent_path=path_id, branch_depth=depth
+    )

@@ -1,0 +1,104 @@
+"""Sessions: answers, Δ confidence, votes and the strategies' choices, on hand-made paths."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from inspector.core.session import RunSettings, Session, answer_confidence
+from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
+
+
+def token(text: str, token_id: int, p1: float, p2: float) -> TokenRecord:
+    top = (
+        Alternative(token_id, text, math.log(p1)),
+        Alternative(token_id + 1000, "x", math.log(p2)),
+    )
+    return TokenRecord(token_id, text, text.encode(), math.log(p1), 1.0, top)
+
+
+_IDS: dict[str, int] = {}
+
+
+def token_id(text: str) -> int:
+    """One id per distinct text, as a tokenizer would give."""
+    return _IDS.setdefault(text, 100 + len(_IDS))
+
+
+def sequence(parts: list[tuple[str, float, float]], finish="stop", stop=None) -> GeneratedSequence:
+    tokens = [token(t, token_id(t), p1, p2) for t, p1, p2 in parts]
+    return GeneratedSequence(branch=0, tokens=tokens, finish_reason=finish, stop_string=stop)
+
+
+def make_session(strategy: str, gold: str | None = "8") -> Session:
+    return Session("q", "Q: q\nA:", [2, 3], RunSettings(strategy=strategy), {}, gold)
+
+
+def test_answer_span_and_delta_are_computed_over_the_answer_tokens():
+    session = make_session("cot-decoding")
+    parts = [(" He has 5,", 0.5, 0.2), (" 3 + 5 = ", 0.6, 0.1), ("8", 0.9, 0.05), (".", 0.7, 0.1)]
+    path = session.add_path(sequence(parts), "cot-decoding", "first token #1")
+    assert path.answer == "8" and path.answer_text == "8"
+    assert path.answer_tokens == (2, 3)
+    assert path.confidence == pytest.approx(0.9 - 0.05)
+    assert path.correct is True
+    assert path.logprob == pytest.approx(math.log(0.5 * 0.6 * 0.9 * 0.7))
+
+
+def test_text_stops_before_the_stop_string():
+    session = make_session("greedy")
+    path = session.add_path(
+        sequence([(" 5", 0.6, 0.3), ("\nQ:", 0.5, 0.2), (" 9", 0.5, 0.1)], stop="\nQ:"),
+        "greedy",
+        "g",
+    )
+    assert path.text == " 5" and path.answer == "5" and path.correct is False
+    assert path.n_tokens == 3
+
+
+def test_delta_helper_averages_margins():
+    tokens = [token("1", 1, 0.5, 0.3), token("2", 2, 0.9, 0.0001)]
+    assert answer_confidence(tokens, (0, 2)) == pytest.approx(((0.5 - 0.3) + (0.9 - 0.0001)) / 2)
+
+
+def test_cot_decoding_picks_the_highest_delta_not_the_majority():
+    session = make_session("cot-decoding")
+    session.add_path(sequence([(" 5", 0.40, 0.35)]), "cot-decoding", "1")
+    session.add_path(sequence([(" So", 0.5, 0.2), (" 5", 0.45, 0.30)]), "cot-decoding", "2")
+    session.add_path(sequence([(" 8", 0.95, 0.01)]), "cot-decoding", "3")
+    summary = session.summary()
+    assert summary.votes == {"5": 2, "8": 1}
+    assert summary.majority.answer == "5"
+    assert summary.cot_path_id == 2 and summary.chosen_answer == "8" and summary.correct is True
+    # aggregated Δ: 5 -> 0.05 + 0.15 = 0.20 ; 8 -> 0.94
+    assert summary.cot_aggregated.answer == "8"
+    assert summary.cot_aggregated.distribution["5"] == pytest.approx(0.20)
+    assert summary.consistency == pytest.approx(2 / 3)
+
+
+def test_self_consistency_majority_and_cancelled_paths_do_not_vote():
+    session = make_session("self-consistency")
+    for answer in (" 8", " 8", " 7"):
+        session.add_path(sequence([(answer, 0.5, 0.2)]), "sample", "s")
+    session.add_path(sequence([(" 7", 0.5, 0.2)], finish="cancelled"), "sample", "s")
+    summary = session.summary()
+    assert summary.votes == {"8": 2, "7": 1}
+    assert summary.chosen_answer == "8" and summary.correct is True
+    assert session.paths[3].correct is None
+
+
+def test_setting_the_gold_answer_rescores_every_path():
+    session = make_session("greedy", gold=None)
+    session.add_path(sequence([(" 12", 0.5, 0.2)]), "greedy", "g")
+    assert session.paths[0].correct is None and session.summary().correct is None
+    session.set_gold("12.0")
+    assert session.paths[0].correct is True and session.summary().correct is True
+
+
+def test_paths_without_answers_do_not_vote():
+    session = make_session("self-consistency")
+    session.add_path(sequence([(" no idea", 0.5, 0.2)]), "sample", "s")
+    summary = session.summary()
+    assert session.paths[0].answer is None
+    assert summary.votes == {} and summary.chosen_answer is None and summary.consistency is None

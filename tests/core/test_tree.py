@@ -1,0 +1,81 @@
+"""The reasoning tree stores shared prefixes once and keeps every path's tokens intact."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.core.tree import ROOT_ID, ReasoningTree
+from inspector.engine.records import Alternative, TokenRecord
+
+
+def tok(token_id: int) -> TokenRecord:
+    return TokenRecord(
+        token_id, f"t{token_id} ", b"", -0.5, 1.0, (Alternative(token_id, "", -0.5),)
+    )
+
+
+def seq(*ids: int) -> list[TokenRecord]:
+    return [tok(i) for i in ids]
+
+
+def ids(tree: ReasoningTree, node_id: int) -> list[int]:
+    return [t.token_id for t in tree.tokens_to(node_id)]
+
+
+def test_first_sequence_is_one_node():
+    tree = ReasoningTree()
+    end, moved = tree.add_sequence(seq(1, 2, 3))
+    assert ids(tree, end) == [1, 2, 3]
+    assert tree.root.children == [end] and moved == {}
+
+
+def test_divergence_splits_the_node_and_keeps_both_paths():
+    tree = ReasoningTree()
+    a, _ = tree.add_sequence(seq(1, 2, 3, 4))
+    b, moved = tree.add_sequence(seq(1, 2, 9))
+    head = tree.nodes[a]
+    assert len(head.tokens) == 2  # the head keeps the id and the shared tokens
+    assert moved == {a: head.children[0]}
+    assert ids(tree, moved[a]) == [1, 2, 3, 4]
+    assert ids(tree, b) == [1, 2, 9]
+    assert tree.n_tokens == 5  # 1 2 shared once, then 3 4 and 9
+
+
+def test_identical_and_prefix_sequences_end_on_existing_nodes():
+    tree = ReasoningTree()
+    a, _ = tree.add_sequence(seq(5, 6, 7))
+    again, _ = tree.add_sequence(seq(5, 6, 7))
+    shorter, moved = tree.add_sequence(seq(5, 6))
+    assert again == a
+    assert shorter == a and ids(tree, moved[a]) == [5, 6, 7]
+
+
+def test_different_first_tokens_are_siblings_under_the_root():
+    tree = ReasoningTree()
+    for first in (1, 2, 3):
+        tree.add_sequence(seq(first, 10, 11))
+    assert len(tree.root.children) == 3
+    assert len(tree.leaves()) == 3
+
+
+def test_locate_and_continue_from_a_node():
+    tree = ReasoningTree()
+    a, _ = tree.add_sequence(seq(1, 2, 3, 4))
+    assert tree.locate(a, 2) == (a, 2)
+    head = tree.split(a, 2)
+    tail = head.children[0]
+    assert tree.locate(tail, 3) == (tail, 1)
+    end, _ = tree.add_sequence(seq(7, 8), start=head.id)
+    assert ids(tree, end) == [1, 2, 7, 8]
+    with pytest.raises(ValueError):
+        tree.split(head.id, 0)
+    with pytest.raises(IndexError):
+        tree.locate(end, 10)
+
+
+def test_walk_is_depth_first_from_the_root():
+    tree = ReasoningTree()
+    tree.add_sequence(seq(1, 2))
+    tree.add_sequence(seq(3))
+    order = [n.id for n in tree.walk()]
+    assert order[0] == ROOT_ID and len(order) == 3
