@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
 from inspector import __version__
+from inspector.cli_run import add_run_options, cmd_experiment, cmd_run, cmd_stats
+from inspector.core.session import STRATEGIES
 from inspector.engine import Engine, EngineError, ModelSettings
 
 
@@ -50,6 +53,33 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument("--repeats", type=int, default=3, help="timings per figure (median taken)")
     bench.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+
+    run = commands.add_parser("run", help="run a strategy on one question and save the session")
+    run.add_argument("question", help="the question to ask")
+    run.add_argument("--gold", help="the known answer (to score the paths)")
+    _model_options(run)
+    add_run_options(run)
+
+    experiment = commands.add_parser("experiment", help="run a strategy over a question set")
+    experiment.add_argument("file", help="JSONL, CSV or GSM8K file with question and answer")
+    experiment.add_argument("--limit", type=int, help="only the first N questions")
+    experiment.add_argument("--name", help="a name for the experiment")
+    _model_options(experiment)
+    add_run_options(experiment)
+
+    stats = commands.add_parser("stats", help="accuracy and calibration over saved runs")
+    stats.add_argument("--db", metavar="PATH", help="session database")
+    stats.add_argument("--strategy", choices=STRATEGIES, help="only this strategy")
+    stats.add_argument("--model", dest="model_filter", metavar="TEXT", help="only models matching")
+    stats.add_argument("--experiment", type=int, help="only this experiment")
+    stats.add_argument(
+        "--confidence",
+        choices=("consistency", "delta"),
+        default="consistency",
+        help="what to calibrate: vote consistency or CoT-decoding Δ",
+    )
+    stats.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -59,7 +89,7 @@ def _model_settings(args: argparse.Namespace) -> ModelSettings:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with Engine.load(args.model, _model_settings(args)) as engine:
+    with load_engine(args) as engine:
         info = engine.info()
     if args.json:
         print(json.dumps(info.to_dict(), indent=2))
@@ -76,7 +106,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("chat template", "yes" if info.has_chat_template else "no"),
         ("GPU offload", "supported by this build" if info.gpu_offload_supported else "CPU only"),
         ("load time", f"{info.load_seconds:.2f} s"),
-    ]  # fmt: skip
+    ]
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows))
     return 0
@@ -87,7 +117,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise SystemExit("inspector bench: error: --repeats must be at least 1")
-    with Engine.load(args.model, _model_settings(args)) as engine:
+    with load_engine(args) as engine:
         if not args.json:
             print(
                 f"model: {engine.info().description}, threads: {engine.runtime.settings.n_threads}"
@@ -103,7 +133,18 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(model_path=args.model)
 
 
-COMMANDS = {"info": cmd_info, "bench": cmd_bench, None: cmd_gui}
+def load_engine(args: argparse.Namespace) -> Engine:
+    return Engine.load(getattr(args, "model", None), _model_settings(args))
+
+
+COMMANDS = {
+    "info": cmd_info,
+    "bench": cmd_bench,
+    "run": lambda args: cmd_run(args, load_engine),
+    "experiment": lambda args: cmd_experiment(args, load_engine),
+    "stats": cmd_stats,
+    None: cmd_gui,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,12 +152,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except EngineError as error:
+    except (EngineError, ValueError, OSError) as error:
+        # data set, prompt, answer-rule and store errors are ValueErrors with a clear message
         print(f"inspector: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("inspector: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: still one line, with the traceback only on request
+        if os.environ.get("INSPECTOR_DEBUG"):
+            raise
+        print(
+            f"inspector: unexpected error ({type(error).__name__}): {error} "
+            "(set INSPECTOR_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -132,10 +132,15 @@ class Session:
         for path in self.paths:
             path.node_id = moved.get(path.node_id, path.node_id)
         path = ReasoningPath(
-            id=len(self.paths), node_id=end, origin=origin, label=label,
-            finish_reason=sequence.finish_reason, stop_string=sequence.stop_string,
-            parent_path=parent_path, branch_depth=branch_depth,
-        )  # fmt: skip
+            id=len(self.paths),
+            node_id=end,
+            origin=origin,
+            label=label,
+            finish_reason=sequence.finish_reason,
+            stop_string=sequence.stop_string,
+            parent_path=parent_path,
+            branch_depth=branch_depth,
+        )
         self.evaluate_path(path)
         self.paths.append(path)
         return path

@@ -57,13 +57,20 @@ def make_prompt(
 ) -> str:
     if settings.use_chat_template:
         return chat_prompt(
-            question, settings.prompt_style, engine.apply_chat_template,
-            zero_shot_suffix=settings.zero_shot_suffix, examples=examples, retrieved=retrieved,
-        )  # fmt: skip
+            question,
+            settings.prompt_style,
+            engine.apply_chat_template,
+            zero_shot_suffix=settings.zero_shot_suffix,
+            examples=examples,
+            retrieved=retrieved,
+        )
     return build_prompt(
-        question, settings.prompt_style,
-        zero_shot_suffix=settings.zero_shot_suffix, examples=examples, retrieved=retrieved,
-    )  # fmt: skip
+        question,
+        settings.prompt_style,
+        zero_shot_suffix=settings.zero_shot_suffix,
+        examples=examples,
+        retrieved=retrieved,
+    )
 
 
 def new_session(
@@ -79,8 +86,13 @@ def new_session(
     prompt = make_prompt(engine, question, settings, examples, retrieved)
     tokens = engine.tokenize_prompt(prompt)
     info = engine.info()
-    model = {"path": info.path, "description": info.description, "n_params": info.n_params,
-             "file_size": info.file_size, "quantization": info.quantization}  # fmt: skip
+    model = {
+        "path": info.path,
+        "description": info.description,
+        "n_params": info.n_params,
+        "file_size": info.file_size,
+        "quantization": info.quantization,
+    }
     return Session(question, prompt, tokens, settings, model, gold)
 
 
@@ -92,13 +104,18 @@ def greedy_settings(settings: RunSettings) -> GenerationSettings:
 
 def sampled_settings(settings: RunSettings, seed: int | None = None) -> GenerationSettings:
     sampling = SamplingSettings(
-        temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
-        min_p=settings.min_p, seed=settings.seed if seed is None else seed,
-    )  # fmt: skip
+        temperature=settings.temperature,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        min_p=settings.min_p,
+        seed=settings.seed if seed is None else seed,
+    )
     return GenerationSettings(
-        max_tokens=settings.max_tokens, stop=settings.stop,
-        n_alternatives=settings.n_alternatives, sampling=sampling,
-    )  # fmt: skip
+        max_tokens=settings.max_tokens,
+        stop=settings.stop,
+        n_alternatives=settings.n_alternatives,
+        sampling=sampling,
+    )
 
 
 def _finish(session: Session, cancel: CancelToken | None) -> Session:

@@ -1,0 +1,391 @@
+"""`inspector run`, `inspector experiment` and `inspector stats`: strategies from the shell.
+
+Each saves what it produces to the session database as it goes (``--db``, ``$INSPECTOR_DB`` or
+the user data directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from inspector.core.answers import parse_rule
+from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples, most_similar
+from inspector.core.session import STRATEGIES, RunSettings, Session
+from inspector.engine import CancelToken
+
+DEFAULTS = RunSettings()
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("strategy")
+    group.add_argument("--strategy", choices=STRATEGIES, default="greedy")
+    group.add_argument(
+        "--k", type=int, default=DEFAULTS.k, help="CoT-decoding first-token branches"
+    )
+    group.add_argument(
+        "--samples", type=int, default=DEFAULTS.samples, help="self-consistency paths"
+    )
+    group.add_argument("--temperature", type=float, default=DEFAULTS.temperature)
+    group.add_argument("--top-p", type=float, default=DEFAULTS.top_p)
+    group.add_argument("--top-k", type=int, default=DEFAULTS.top_k, help="sampling top-k (0 = off)")
+    group.add_argument("--min-p", type=float, default=DEFAULTS.min_p)
+    group.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    group.add_argument("--max-tokens", type=int, default=DEFAULTS.max_tokens)
+    group.add_argument(
+        "--alternatives",
+        type=int,
+        default=DEFAULTS.n_alternatives,
+        help="top-k alternatives recorded per token (1–20)",
+    )
+    group.add_argument("--prompt", choices=PROMPT_STYLES, default="plain", help="prompt style")
+    group.add_argument("--few-shot", metavar="FILE", help="worked examples (JSON) for few-shot-cot")
+    group.add_argument("--chat-template", action="store_true", help="use the model's chat template")
+    group.add_argument(
+        "--answer-rule",
+        default=DEFAULTS.answer_rule,
+        help="last-number, answer-is, gsm8k, choice or regex:PATTERN",
+    )
+    group.add_argument(
+        "--db",
+        metavar="PATH",
+        help="session database (default: $INSPECTOR_DB or the user data directory)",
+    )
+    group.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run_settings(args: argparse.Namespace) -> RunSettings:
+    parse_rule(args.answer_rule)  # a bad rule fails before the model loads
+    return RunSettings(
+        strategy=args.strategy,
+        prompt_style=args.prompt,
+        k=args.k,
+        samples=args.samples,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        min_p=args.min_p,
+        seed=args.seed,
+        max_tokens=args.max_tokens,
+        n_alternatives=args.alternatives,
+        answer_rule=args.answer_rule,
+        use_chat_template=args.chat_template,
+    )
+
+
+@contextlib.contextmanager
+def cancel_on_interrupt() -> Iterator[CancelToken]:
+    """Ctrl+C cancels the work gracefully (paths so far are kept and saved)."""
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def few_shot_examples(args: argparse.Namespace) -> list[WorkedExample] | None:
+    return load_examples(Path(args.few_shot)) if args.few_shot else None
+
+
+def retriever(store: Any, settings: RunSettings):
+    """For analogical prompts: the most similar verified paths from earlier sessions."""
+    if settings.prompt_style != "analogical":
+        return None
+    candidates = store.verified_examples()
+    return lambda question: most_similar(question, candidates, n=2)
+
+
+# -- output ---------------------------------------------------------------------------------
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def session_json(session: Session) -> dict[str, Any]:
+    summary = session.summary()
+    paths = []
+    for path in session.paths:
+        tokens = session.path_tokens(path)
+        paths.append(
+            {
+                "id": path.id,
+                "origin": path.origin,
+                "label": path.label,
+                "text": path.text,
+                "answer": path.answer,
+                "confidence": path.confidence,
+                "logprob": path.logprob,
+                "n_tokens": path.n_tokens,
+                "correct": path.correct,
+                "finish_reason": path.finish_reason,
+                "answer_tokens": list(path.answer_tokens) if path.answer_tokens else None,
+                "tokens": [
+                    {
+                        "text": t.text,
+                        "logprob": t.logprob,
+                        "entropy": t.entropy,
+                        "top": [{"text": a.text, "logprob": a.logprob} for a in t.top],
+                    }
+                    for t in tokens
+                ],
+            }
+        )
+    return {
+        "session_id": session.id,
+        "strategy": session.settings.strategy,
+        "prompt_style": session.settings.prompt_style,
+        "prompt": session.prompt,
+        "question": session.question,
+        "gold": session.gold,
+        "status": session.status,
+        "settings": session.settings.to_dict(),
+        "model": session.model,
+        "paths": paths,
+        "votes": summary.votes,
+        "chosen_answer": summary.chosen_answer,
+        "majority_answer": summary.majority.answer,
+        "weighted_answer": summary.weighted.answer,
+        "cot_path_id": summary.cot_path_id,
+        "cot_aggregated_answer": summary.cot_aggregated.answer,
+        "tied": list(summary.majority.tied),
+        "consistency": summary.consistency,
+        "vote_entropy": summary.vote_entropy,
+        "correct": summary.correct,
+    }
+
+
+def print_session(session: Session, db_path: Path) -> None:
+    summary = session.summary()
+    print(f"session {session.id} ({session.status}) saved in {db_path}")
+    print(
+        f"strategy {session.settings.strategy} · prompt {session.settings.prompt_style} · "
+        f"model {session.model.get('description', '?')}"
+    )
+    print(
+        f"{'':2}{'#':>3}  {'first token':<14}{'p(first)':>9}  {'answer':<10}{'Δ':>7}"
+        f"{'logprob':>9}  text"
+    )
+    for path in session.paths:
+        tokens = session.path_tokens(path)
+        first = tokens[0] if tokens else None
+        mark = "*" if path.id == summary.cot_path_id else " "
+        text = " ".join(path.text.split())[:60]
+        print(
+            f"{mark:2}{path.id:>3}  {first.text if first else ''!r:<14}"
+            f"{_fmt(first.prob if first else None):>9}  {path.answer!s:<10}"
+            f"{_fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
+        )
+    votes = ", ".join(f"{answer} ×{count}" for answer, count in summary.votes.items()) or "none"
+    tie = f" (tie between {', '.join(summary.majority.tied)})" if summary.majority.is_tie else ""
+    print(f"votes: {votes}{tie}")
+    print(
+        f"chosen answer: {summary.chosen_answer} · majority {summary.majority.answer} · "
+        f"weighted {summary.weighted.answer} · CoT-decoding pick: path {summary.cot_path_id} "
+        f"({summary.cot_pick.answer}), aggregated {summary.cot_aggregated.answer}"
+    )
+    correct = {True: "yes", False: "no", None: "no gold answer"}[summary.correct]
+    print(f"consistency {_fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def progress_line(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\x1b[K{text}")
+        sys.stderr.flush()
+
+
+# -- commands -------------------------------------------------------------------------------
+def _open_store(args: argparse.Namespace):
+    from inspector.store import Store, resolve_db_path
+
+    path = resolve_db_path(args.db)
+    return Store.open(path), path
+
+
+def cmd_run(args: argparse.Namespace, engine_factory) -> int:
+    from inspector.core.strategies import RunHooks, new_session, run_strategy
+
+    settings = run_settings(args)
+    examples = few_shot_examples(args)
+    store, db_path = _open_store(args)
+    with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
+        retrieve = retriever(store, settings)
+        retrieved = retrieve(args.question) if retrieve else None
+        session = new_session(engine, args.question, settings, args.gold, examples, retrieved)
+        store.save_session(session)
+        counter = {"tokens": 0}
+
+        def on_token(_event) -> None:
+            counter["tokens"] += 1
+            progress_line(f"{counter['tokens']} tokens…")
+
+        hooks = RunHooks(
+            on_token=on_token, on_path=lambda s, _p: store.save_session(s), cancel=cancel
+        )
+        run_strategy(engine, session, hooks)
+    progress_line("")
+    store.save_session(session)
+    if args.json:
+        print_json(session_json(session))
+    else:
+        print_session(session, db_path)
+    return 130 if session.status == "cancelled" else 0
+
+
+def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
+    from inspector.core.datasets import load_dataset
+    from inspector.core.experiment import run_experiment
+    from inspector.core.strategies import RunHooks
+
+    settings = run_settings(args)
+    if args.limit is not None and args.limit < 1:
+        raise ValueError("--limit must be at least 1")
+    dataset = load_dataset(args.file)
+    examples = few_shot_examples(args)
+    store, db_path = _open_store(args)
+    with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
+        model = {"path": engine.info().path, "description": engine.info().description}
+        dataset_id = store.save_dataset(dataset)
+        experiment_id = store.find_experiment(dataset_id, settings, model["path"])
+        if experiment_id is None:
+            name = args.name or f"{dataset.name} · {settings.strategy} · {settings.prompt_style}"
+            experiment_id = store.create_experiment(name, dataset_id, settings, model)
+        finished = store.finished_questions(experiment_id)
+
+        def on_session(question, session) -> None:
+            store.save_session(session)
+            if session.status == "complete":
+                store.record_run(experiment_id, question.index, session.id)
+
+        def on_progress(progress) -> None:
+            eta = f", about {progress.remaining:.0f} s left" if progress.remaining else ""
+            progress_line(f"question {progress.done}/{progress.total}{eta}")
+
+        outcome = run_experiment(
+            engine,
+            dataset,
+            settings,
+            finished=finished,
+            limit=args.limit,
+            on_session=on_session,
+            on_progress=on_progress,
+            hooks=RunHooks(cancel=cancel),
+            examples=examples,
+            retrieve=retriever(store, settings),
+        )
+    progress_line("")
+    rows = store.experiment_results(experiment_id)
+    return _report_experiment(args, experiment_id, db_path, rows, outcome)
+
+
+def _report_experiment(args, experiment_id: int, db_path: Path, rows, outcome) -> int:
+    answered = [r for r in rows if r.correct is not None]
+    accuracy = sum(1 for r in answered if r.correct) / len(answered) if answered else None
+    data = {
+        "experiment_id": experiment_id,
+        "ran": len(outcome.sessions),
+        "skipped": outcome.skipped,
+        "cancelled": outcome.cancelled,
+        "questions": len(rows),
+        "accuracy": accuracy,
+        "results": [
+            {
+                "question_index": r.question_index,
+                "question": r.question,
+                "gold": r.gold,
+                "chosen_answer": r.chosen_answer,
+                "correct": r.correct,
+                "consistency": r.consistency,
+                "session_id": r.session_id,
+            }
+            for r in rows
+        ],
+    }
+    if args.json:
+        print_json(data)
+    else:
+        print(
+            f"experiment {experiment_id} in {db_path}: ran {len(outcome.sessions)}, "
+            f"resumed past {outcome.skipped}{' (cancelled)' if outcome.cancelled else ''}"
+        )
+        for r in rows:
+            mark = {True: "✓", False: "✗", None: "?"}[r.correct]
+            print(
+                f"  {mark} #{r.question_index + 1:<4} gold {r.gold!s:<8} chosen "
+                f"{r.chosen_answer!s:<8} consistency {_fmt(r.consistency, 2)}"
+            )
+        print(f"accuracy {_fmt(accuracy, 3)} over {len(answered)} questions")
+    return 130 if outcome.cancelled else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from inspector.core import metrics
+
+    store, db_path = _open_store(args)
+    records = store.run_records(
+        strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
+    )
+    use_delta = args.confidence == "delta"
+    pairs = [((r.cot_confidence if use_delta else r.consistency), bool(r.correct)) for r in records]
+    pairs = [(min(1.0, max(0.0, c)), ok) for c, ok in pairs if c is not None]
+    report = metrics.calibration(pairs, n_bins=args.bins)
+    ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if any(len(r.answers) >= n for r in records)]
+    curve = metrics.accuracy_vs_samples([r.answers for r in records], [r.gold for r in records], ns)
+    data = {
+        "database": str(db_path),
+        "runs": len(records),
+        "accuracy": metrics.accuracy([bool(r.correct) for r in records]),
+        "confidence": args.confidence,
+        "ece": report.ece,
+        "brier": report.brier,
+        "bins": [
+            {
+                "lower": b.lower,
+                "upper": b.upper,
+                "count": b.count,
+                "mean_confidence": b.mean_confidence,
+                "accuracy": b.accuracy,
+            }
+            for b in report.bins
+        ],
+        "accuracy_vs_samples": [
+            {"n": p.n, "accuracy": p.accuracy, "questions": p.questions} for p in curve
+        ],
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{len(records)} saved runs with a gold answer in {db_path}")
+    print(
+        f"accuracy {_fmt(data['accuracy'])} · ECE {_fmt(report.ece)} · Brier {_fmt(report.brier)}"
+        f"  (confidence = {args.confidence})"
+    )
+    print(f"  {'bin':<11}{'count':>6}{'mean conf':>11}{'accuracy':>10}")
+    for b in report.bins:
+        print(
+            f"  {b.lower:.1f}–{b.upper:.1f}  {b.count:>6}{_fmt(b.mean_confidence):>11}"
+            f"{_fmt(b.accuracy):>10}"
+        )
+    if curve:
+        print("accuracy vs number of samples (majority vote over random subsets):")
+        for p in curve:
+            print(f"  n={p.n:<3} accuracy {_fmt(p.accuracy)} over {p.questions} questions")
+    return 0

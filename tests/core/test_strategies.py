@@ -1,0 +1,128 @@
+"""Strategies on the real default model: the tree, the paths and the choices they make."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.core.datasets import Dataset, DatasetQuestion
+from inspector.core.experiment import run_experiment
+from inspector.core.session import RunSettings
+from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
+from inspector.engine import CancelToken, InvalidParameterError
+from tests.conftest import APPLE_PROMPT
+
+QUESTION = APPLE_PROMPT.removeprefix("Q: ").removesuffix("\nA:")
+
+
+def run(engine, **settings):
+    session = new_session(engine, QUESTION, RunSettings(max_tokens=24, **settings), gold="8")
+    return run_strategy(engine, session)
+
+
+def test_greedy_is_one_path_whose_prompt_is_stored(engine):
+    session = run(engine, strategy="greedy")
+    assert session.prompt == APPLE_PROMPT
+    assert session.prompt_tokens == engine.tokenize(APPLE_PROMPT)
+    assert len(session.paths) == 1 and session.status == "complete"
+    path = session.paths[0]
+    assert path.n_tokens == len(session.path_tokens(path)) > 0
+    assert path.correct == (path.answer == "8")
+
+
+def test_cot_decoding_branches_on_the_top_k_first_tokens(engine):
+    session = run(engine, strategy="cot-decoding", k=5)
+    first = engine.next_tokens(session.prompt_tokens, 5)
+    assert [session.path_tokens(p)[0].token_id for p in session.paths] == [
+        a.token_id for a in first
+    ]
+    assert len(session.tree.root.children) == 5
+    summary = session.summary()
+    scored = [p for p in session.paths if p.confidence is not None]
+    if scored:
+        best = max(scored, key=lambda p: p.confidence)
+        assert summary.cot_path_id == best.id
+        assert summary.chosen_answer == best.answer
+    for path in scored:
+        start, end = path.answer_tokens
+        tokens = session.path_tokens(path)[start:end]
+        assert "".join(t.text for t in tokens).find(path.answer_text) >= 0
+
+
+def test_self_consistency_votes_over_sampled_paths(engine):
+    session = run(engine, strategy="self-consistency", samples=6, temperature=0.9, seed=3)
+    assert len(session.paths) == 6
+    summary = session.summary()
+    answered = [p.answer for p in session.paths if p.answer is not None]
+    assert sum(summary.votes.values()) == len(answered)
+    if answered:
+        assert summary.chosen_answer == summary.majority.answer
+        assert summary.consistency == pytest.approx(max(summary.votes.values()) / len(answered))
+    again = run(engine, strategy="self-consistency", samples=6, temperature=0.9, seed=3)
+    assert [p.text for p in again.paths] == [p.text for p in session.paths]
+
+
+def test_branch_here_joins_the_same_tree(engine):
+    session = run(engine, strategy="greedy")
+    path = session.paths[0]
+    tokens = session.path_tokens(path)
+    depth = min(3, len(tokens) - 1)
+    alternative = tokens[depth].top[1]
+    added = branch_here(engine, session, path.id, depth, [alternative.token_id])
+    assert len(added) == 1 and len(session.paths) == 2
+    new_tokens = session.path_tokens(added[0])
+    assert [t.token_id for t in new_tokens[:depth]] == [t.token_id for t in tokens[:depth]]
+    assert new_tokens[depth].token_id == alternative.token_id
+    assert session.path_tokens(path) == tokens  # the original path is untouched by the split
+    assert added[0].parent_path == path.id and added[0].branch_depth == depth
+    with pytest.raises(InvalidParameterError):
+        branch_here(engine, session, path.id, 10_000)
+
+
+def test_cancel_keeps_a_consistent_tree(engine):
+    cancel = CancelToken()
+    seen = []
+
+    def on_token(event):
+        seen.append(event)
+        if len(seen) == 12:
+            cancel.cancel()
+
+    settings = RunSettings(strategy="self-consistency", samples=4, max_tokens=64)
+    session = new_session(engine, QUESTION, settings, gold="8")
+    run_strategy(engine, session, RunHooks(on_token=on_token, cancel=cancel))
+    assert session.status == "cancelled"
+    assert all(p.finish_reason == "cancelled" for p in session.paths)
+    assert session.summary().votes == {}  # unfinished paths do not vote
+    assert sum(p.n_tokens for p in session.paths) <= 16
+
+
+def test_bad_settings_are_refused(engine):
+    with pytest.raises(InvalidParameterError, match="strategy"):
+        new_session(engine, QUESTION, RunSettings(strategy="beam"))
+    with pytest.raises(InvalidParameterError, match="k"):
+        new_session(engine, QUESTION, RunSettings(strategy="cot-decoding", k=0))
+
+
+def test_experiment_saves_each_session_and_resumes(engine):
+    questions = [DatasetQuestion(i, q, a, None, None) for i, (q, a) in enumerate(
+        [("What is 2 + 3?", "5"), ("What is 4 + 4?", "8"), ("What is 10 - 7?", "3")]
+    )]  # fmt: skip
+    dataset = Dataset("tiny", None, questions)
+    saved: dict[int, str] = {}
+    progress = []
+    settings = RunSettings(strategy="greedy", max_tokens=8)
+    first = run_experiment(
+        engine, dataset, settings, limit=2,
+        on_session=lambda q, s: saved.__setitem__(q.index, s.id), on_progress=progress.append,
+    )  # fmt: skip
+    assert sorted(saved) == [0, 1] and len(first.sessions) == 2
+    assert [p.done for p in progress] == [0, 1, 2] and progress[-1].remaining == 0
+    second = run_experiment(
+        engine,
+        dataset,
+        settings,
+        finished=set(saved),
+        on_session=lambda q, s: saved.__setitem__(q.index, s.id),
+    )
+    assert second.skipped == 2 and len(second.sessions) == 1 and sorted(saved) == [0, 1, 2]
+    assert second.sessions[0].gold == "3" and second.sessions[0].title == "tiny #3"
