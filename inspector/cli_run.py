@@ -13,6 +13,7 @@ import math
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,9 @@ def session_json(session: Session) -> dict[str, Any]:
         "tied": list(summary.majority.tied),
         "consistency": summary.consistency,
         "vote_entropy": summary.vote_entropy,
+        "greedy_vs_marginal": asdict(summary.greedy_vs_marginal)
+        if summary.greedy_vs_marginal
+        else None,
         "correct": summary.correct,
     }
 
@@ -190,6 +194,14 @@ def print_session(session: Session, db_path: Path) -> None:
         f"weighted {summary.weighted.answer} · CoT-decoding pick: path {summary.cot_path_id} "
         f"({summary.cot_pick.answer}), aggregated {summary.cot_aggregated.answer}"
     )
+    marginal = summary.greedy_vs_marginal
+    if marginal is not None:
+        print(
+            f"greedy path: answer {marginal.greedy_answer}, sequence probability "
+            f"{marginal.greedy_sequence_probability:.2e}; share of samples reaching it "
+            f"{_fmt(marginal.greedy_answer_probability, 2)} (majority {marginal.majority_answer}: "
+            f"{_fmt(marginal.majority_answer_probability, 2)})"
+        )
     correct = {True: "yes", False: "no", None: "no gold answer"}[summary.correct]
     print(f"consistency {_fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
 

@@ -95,6 +95,7 @@ class SessionSummary:
     vote_entropy: float | None
     chosen_answer: str | None
     correct: bool | None
+    greedy_vs_marginal: metrics.GreedyVsMarginal | None = None
 
 
 def answer_confidence(tokens: Sequence[TokenRecord], span: tuple[int, int]) -> float | None:
@@ -189,7 +190,12 @@ class Session:
             self.evaluate_path(path)
 
     def voting_paths(self) -> list[ReasoningPath]:
-        return [p for p in self.paths if p.finished]
+        """Finished paths that vote (a self-consistency run's greedy reference does not)."""
+        reference = self.settings.strategy == "self-consistency"
+        return [p for p in self.paths if p.finished and not (reference and p.origin == "greedy")]
+
+    def greedy_reference(self) -> ReasoningPath | None:
+        return next((p for p in self.paths if p.origin == "greedy" and p.finished), None)
 
     def summary(self) -> SessionSummary:
         voters = self.voting_paths()
@@ -212,7 +218,15 @@ class Session:
             vote_entropy=metrics.vote_entropy(answers),
             chosen_answer=chosen,
             correct=correct,
+            greedy_vs_marginal=self._greedy_vs_marginal(answers),
         )
+
+    def _greedy_vs_marginal(self, answers: list[str | None]) -> metrics.GreedyVsMarginal | None:
+        """Greedy's sequence probability against the share of samples reaching its answer."""
+        greedy = self.greedy_reference()
+        if greedy is None or self.settings.strategy != "self-consistency":
+            return None
+        return metrics.greedy_vs_marginal(greedy.answer, greedy.logprob, answers)
 
     def chosen_answer(
         self,

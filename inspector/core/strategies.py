@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
 from inspector.core.session import STRATEGIES, ReasoningPath, RunSettings, Session
 from inspector.engine import (
+    GREEDY,
     Branch,
     CancelToken,
     Engine,
@@ -158,8 +159,11 @@ def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None
         ]
         generation = greedy_settings(settings)
     else:
-        branches = [Branch() for _ in range(settings.samples)]
+        # The greedy path rides along in the same batch as a reference that does not vote:
+        # its sequence probability against the samples' vote shows what greedy optimises.
+        branches = [Branch() for _ in range(settings.samples)] + [Branch(sampling=GREEDY)]
         labels = [("sample", f"sample {i + 1}") for i in range(settings.samples)]
+        labels.append(("greedy", "greedy reference"))
         generation = sampled_settings(settings)
     sequences = engine.explore(prompt, branches, generation, hooks.on_token, hooks.cancel)
     _collect(session, sequences, labels, hooks)

@@ -17,9 +17,10 @@ from inspector.engine.errors import (
 )
 from inspector.engine.explorer import Branch
 from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
-from inspector.engine.settings import GenerationSettings, ModelSettings, SamplingSettings
+from inspector.engine.settings import GREEDY, GenerationSettings, ModelSettings, SamplingSettings
 
 __all__ = [
+    "GREEDY",
     "Alternative",
     "Branch",
     "CancelToken",

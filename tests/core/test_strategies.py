@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.experiment import run_experiment
 from inspector.core.session import RunSettings
-from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
+from inspector.core.strategies import (
+    RunHooks,
+    branch_here,
+    greedy_settings,
+    new_session,
+    run_strategy,
+)
 from inspector.engine import CancelToken, InvalidParameterError
 from tests.conftest import APPLE_PROMPT
 
@@ -50,13 +58,23 @@ def test_cot_decoding_branches_on_the_top_k_first_tokens(engine):
 
 def test_self_consistency_votes_over_sampled_paths(engine):
     session = run(engine, strategy="self-consistency", samples=6, temperature=0.9, seed=3)
-    assert len(session.paths) == 6
+    assert [p.origin for p in session.paths] == ["sample"] * 6 + ["greedy"]
+    greedy = engine.generate(session.prompt_tokens, greedy_settings(session.settings))
+    assert session.paths[-1].text == greedy.content  # the reference is the real greedy path
     summary = session.summary()
-    answered = [p.answer for p in session.paths if p.answer is not None]
+    answered = [p.answer for p in session.paths[:6] if p.answer is not None]
     assert sum(summary.votes.values()) == len(answered)
     if answered:
         assert summary.chosen_answer == summary.majority.answer
         assert summary.consistency == pytest.approx(max(summary.votes.values()) / len(answered))
+    marginal = summary.greedy_vs_marginal
+    assert marginal.greedy_answer == session.paths[-1].answer
+    assert marginal.greedy_sequence_probability == pytest.approx(
+        math.exp(session.paths[-1].logprob)
+    )
+    if marginal.greedy_answer is not None:
+        share = sum(1 for p in session.paths[:6] if p.answer == marginal.greedy_answer) / 6
+        assert marginal.greedy_answer_probability == pytest.approx(share)
     again = run(engine, strategy="self-consistency", samples=6, temperature=0.9, seed=3)
     assert [p.text for p in again.paths] == [p.text for p in session.paths]
 
