@@ -45,8 +45,15 @@ def test_info_json(model_path, capsys):
 def test_info_table(model_path, capsys):
     assert main(["info", "--model", str(model_path)]) == 0
     out = capsys.readouterr().out
-    for label in ("architecture", "parameters", "vocabulary", "context length",
-                  "quantisation", "chat template", "GPU offload"):  # fmt: skip
+    for label in (
+        "architecture",
+        "parameters",
+        "vocabulary",
+        "context length",
+        "quantisation",
+        "chat template",
+        "GPU offload",
+    ):
         assert label in out
 
 
@@ -78,6 +85,12 @@ def test_bench_json_has_the_tracked_figures(model_path):
     result = run_cli("bench", "--model", str(model_path), "--quick", "--repeats", "1", "--json")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    for key in ("capture_overhead_ratio", "llama_cpp_logprobs_ratio", "tree_speedup_ratio",
-                "self_consistency_speedup_ratio", "model_load_seconds", "peak_rss_mb"):  # fmt: skip
+    for key in (
+        "capture_overhead_ratio",
+        "llama_cpp_logprobs_ratio",
+        "tree_speedup_ratio",
+        "self_consistency_speedup_ratio",
+        "model_load_seconds",
+        "peak_rss_mb",
+    ):
         assert figures[key] > 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -213,6 +214,8 @@ class LlamaRuntime:
         llama_cpp.llama_model_free(self._model)
 
     def __del__(self) -> None:
+        if sys.is_finalizing():  # llama.cpp's globals may already be gone
+            return
         with contextlib.suppress(Exception):
             self.close()
 

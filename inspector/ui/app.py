@@ -14,5 +14,6 @@ def run_app(model_path: str | None = None, argv: list[str] | None = None) -> int
     app.setApplicationName("Reasoning Inspector")
     app.setOrganizationName("reasoning-inspector")
     window = MainWindow(model_path)
+    app.aboutToQuit.connect(window.shutdown)
     window.show()
     return app.exec()

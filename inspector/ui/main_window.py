@@ -1,19 +1,27 @@
-"""The main window. For now it loads the model in the background and shows what it is."""
+"""The main window: ask a question, run a strategy, explore the tree, read paths, branch."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFormLayout,
-    QGroupBox,
     QLabel,
     QMainWindow,
-    QVBoxLayout,
-    QWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
 )
 
-from inspector import __version__
+from inspector.core.session import Session
+from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import Engine, ModelInfo
+from inspector.ui.answers_panel import AnswersPanel
+from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
+from inspector.ui.run_panel import RunPanel
+from inspector.ui.run_worker import RunWorker, start_worker
+from inspector.ui.tree_view import ReasoningTreeView
 from inspector.ui.workers import FunctionWorker
 
 
@@ -21,39 +29,66 @@ class MainWindow(QMainWindow):
     def __init__(self, model_path: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Reasoning Inspector")
-        self.resize(1000, 640)
+        self.resize(1400, 860)
         self.engine: Engine | None = None
+        self.model_info: ModelInfo | None = None
+        self.session: Session | None = None
+        self.worker: RunWorker | None = None
+        self.thread = None
         self._model_path = model_path
-        self._info_labels: dict[str, QLabel] = {}
-        self.setCentralWidget(self._build_central())
+        self._live: dict[int, str] = {}
+        self.live_timer = QTimer(self, interval=40)
+        self.live_timer.timeout.connect(self._drain_tokens)
+        self._build()
         self.statusBar().showMessage("Loading model…")
         self._load_model()
 
-    def _build_central(self) -> QWidget:
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        title = QLabel(
-            f"<h2>Reasoning Inspector {__version__}</h2>"
-            "<p>Explore the branching reasoning paths of a local language model.</p>"
-        )
-        title.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(title)
-        box = QGroupBox("Model")
-        form = QFormLayout(box)
-        for key, label in [
-            ("description", "Model"), ("architecture", "Architecture"), ("n_params", "Parameters"),
-            ("n_vocab", "Vocabulary"), ("context_length", "Context length"),
-            ("quantization", "Quantisation"), ("has_chat_template", "Chat template"),
-            ("gpu_offload_supported", "GPU offload"), ("path", "File"),
-        ]:  # fmt: skip
-            value = QLabel("…")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self._info_labels[key] = value
-            form.addRow(label + ":", value)
-        layout.addWidget(box)
-        layout.addStretch(1)
-        return central
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.run_panel = RunPanel()
+        self.run_panel.runRequested.connect(self.start_run)
+        self.run_panel.cancelRequested.connect(self.cancel_run)
+        self.tree_view = ReasoningTreeView()
+        self.tree_view.nodeSelected.connect(self._show_node)
+        self.tree_view.pathActivated.connect(self._show_node)
+        self.path_view = PathView()
+        self.path_view.branchRequested.connect(self.start_branch)
+        self.live_view = QPlainTextEdit(readOnly=True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.path_view, "Path")
+        self.tabs.addTab(self.live_view, "Live")
+        self.answers = AnswersPanel()
+        self.answers.pathClicked.connect(self.show_path)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.tabs)
+        right.addWidget(self.answers)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self.tree_view)
+        body.addWidget(right)
+        body.setSizes([800, 600])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(self.run_panel)
+        main.addWidget(body)
+        main.setSizes([150, 710])
+        self.setCentralWidget(main)
+        self._build_toolbar()
+        self.model_label = QLabel("no model")
+        self.statusBar().addPermanentWidget(self.model_label)
 
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("View")
+        self.addToolBar(bar)
+        for text, shortcut, slot in [
+            ("Zoom in", QKeySequence.StandardKey.ZoomIn, lambda: self.tree_view.zoom(1.25)),
+            ("Zoom out", QKeySequence.StandardKey.ZoomOut, lambda: self.tree_view.zoom(0.8)),
+            ("Fit tree", QKeySequence("Ctrl+0"), self.tree_view.fit),
+        ]:
+            action = QAction(text, self)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            bar.addAction(action)
+
+    # -- model -------------------------------------------------------------------------------
     def _load_model(self) -> None:
         worker = FunctionWorker(lambda: Engine.load(self._model_path))
         worker.signals.finished.connect(self._on_model_loaded)
@@ -62,31 +97,133 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, engine: Engine) -> None:
         self.engine = engine
-        self.show_info(engine.info())
-
-    def show_info(self, info: ModelInfo) -> None:
-        values = {
-            "description": info.description,
-            "architecture": info.architecture,
-            "n_params": f"{info.n_params:,}",
-            "n_vocab": f"{info.n_vocab:,} tokens",
-            "context_length": f"{info.context_length:,} tokens",
-            "quantization": info.quantization,
-            "has_chat_template": "yes" if info.has_chat_template else "no",
-            "gpu_offload_supported": "available" if info.gpu_offload_supported else "CPU only",
-            "path": info.path,
-        }
-        for key, text in values.items():
-            self._info_labels[key].setText(text)
-        self.statusBar().showMessage(f"Model loaded in {info.load_seconds:.2f} s")
+        self.model_info = engine.info()
+        self.model_label.setText(
+            f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
+        )
+        self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
+        self.run_panel.set_ready(True)
 
     def _on_model_failed(self, message: str) -> None:
-        for label in self._info_labels.values():
-            label.setText("—")
         self.statusBar().showMessage(f"Could not load the model: {message}")
+        self.model_label.setText("no model")
 
-    def closeEvent(self, event) -> None:
+    # -- running -----------------------------------------------------------------------------
+    def start_run(self) -> None:
+        if self.engine is None or self.worker is not None:
+            return
+        question, gold, settings = self.run_panel.values()
+        engine = self.engine
+
+        def job(hooks: RunHooks) -> Session:
+            session = new_session(engine, question, settings, gold)
+            return run_strategy(engine, session, hooks)
+
+        expected = settings.max_tokens * (
+            settings.k if settings.strategy == "cot-decoding" else
+            settings.samples + 1 if settings.strategy == "self-consistency" else 1
+        )  # fmt: skip
+        self._start_worker(job, expected, "Running")
+
+    def start_branch(self, path_id: int, depth: int, token_id: int) -> None:
+        if self.engine is None or self.session is None or self.worker is not None:
+            return
+        engine, session = self.engine, self.session
+        alternatives = None if token_id == ALL_ALTERNATIVES else [token_id]
+
+        def job(hooks: RunHooks) -> Session:
+            branch_here(engine, session, path_id, depth, alternatives, hooks=hooks)
+            return session
+
+        self._start_worker(
+            job, session.settings.max_tokens * (len(alternatives or []) or 4), "Branching"
+        )
+
+    def _start_worker(self, job, expected_tokens: int, verb: str) -> None:
+        self.worker = RunWorker(job)
+        self.live_timer.start()
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self._live = {}
+        self.live_view.clear()
+        self.tabs.setCurrentWidget(self.live_view)
+        self.run_panel.set_running(True, max(1, expected_tokens))
+        self.statusBar().showMessage(f"{verb}…")
+        self.thread = start_worker(self.worker, self)
+
+    def cancel_run(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.statusBar().showMessage("Cancelling…")
+
+    def _drain_tokens(self) -> None:
+        """Show the tokens streamed since the last tick (runs every 40 ms during a run)."""
+        if self.worker is None:
+            return
+        tokens = self.worker.take_tokens()
+        if not tokens:
+            return
+        for branch, _index, text in tokens:
+            self._live[branch] = self._live.get(branch, "") + text
+        self.run_panel.advance(len(tokens))
+        self.live_view.setPlainText(
+            "\n\n".join(f"[{b + 1}] {t}" for b, t in sorted(self._live.items()))
+        )
+
+    def _on_finished(self, session: Session) -> None:
+        self._drain_tokens()
+        self.live_timer.stop()
+        self.worker = None
+        self.run_panel.set_running(False)
+        self.show_session(session)
+        self.statusBar().showMessage(f"Run {session.status}: {len(session.paths)} paths", 8000)
+
+    def _on_failed(self, message: str) -> None:
+        self.live_timer.stop()
+        self.worker = None
+        self.run_panel.set_running(False)
+        self.statusBar().showMessage(f"Failed: {message}")
+        QMessageBox.warning(self, "Reasoning Inspector", message)
+
+    # -- showing -----------------------------------------------------------------------------
+    def show_session(self, session: Session | None) -> None:
+        self.session = session
+        self.tree_view.show_session(session)
+        self.answers.show_session(session)
+        first = session.paths[0].id if session and session.paths else None
+        self.show_path(first)
+        self.tabs.setCurrentWidget(self.path_view)
+
+    def show_path(self, path_id: int | None) -> None:
+        if self.session is None or path_id is None or path_id >= len(self.session.paths):
+            self.path_view.show_path(self.session, None)
+            return
+        path = self.session.paths[path_id]
+        self.path_view.show_path(self.session, path)
+        self.tree_view.select_node(path.node_id)
+
+    def _show_node(self, node_id: int) -> None:
+        """Show the first path that ends at or passes through ``node_id``."""
+        if self.session is None:
+            return
+        for path in self.session.paths:
+            if node_id in {n.id for n in self.session.tree.chain(path.node_id)}:
+                self.path_view.show_path(self.session, path)
+                self.tabs.setCurrentWidget(self.path_view)
+                return
+
+    def show_info(self, info: ModelInfo) -> None:
+        self.model_info = info
+
+    def shutdown(self) -> None:
+        """Stop any run and free the model (also called when the application quits)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.thread.wait(10_000)  # the engine stops within one decoding step
         if self.engine is not None:
             self.engine.close()
             self.engine = None
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
         super().closeEvent(event)

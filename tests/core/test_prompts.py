@@ -52,7 +52,7 @@ def test_bad_inputs_are_prompt_errors(tmp_path):
         build_prompt("   ")
     broken = tmp_path / "shots.json"
     broken.write_text('{"examples": [{"question": "x"}]}')
-    with pytest.raises(PromptError, match="shots.json"):
+    with pytest.raises(PromptError, match=r"shots\.json"):
         load_examples(broken)
 
 

@@ -1,18 +1,81 @@
-"""The main window loads the model off the GUI thread and shows what it is."""
+"""The main window: load the model off the GUI thread, run, cancel, branch, show errors."""
 
 from __future__ import annotations
 
+import pytest
+
 from inspector.ui.main_window import MainWindow
+from inspector.ui.path_view import ALL_ALTERNATIVES
 
 
-def test_window_shows_the_loaded_model(qtbot, model_path):
+@pytest.fixture
+def window(qtbot, model_path):
     window = MainWindow(str(model_path))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
-    assert window._info_labels["architecture"].text() == "gemma3"
-    assert window._info_labels["n_vocab"].text() == "262,144 tokens"
-    assert "Model loaded" in window.statusBar().currentMessage()
+    yield window
+    window.shutdown()
+
+
+def run_and_wait(qtbot, window, **values) -> None:
+    panel = window.run_panel
+    panel.strategy.setCurrentText(values.get("strategy", "cot-decoding"))
+    panel.k.setValue(values.get("k", 3))
+    panel.samples.setValue(values.get("samples", 3))
+    panel.max_tokens.setValue(values.get("max_tokens", 8))
+    panel.gold.setText(values.get("gold", "8"))
+    window.start_run()
+    assert window.worker is not None and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+
+
+def test_window_shows_the_loaded_model(window):
+    assert "gemma3" in window.model_label.text()
+    assert window.run_panel.run_button.isEnabled()
+
+
+def test_a_run_fills_the_tree_the_path_and_the_answers(qtbot, window):
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
+    session = window.session
+    assert session is not None and len(session.paths) == 3
+    assert set(window.tree_view.items) == set(session.tree.nodes)
+    assert window.answers.table.rowCount() == 3
+    assert f"Path #{session.paths[0].id}" in window.path_view.toHtml()
+    assert window.run_panel.progress.value() == window.run_panel.progress.maximum()
+
+
+def test_cancel_keeps_what_was_made(qtbot, window):
+    panel = window.run_panel
+    panel.strategy.setCurrentText("self-consistency")
+    panel.samples.setValue(4)
+    panel.max_tokens.setValue(400)
+    window.start_run()
+    qtbot.waitUntil(lambda: panel.progress.value() > 10, timeout=30_000)
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    assert window.session.status == "cancelled"
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_branch_here_adds_paths_to_the_tree(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy")
+    before = len(window.session.paths)
+    window.path_view.branchRequested.emit(0, 1, ALL_ALTERNATIVES)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    assert len(window.session.paths) > before
+    assert all(p.parent_path == 0 for p in window.session.paths[before:])
+
+
+def test_keyboard_moves_through_the_tree(qtbot, window):
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
+    from PySide6.QtCore import Qt
+
+    view = window.tree_view
+    root_children = window.session.tree.root.children
+    view.current = root_children[0]
+    assert view._neighbour(Qt.Key.Key_Down) == root_children[1]
+    assert view._neighbour(Qt.Key.Key_Left) == 0
 
 
 def test_a_bad_model_is_a_message_not_a_crash(qtbot, tmp_path):
@@ -23,3 +86,4 @@ def test_a_bad_model_is_a_message_not_a_crash(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
     assert window.engine is None
     assert "not a GGUF model file" in window.statusBar().currentMessage()
+    assert not window.run_panel.run_button.isEnabled()

@@ -1,0 +1,36 @@
+"""The session database: SQLite via sqlite-utils, no Qt. See ``docs/schema.md``."""
+
+from inspector.store.database import Store
+from inspector.store.errors import (
+    CorruptDatabaseError,
+    ForeignDatabaseError,
+    NewerSchemaError,
+    NotFoundError,
+    NotSQLiteError,
+    ReadOnlyError,
+    StoreBusyError,
+    StoreError,
+)
+from inspector.store.location import default_db_path, resolve_db_path
+from inspector.store.rows import Annotation, ExperimentResult, RunRecord, SessionRow
+from inspector.store.schema import DEFAULT_LABELS, latest_version
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "Annotation",
+    "CorruptDatabaseError",
+    "ExperimentResult",
+    "ForeignDatabaseError",
+    "NewerSchemaError",
+    "NotFoundError",
+    "NotSQLiteError",
+    "ReadOnlyError",
+    "RunRecord",
+    "SessionRow",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "default_db_path",
+    "latest_version",
+    "resolve_db_path",
+]

@@ -1,0 +1,192 @@
+"""Turn a Session into table rows and back, exactly (floats are stored as REAL / JSON reprs)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from inspector.core.session import ReasoningPath, RunSettings, Session, SessionSummary
+from inspector.core.tree import ReasoningTree, TreeNode
+from inspector.engine.records import Alternative, TokenRecord
+from inspector.store.base import to_json
+from inspector.store.rows import as_bool
+
+TOKEN_COLUMNS = "session_id, node_id, position, token_id, text, piece, logprob, entropy, top"
+
+
+def session_row(
+    session: Session, summary: SessionSummary, model_id: int, updated: str
+) -> dict[str, Any]:
+    """The ``sessions`` row, with the denormalised summary the plots read."""
+    correct = summary.correct
+    return {
+        "id": session.id,
+        "title": session.title,
+        "question": session.question,
+        "gold": session.gold,
+        "prompt": session.prompt,
+        "prompt_tokens": json.dumps(list(session.prompt_tokens)),
+        "prompt_style": session.settings.prompt_style,
+        "strategy": session.settings.strategy,
+        "settings": to_json(session.settings.to_dict()),
+        "model_id": model_id,
+        "status": session.status,
+        "created": session.created,
+        "updated": updated,
+        "chosen_answer": summary.chosen_answer,
+        "correct": None if correct is None else int(correct),
+        "consistency": summary.consistency,
+        "cot_confidence": summary.cot_pick.score,
+        "n_paths": len(session.paths),
+    }
+
+
+NodeLayout = tuple[int | None, int, int, int]  # parent, position among siblings, depth, tokens
+
+
+def node_layout(session: Session) -> dict[int, NodeLayout]:
+    """Each node's place in the tree and its token count, parents before children.
+
+    Nodes only grow in number and a split only shortens a node, so comparing two layouts
+    tells which nodes' rows and tokens changed since an earlier save.
+    """
+    nodes = session.tree.nodes
+    positions = {child: i for node in nodes.values() for i, child in enumerate(node.children)}
+    return {
+        node.id: (node.parent, positions.get(node.id, 0), node.depth, len(node.tokens))
+        for node in session.tree.walk()
+    }
+
+
+def token_rows(session: Session, node_ids: Iterable[int]) -> Iterable[tuple[Any, ...]]:
+    nodes = session.tree.nodes
+    for node_id in node_ids:
+        for position, token in enumerate(nodes[node_id].tokens):
+            top = [[alt.token_id, alt.text, alt.logprob] for alt in token.top]
+            yield (
+                session.id,
+                node_id,
+                position,
+                token.token_id,
+                token.text,
+                token.piece,
+                token.logprob,
+                token.entropy,
+                json.dumps(top, ensure_ascii=False),
+            )
+
+
+def path_row(session_id: str, path: ReasoningPath) -> dict[str, Any]:
+    span, tokens = path.answer_span, path.answer_tokens
+    return {
+        "session_id": session_id,
+        "path_id": path.id,
+        "node_id": path.node_id,
+        "origin": path.origin,
+        "label": path.label,
+        "finish_reason": path.finish_reason,
+        "stop_string": path.stop_string,
+        "parent_path": path.parent_path,
+        "branch_depth": path.branch_depth,
+        "text": path.text,
+        "logprob": path.logprob,
+        "n_tokens": path.n_tokens,
+        "answer": path.answer,
+        "answer_text": path.answer_text,
+        "answer_start": span[0] if span else None,
+        "answer_end": span[1] if span else None,
+        "answer_token_start": tokens[0] if tokens else None,
+        "answer_token_end": tokens[1] if tokens else None,
+        "confidence": path.confidence,
+        "correct": None if path.correct is None else int(path.correct),
+    }
+
+
+def vote_rows(session_id: str, summary: SessionSummary) -> list[dict[str, Any]]:
+    weighted, summed = summary.weighted.distribution, summary.cot_aggregated.distribution
+    return [
+        {
+            "session_id": session_id,
+            "answer": answer,
+            "rank": rank,
+            "count": count,
+            "weighted_share": weighted.get(answer),
+            "confidence_sum": summed.get(answer),
+        }
+        for rank, (answer, count) in enumerate(summary.votes.items())
+    ]
+
+
+def token_from_row(row: tuple[Any, ...]) -> TokenRecord:
+    """From (token_id, text, piece, logprob, entropy, top JSON)."""
+    token_id, text, piece, logprob, entropy, top = row
+    return TokenRecord(
+        token_id=token_id,
+        text=text,
+        piece=bytes(piece),
+        logprob=logprob,
+        entropy=math.nan if entropy is None else entropy,
+        top=tuple(Alternative(int(i), t, float(lp)) for i, t, lp in json.loads(top)),
+    )
+
+
+def build_tree(
+    nodes: Iterable[tuple[int, int | None, int]], tokens: Mapping[int, list[TokenRecord]]
+) -> ReasoningTree:
+    """Rebuild the tree from (node, parent, depth) rows ordered by parent then position."""
+    tree = ReasoningTree()
+    tree.nodes = {}
+    for node_id, parent, depth in nodes:
+        tree.nodes[node_id] = TreeNode(node_id, parent, depth, tokens.get(node_id, []))
+    for node in tree.nodes.values():
+        if node.parent is not None:
+            tree.nodes[node.parent].children.append(node.id)
+    if not tree.nodes:
+        tree = ReasoningTree()
+    tree._next_id = max(tree.nodes) + 1
+    return tree
+
+
+def path_from_row(row: Mapping[str, Any]) -> ReasoningPath:
+    span = (row["answer_start"], row["answer_end"]) if row["answer_start"] is not None else None
+    start = row["answer_token_start"]
+    return ReasoningPath(
+        id=row["path_id"],
+        node_id=row["node_id"],
+        origin=row["origin"],
+        label=row["label"],
+        finish_reason=row["finish_reason"],
+        stop_string=row["stop_string"],
+        parent_path=row["parent_path"],
+        branch_depth=row["branch_depth"],
+        text=row["text"],
+        logprob=row["logprob"],
+        n_tokens=row["n_tokens"],
+        answer=row["answer"],
+        answer_text=row["answer_text"],
+        answer_span=span,
+        answer_tokens=(start, row["answer_token_end"]) if start is not None else None,
+        confidence=row["confidence"],
+        correct=as_bool(row["correct"]),
+    )
+
+
+def session_from_row(
+    row: Mapping[str, Any], model: dict[str, Any], tree: ReasoningTree, paths: list[ReasoningPath]
+) -> Session:
+    return Session(
+        question=row["question"],
+        prompt=row["prompt"],
+        prompt_tokens=[int(t) for t in json.loads(row["prompt_tokens"])],
+        settings=RunSettings.from_dict(json.loads(row["settings"])),
+        model=model,
+        gold=row["gold"],
+        id=row["id"],
+        title=row["title"],
+        created=row["created"],
+        status=row["status"],
+        tree=tree,
+        paths=paths,
+    )

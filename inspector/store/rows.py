@@ -1,0 +1,90 @@
+"""Plain records the store returns from queries (sessions themselves come back as Session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line of the session list: enough to show and filter it without loading the tree."""
+
+    id: str
+    title: str
+    question: str
+    strategy: str
+    prompt_style: str
+    status: str
+    chosen_answer: str | None
+    correct: bool | None
+    consistency: float | None
+    n_paths: int
+    created: str
+    updated: str
+    model: str | None  # the model's description (or its path)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A saved run with a gold answer, for accuracy, calibration and accuracy-vs-samples.
+
+    ``gold`` is normalised by the session's answer rule (comparable with ``answers``);
+    ``gold_text`` is the gold answer as given. ``answers`` are the voting paths' answers in
+    path order (``None`` for a path without one).
+    """
+
+    session_id: str
+    strategy: str
+    model: str | None
+    gold: str | None
+    gold_text: str
+    chosen_answer: str | None
+    correct: bool | None
+    consistency: float | None
+    cot_confidence: float | None
+    answers: list[str | None] = field(default_factory=list)
+    greedy_answer: str | None = None
+    greedy_logprob: float | None = None
+    created: str = ""
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """One question of an experiment with the session that answered it."""
+
+    question_index: int
+    question: str
+    gold: str | None
+    chosen_answer: str | None
+    correct: bool | None
+    consistency: float | None
+    session_id: str
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A person's judgement of a session, a path (``path_id``) or a token range of a path
+    (``token_start`` ≤ i < ``token_end``, positions in the path's tokens)."""
+
+    id: int
+    session_id: str
+    path_id: int | None
+    token_start: int | None
+    token_end: int | None
+    label: str | None
+    note: str
+    tags: tuple[str, ...]
+    created: str
+    updated: str
+
+    @property
+    def target(self) -> str:
+        if self.path_id is None:
+            return "session"
+        return "path" if self.token_start is None else "tokens"
+
+
+def as_bool(value: int | None) -> bool | None:
+    """SQLite's 0/1/NULL as a Python bool or None."""
+    return None if value is None else bool(value)

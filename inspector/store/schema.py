@@ -1,0 +1,241 @@
+"""Schema versions and the migrations that build them.
+
+``PRAGMA user_version`` holds the number of migrations applied; ``MIGRATIONS[i]`` upgrades a
+database from version ``i`` to ``i + 1``. :func:`migrate` applies the missing ones in order,
+inside one write transaction, so an upgrade either completes or leaves the file as it was.
+A migration's SQL is frozen once released: a later change is a new migration, never an edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+APPLICATION_ID = 0x52496E73  # "RIns": marks a Reasoning Inspector database
+DEFAULT_LABELS: tuple[tuple[str, str], ...] = (
+    ("correct", "the reasoning and the answer are right"),
+    ("incorrect", "the answer is wrong"),
+    ("flawed reasoning", "the reasoning has an error, whatever the answer"),
+    ("lucky guess", "the answer is right but the reasoning does not support it"),
+    ("unclear", "cannot tell"),
+)
+
+_V1_TABLES = """
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    path TEXT,
+    file_hash TEXT,
+    description TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL
+);
+CREATE INDEX models_path ON models(path);
+
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    gold TEXT,
+    prompt TEXT NOT NULL,
+    prompt_tokens TEXT NOT NULL DEFAULT '[]',
+    prompt_style TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    model_id INTEGER REFERENCES models(id),
+    status TEXT NOT NULL
+        CHECK (status IN ('running', 'complete', 'cancelled', 'interrupted')),
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    deleted_at TEXT,
+    chosen_answer TEXT,
+    correct INTEGER CHECK (correct IN (0, 1)),
+    consistency REAL,
+    cot_confidence REAL,
+    n_paths INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_created ON sessions(created);
+CREATE INDEX sessions_strategy ON sessions(strategy);
+CREATE INDEX sessions_model ON sessions(model_id);
+
+CREATE TABLE nodes (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    node_id INTEGER NOT NULL,
+    parent_id INTEGER,
+    position INTEGER NOT NULL DEFAULT 0,
+    depth INTEGER NOT NULL,
+    PRIMARY KEY (session_id, node_id),
+    FOREIGN KEY (session_id, parent_id) REFERENCES nodes(session_id, node_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX nodes_parent ON nodes(session_id, parent_id);
+
+CREATE TABLE tokens (
+    session_id TEXT NOT NULL,
+    node_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    token_id INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    piece BLOB NOT NULL,
+    logprob REAL NOT NULL,
+    entropy REAL,
+    top TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (session_id, node_id, position),
+    FOREIGN KEY (session_id, node_id) REFERENCES nodes(session_id, node_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+
+CREATE TABLE paths (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    path_id INTEGER NOT NULL,
+    node_id INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    finish_reason TEXT,
+    stop_string TEXT,
+    parent_path INTEGER,
+    branch_depth INTEGER,
+    text TEXT NOT NULL DEFAULT '',
+    logprob REAL NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    answer TEXT,
+    answer_text TEXT,
+    answer_start INTEGER,
+    answer_end INTEGER,
+    answer_token_start INTEGER,
+    answer_token_end INTEGER,
+    confidence REAL,
+    correct INTEGER CHECK (correct IN (0, 1)),
+    PRIMARY KEY (session_id, path_id),
+    FOREIGN KEY (session_id, node_id) REFERENCES nodes(session_id, node_id)
+        DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX paths_correct ON paths(correct, session_id);
+
+CREATE TABLE votes (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    answer TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    weighted_share REAL,
+    confidence_sum REAL,
+    PRIMARY KEY (session_id, answer)
+);
+
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    source_path TEXT,
+    sha256 TEXT NOT NULL UNIQUE,
+    n_questions INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+
+CREATE TABLE dataset_questions (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    solution TEXT,
+    ext_id TEXT,
+    PRIMARY KEY (dataset_id, idx)
+);
+
+CREATE TABLE experiments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    settings TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    model_id INTEGER REFERENCES models(id),
+    status TEXT NOT NULL DEFAULT 'running'
+        CHECK (status IN ('running', 'complete', 'cancelled', 'interrupted')),
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX experiments_lookup ON experiments(dataset_id, strategy);
+
+CREATE TABLE experiment_runs (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    question_index INTEGER NOT NULL,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, question_index)
+);
+CREATE INDEX experiment_runs_session ON experiment_runs(session_id);
+
+CREATE TABLE labels (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    position INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE annotations (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    path_id INTEGER,
+    token_start INTEGER,
+    token_end INTEGER,
+    label TEXT REFERENCES labels(name) ON UPDATE CASCADE,
+    note TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    CHECK ((token_start IS NULL) = (token_end IS NULL)),
+    CHECK (token_start IS NULL OR (path_id IS NOT NULL AND 0 <= token_start
+                                   AND token_start < token_end))
+);
+CREATE INDEX annotations_session ON annotations(session_id, path_id);
+"""
+
+#: table -> columns indexed for full-text search (FTS5, kept current by triggers)
+FTS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sessions": ("question", "title"),
+    "paths": ("text",),
+    "annotations": ("note",),
+}
+
+
+def _v1(db: Database) -> None:
+    """The first schema: every table, the default labels and the FTS5 indexes."""
+    db.executescript(_V1_TABLES)
+    db["labels"].insert_all(
+        {"name": name, "description": text, "position": i}
+        for i, (name, text) in enumerate(DEFAULT_LABELS)
+    )
+    for table, columns in FTS_COLUMNS.items():
+        db[table].enable_fts(columns, create_triggers=True, tokenize="porter")
+
+
+Migration = Callable[[Database], None]
+MIGRATIONS: list[Migration] = [_v1]
+
+
+def latest_version() -> int:
+    """The schema version this application writes."""
+    return len(MIGRATIONS)
+
+
+def user_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database) -> int:
+    """Bring ``db`` to the latest version in one ``BEGIN IMMEDIATE`` transaction; return the
+    version it had. The version is re-read under the write lock, so two processes opening an
+    old file at once upgrade it once."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        start = user_version(db)
+        for version in range(start, latest_version()):
+            MIGRATIONS[version](db)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        if start < latest_version():
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return start

@@ -1,0 +1,220 @@
+"""Saving, loading, listing, renaming and (soft) deleting sessions."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from inspector.core.session import Session
+from inspector.engine.records import TokenRecord
+from inspector.store import codec
+from inspector.store.base import StoreBase, now
+from inspector.store.errors import NotFoundError
+from inspector.store.rows import SessionRow, as_bool
+
+_REMEMBERED_SESSIONS = 16  # node layouts kept for incremental saves
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'`` with the user's own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SessionsMixin(StoreBase):
+    """Sessions: the tree, its tokens, paths and votes, and the summary columns."""
+
+    def save_session(self, session: Session) -> None:
+        """Write the session's current state in one transaction.
+
+        Idempotent: paths and votes are rewritten, and so are the nodes (with their tokens)
+        that are new or were split since this store last saved the session; everything is
+        rewritten when the row was changed by anyone else since (or never saved here).
+        """
+        summary = session.summary()
+        layout = codec.node_layout(session)
+        with self._write() as db:
+            previous = self._previous_layout(session.id)
+            stamp = now()
+            model_id = self._model_id(session.model)
+            row = codec.session_row(session, summary, model_id, stamp)
+            db["sessions"].upsert(row, pk="id")
+            for table in ("votes", "paths"):
+                db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session.id])
+            self._write_nodes(session, layout, previous)
+            db["paths"].insert_all(codec.path_row(session.id, p) for p in session.paths)
+            db["votes"].insert_all(codec.vote_rows(session.id, summary))
+        self._saved[session.id] = (stamp, layout)
+        while len(self._saved) > _REMEMBERED_SESSIONS:
+            self._saved.popitem(last=False)
+
+    def _previous_layout(self, session_id: str) -> dict[int, codec.NodeLayout]:
+        """The node layout this store last wrote, if the row still carries that save's stamp
+        (else {}: every node is rewritten)."""
+        cached = self._saved.pop(session_id, None)
+        row = self.db.execute("SELECT updated FROM sessions WHERE id = ?", [session_id]).fetchone()
+        if cached is None or row is None or row[0] != cached[0]:
+            for table in ("tokens", "nodes"):
+                self.db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session_id])
+            return {}
+        return cached[1]
+
+    def _write_nodes(
+        self, session: Session, layout: dict[int, codec.NodeLayout], previous: dict
+    ) -> None:
+        conn, sid = self.db.conn, session.id
+        gone = [(sid, n) for n in previous if n not in layout]
+        changed = [n for n, place in layout.items() if previous.get(n) != place]
+        conn.executemany("DELETE FROM tokens WHERE session_id = ? AND node_id = ?", gone)
+        conn.executemany("DELETE FROM nodes WHERE session_id = ? AND node_id = ?", gone)
+        conn.executemany(
+            "DELETE FROM tokens WHERE session_id = ? AND node_id = ?",
+            [(sid, n) for n in changed if n in previous],
+        )
+        conn.executemany(
+            "INSERT INTO nodes (session_id, node_id, parent_id, position, depth) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, node_id) DO UPDATE SET "
+            "parent_id = excluded.parent_id, position = excluded.position, depth = excluded.depth",
+            [(sid, n, *layout[n][:3]) for n in changed],
+        )
+        conn.executemany(
+            f"INSERT INTO tokens ({codec.TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            codec.token_rows(session, changed),
+        )
+
+    def load_session(self, session_id: str) -> Session:
+        """The session as saved: tree (same node ids), paths, settings, status, model."""
+        with self._read() as db:
+            row = self._session_row(session_id)
+            model = self._model_metadata(row["model_id"])
+            nodes = db.execute(
+                "SELECT node_id, parent_id, depth FROM nodes WHERE session_id = ? "
+                "ORDER BY parent_id, position",
+                [session_id],
+            ).fetchall()
+            tokens: dict[int, list[TokenRecord]] = defaultdict(list)
+            for node_id, *rest in db.execute(
+                "SELECT node_id, token_id, text, piece, logprob, entropy, top FROM tokens "
+                "WHERE session_id = ? ORDER BY node_id, position",
+                [session_id],
+            ):
+                tokens[node_id].append(codec.token_from_row(tuple(rest)))
+            paths = [
+                codec.path_from_row(p)
+                for p in db.query(
+                    "SELECT * FROM paths WHERE session_id = ? ORDER BY path_id", [session_id]
+                )
+            ]
+        return codec.session_from_row(row, model, codec.build_tree(nodes, tokens), paths)
+
+    def _session_row(self, session_id: str) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
+        if not rows:
+            raise NotFoundError(self.path, f"no session {session_id!r}")
+        return rows[0]
+
+    def _model_metadata(self, model_id: int | None) -> dict[str, Any]:
+        if model_id is None:
+            return {}
+        row = self.db.execute("SELECT metadata FROM models WHERE id = ?", [model_id]).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def has_session(self, session_id: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone()
+        return row is not None
+
+    def list_sessions(
+        self,
+        search: str | None = None,
+        strategy: str | None = None,
+        model: str | None = None,
+        *,
+        include_deleted: bool = False,
+        limit: int | None = 500,
+    ) -> list[SessionRow]:
+        """Newest first. ``search`` is full-text (all words, stemmed) over the question and
+        title, any path's text and any annotation note; ``model`` matches a substring of the
+        model's path or description."""
+        where, params = ["1"], []
+        if not include_deleted:
+            where.append("s.deleted_at IS NULL")
+        if strategy:
+            where.append("s.strategy = ?")
+            params.append(strategy)
+        if model:
+            where.append("(m.path LIKE ? ESCAPE '\\' OR m.description LIKE ? ESCAPE '\\')")
+            params += [like_pattern(model)] * 2
+        query = self.db.quote_fts(search.strip()) if search and search.strip() else ""
+        if query:
+            where.append(_SEARCH_CONDITION)
+            params += [query] * 3
+        sql = (
+            "SELECT s.*, coalesce(m.description, m.path) AS model_name FROM sessions s "
+            f"LEFT JOIN models m ON m.id = s.model_id WHERE {' AND '.join(where)} "
+            "ORDER BY s.created DESC, s.id"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_session_list_row(r) for r in self.db.query(sql, params)]
+
+    def rename_session(self, session_id: str, title: str) -> None:
+        self._update_session(session_id, "title = ?", [title])
+
+    def delete_session(self, session_id: str) -> None:
+        """Soft delete: hidden from lists, stats and retrieval until restored."""
+        self._update_session(session_id, "deleted_at = ?", [now()])
+
+    def restore_session(self, session_id: str) -> None:
+        self._update_session(session_id, "deleted_at = NULL", [])
+
+    def set_session_status(self, session_id: str, status: str) -> None:
+        self._update_session(session_id, "status = ?", [status])
+
+    def _update_session(self, session_id: str, assignment: str, params: list[Any]) -> None:
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE sessions SET {assignment}, updated = ? WHERE id = ?",
+                [*params, now(), session_id],
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(self.path, f"no session {session_id!r}")
+
+    def mark_interrupted(self, before: str | None = None) -> int:
+        """Sessions still ``running`` (their process died) become ``interrupted``; with
+        ``before`` (ISO time) only those last saved earlier. Returns how many changed."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE sessions SET status = 'interrupted', updated = ? "
+                "WHERE status = 'running' AND (? IS NULL OR updated < ?)",
+                [now(), before, before],
+            )
+            return cursor.rowcount
+
+
+_SEARCH_CONDITION = """(
+    s.rowid IN (SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH ?)
+    OR s.id IN (SELECT session_id FROM paths WHERE rowid IN
+                (SELECT rowid FROM paths_fts WHERE paths_fts MATCH ?))
+    OR s.id IN (SELECT session_id FROM annotations WHERE rowid IN
+                (SELECT rowid FROM annotations_fts WHERE annotations_fts MATCH ?))
+)"""
+
+
+def _session_list_row(row: dict[str, Any]) -> SessionRow:
+    return SessionRow(
+        id=row["id"],
+        title=row["title"],
+        question=row["question"],
+        strategy=row["strategy"],
+        prompt_style=row["prompt_style"],
+        status=row["status"],
+        chosen_answer=row["chosen_answer"],
+        correct=as_bool(row["correct"]),
+        consistency=row["consistency"],
+        n_paths=row["n_paths"],
+        created=row["created"],
+        updated=row["updated"],
+        model=row["model_name"],
+        deleted=row["deleted_at"] is not None,
+    )

@@ -1,0 +1,25 @@
+"""Colours that encode probabilities and correctness, shared by every view and the legend."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+CORRECT = QColor("#2e7d32")
+INCORRECT = QColor("#c62828")
+UNKNOWN = QColor("#757575")
+ANSWER_HIGHLIGHT = QColor("#fff176")
+
+
+def probability_color(prob: float, alpha: int = 255) -> QColor:
+    """Red (unlikely) through amber to green (certain); hue is linear in probability."""
+    prob = min(1.0, max(0.0, prob))
+    color = QColor.fromHsvF(0.33 * prob, 0.45, 1.0)
+    color.setAlpha(alpha)
+    return color
+
+
+def correctness_color(correct: bool | None) -> QColor:
+    return {True: CORRECT, False: INCORRECT, None: UNKNOWN}[correct]
+
+
+LEGEND_STOPS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)

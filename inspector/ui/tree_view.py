@@ -1,0 +1,217 @@
+"""The graphical tree of reasoning paths: zoom, pan, fit, keyboard navigation.
+
+Each node is a box holding its run of tokens (elided; double-click expands it), tinted by the
+mean probability of its tokens. Edges into a branch point are labelled with the branch's first
+token and its probability; a node where paths end shows their answers, coloured by
+correctness.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QFont, QKeyEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+)
+
+from inspector.core.session import Session
+from inspector.core.tree import ROOT_ID, TreeNode
+from inspector.ui.colors import correctness_color, probability_color
+from inspector.ui.tree_layout import layout_tree
+
+NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
+COLUMN_GAP, ROW_GAP = 90.0, 16.0
+ELIDE_CHARS, EXPANDED_CHARS = 18, 600
+
+
+def node_label(node: TreeNode, expanded: bool) -> str:
+    text = "".join(t.text for t in node.tokens).replace("\n", "⏎")
+    limit = EXPANDED_CHARS if expanded else ELIDE_CHARS
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"{shown} ·{len(node.tokens)}" if len(node.tokens) > 1 else shown
+
+
+def mean_probability(node: TreeNode) -> float:
+    if not node.tokens:
+        return 1.0
+    return sum(math.exp(t.logprob) for t in node.tokens) / len(node.tokens)
+
+
+class NodeItem(QGraphicsRectItem):
+    def __init__(self, node: TreeNode, expanded: bool) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsFocusable, True)
+        self.label = QGraphicsSimpleTextItem(node_label(node, expanded) or "prompt", self)
+        self.label.setFont(QFont("monospace", 9))
+        width = max(NODE_WIDTH, self.label.boundingRect().width() + 12) if expanded else NODE_WIDTH
+        self.setRect(0, 0, width, NODE_HEIGHT)
+        self.label.setPos(6, (NODE_HEIGHT - self.label.boundingRect().height()) / 2)
+        fill = (
+            probability_color(mean_probability(node), 170) if node.tokens else Qt.GlobalColor.white
+        )
+        self.setBrush(QBrush(fill))
+        self.setPen(QPen(Qt.GlobalColor.darkGray, 1))
+        self.setToolTip(
+            f"{len(node.tokens)} tokens, mean p = {mean_probability(node):.3f}\n"
+            "double-click to expand or collapse"
+        )
+
+
+class ReasoningTreeView(QGraphicsView):
+    """Shows one session's tree; emits the node a person selects or opens."""
+
+    nodeSelected = Signal(int)
+    pathActivated = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.session: Session | None = None
+        self.items: dict[int, NodeItem] = {}
+        self.expanded: set[int] = set()
+        self.current: int | None = None
+        self.scene().selectionChanged.connect(self._on_selection)
+
+    # -- building ----------------------------------------------------------------------------
+    def show_session(self, session: Session | None) -> None:
+        self.session = session
+        self.rebuild()
+        self.fit()
+
+    def rebuild(self) -> None:
+        scene = self.scene()
+        scene.blockSignals(True)
+        scene.clear()
+        scene.blockSignals(False)
+        self.items = {}
+        if self.session is None:
+            return
+        tree = self.session.tree
+        places = layout_tree(tree)
+        for node_id, place in places.items():
+            item = NodeItem(tree.nodes[node_id], node_id in self.expanded)
+            item.setPos(
+                place.column * (NODE_WIDTH + COLUMN_GAP), place.row * (NODE_HEIGHT + ROW_GAP)
+            )
+            scene.addItem(item)
+            self.items[node_id] = item
+        for node_id in places:
+            self._add_edges(tree.nodes[node_id])
+        self._add_answers()
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 140, 40))
+        if self.current in self.items:
+            self.items[self.current].setSelected(True)
+
+    def _add_edges(self, node: TreeNode) -> None:
+        parent = self.items[node.id]
+        start = parent.pos() + parent.rect().topRight() + parent.rect().center() * 0
+        start.setY(parent.pos().y() + NODE_HEIGHT / 2)
+        start.setX(parent.pos().x() + parent.rect().width())
+        branching = len(node.children) > 1 or node.id == ROOT_ID
+        for child_id in node.children:
+            child = self.items.get(child_id)
+            if child is None:
+                continue
+            end_x, end_y = child.pos().x(), child.pos().y() + NODE_HEIGHT / 2
+            self.scene().addLine(start.x(), start.y(), end_x, end_y, QPen(Qt.GlobalColor.gray, 1.2))
+            first = self.session.tree.nodes[child_id].tokens[:1] if self.session else []
+            if branching and first:
+                token = first[0]
+                label = self.scene().addSimpleText(f"{token.text!r} {math.exp(token.logprob):.0%}")
+                label.setFont(QFont("sans", 8))
+                label.setPos(end_x - COLUMN_GAP + 4, end_y - 16)
+
+    def _add_answers(self) -> None:
+        assert self.session is not None
+        ends: dict[int, list] = {}
+        for path in self.session.paths:
+            ends.setdefault(path.node_id, []).append(path)
+        pick = self.session.summary().cot_path_id
+        for node_id, paths in ends.items():
+            item = self.items.get(node_id)
+            if item is None:
+                continue
+            parts = []
+            for path in paths:
+                star = "★" if path.id == pick else ""
+                conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
+                parts.append(f"{star}#{path.id} → {path.answer}{conf}")
+            text = self.scene().addSimpleText("   ".join(parts))
+            text.setBrush(QBrush(correctness_color(paths[0].correct)))
+            text.setFont(QFont("sans", 9, QFont.Weight.Bold))
+            text.setPos(item.pos().x() + item.rect().width() + 8, item.pos().y() + 8)
+
+    # -- interaction -------------------------------------------------------------------------
+    def fit(self) -> None:
+        if self.items:
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def zoom(self, factor: float) -> None:
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        if isinstance(item, NodeItem):
+            self.expanded ^= {item.node_id}
+            self.current = item.node_id
+            self.rebuild()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def _on_selection(self) -> None:
+        selected = [i for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
+        if selected:
+            self.current = selected[0].node_id
+            self.nodeSelected.emit(self.current)
+
+    def select_node(self, node_id: int) -> None:
+        if node_id in self.items:
+            self.scene().clearSelection()
+            self.items[node_id].setSelected(True)
+            self.ensureVisible(self.items[node_id])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        target = self._neighbour(event.key())
+        if target is not None:
+            self.select_node(target)
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.current is not None:
+            self.pathActivated.emit(self.current)
+        else:
+            super().keyPressEvent(event)
+
+    def _neighbour(self, key: int) -> int | None:
+        if self.session is None:
+            return None
+        tree = self.session.tree
+        node = tree.nodes.get(self.current if self.current is not None else ROOT_ID)
+        if node is None:
+            return None
+        if key == Qt.Key.Key_Right and node.children:
+            return node.children[0]
+        if key == Qt.Key.Key_Left and node.parent is not None:
+            return node.parent
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and node.parent is not None:
+            siblings = tree.nodes[node.parent].children
+            step = -1 if key == Qt.Key.Key_Up else 1
+            index = siblings.index(node.id) + step
+            return siblings[index] if 0 <= index < len(siblings) else None
+        return None
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()

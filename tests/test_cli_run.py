@@ -1,0 +1,160 @@
+"""`inspector run / experiment / stats` on the real default model, with a temporary database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inspector.cli import main
+
+APPLE = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "sessions.db")
+
+
+def test_run_prints_the_contract_and_saves_the_session(capsys, db, model_path):
+    out = run_json(
+        capsys,
+        "run",
+        APPLE,
+        "--strategy",
+        "cot-decoding",
+        "--k",
+        "3",
+        "--max-tokens",
+        "16",
+        "--gold",
+        "8",
+        "--db",
+        db,
+        "--model",
+        str(model_path),
+    )
+    for key in (
+        "session_id",
+        "strategy",
+        "prompt",
+        "paths",
+        "votes",
+        "chosen_answer",
+        "consistency",
+        "correct",
+    ):
+        assert key in out
+    assert out["strategy"] == "cot-decoding" and len(out["paths"]) == 3
+    path = out["paths"][0]
+    for key in ("id", "text", "answer", "confidence", "logprob", "n_tokens", "correct", "tokens"):
+        assert key in path
+    token = path["tokens"][0]
+    assert set(token) >= {"text", "logprob", "top"} and token["top"][0].keys() >= {
+        "text",
+        "logprob",
+    }
+    assert sum(t["logprob"] for t in path["tokens"]) == pytest.approx(path["logprob"])
+
+    from inspector.store import Store
+
+    saved = Store.open(db).load_session(out["session_id"])
+    assert [p.text for p in saved.paths] == [p["text"] for p in out["paths"]]
+    assert saved.status == "complete"
+
+
+def test_run_table_output(capsys, db, model_path):
+    assert (
+        main(
+            [
+                "run",
+                APPLE,
+                "--strategy",
+                "greedy",
+                "--max-tokens",
+                "8",
+                "--db",
+                db,
+                "--model",
+                str(model_path),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "votes:" in out and "chosen answer" in out and "session" in out
+
+
+def test_experiment_resumes_and_stats_summarise(capsys, tmp_path, db, model_path):
+    data = tmp_path / "set.jsonl"
+    rows = [("What is 2 + 3?", "5"), ("What is 4 + 4?", "8"), ("What is 9 - 2?", "7")]
+    data.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in rows))
+    common = [
+        "--strategy",
+        "self-consistency",
+        "--samples",
+        "3",
+        "--max-tokens",
+        "12",
+        "--db",
+        db,
+        "--model",
+        str(model_path),
+    ]
+    first = run_json(capsys, "experiment", str(data), "--limit", "2", *common)
+    assert first["ran"] == 2 and first["skipped"] == 0 and len(first["results"]) == 2
+    second = run_json(capsys, "experiment", str(data), *common)
+    assert second["ran"] == 1 and second["skipped"] == 2 and len(second["results"]) == 3
+    assert second["experiment_id"] == first["experiment_id"]
+    stats = run_json(capsys, "stats", "--db", db)
+    assert stats["runs"] == 3
+    assert sum(b["count"] for b in stats["bins"]) == 3
+    assert [p["n"] for p in stats["accuracy_vs_samples"]] == [1, 2]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "2+2?", "--answer-rule", "regex:("], "regex"),
+        (["run", "2+2?", "--strategy", "cot-decoding", "--k", "0"], "k (first-token branches)"),
+        (["run", "word " * 400, "--ctx", "256"], "context holds"),
+        (["run", "2+2?", "--model", "/nonexistent.gguf"], "not found"),
+        (["run", "2+2?", "--few-shot", "/nonexistent.json"], "nonexistent.json"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, args, message):
+    result = cli(*args, "--db", str(tmp_path / "s.db"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_malformed_data_set_names_file_and_line(tmp_path):
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"question": "ok?", "answer": "1"}\n{"question": "broken"\n')
+    result = cli("experiment", str(data), "--db", str(tmp_path / "s.db"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "bad.jsonl" in result.stderr and ":2" in result.stderr
+
+
+def test_bad_database_is_one_line(tmp_path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("not a database")
+    before = bogus.read_bytes()
+    result = cli("stats", "--db", str(bogus))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert bogus.read_bytes() == before
