@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -17,17 +20,20 @@ from PySide6.QtWidgets import (
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import Engine, ModelInfo
+from inspector.store import Store, resolve_db_path
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
 from inspector.ui.run_panel import RunPanel
 from inspector.ui.run_worker import RunWorker, start_worker
+from inspector.ui.sessions_panel import SessionsPanel
 from inspector.ui.tree_view import ReasoningTreeView
 from inspector.ui.workers import FunctionWorker
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model_path: str | None = None) -> None:
+    def __init__(self, model_path: str | None = None, db_path: Path | None = None) -> None:
         super().__init__()
+        self.db_path = db_path or resolve_db_path(None)
         self.setWindowTitle("Reasoning Inspector")
         self.resize(1400, 860)
         self.engine: Engine | None = None
@@ -72,6 +78,14 @@ class MainWindow(QMainWindow):
         main.setSizes([150, 710])
         self.setCentralWidget(main)
         self._build_toolbar()
+        self.sessions = SessionsPanel(self.db_path)
+        self.sessions.openRequested.connect(self.open_session)
+        self.sessions.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        dock = QDockWidget("Sessions", self)
+        dock.setObjectName("sessions")
+        dock.setWidget(self.sessions)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.sessions.refresh()
         self.model_label = QLabel("no model")
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -113,11 +127,19 @@ class MainWindow(QMainWindow):
         if self.engine is None or self.worker is not None:
             return
         question, gold, settings = self.run_panel.values()
-        engine = self.engine
+        engine, db_path = self.engine, self.db_path
 
         def job(hooks: RunHooks) -> Session:
-            session = new_session(engine, question, settings, gold)
-            return run_strategy(engine, session, hooks)
+            # the worker thread has its own connection: saved as each path is made
+            with Store.open(db_path) as store:
+                session = new_session(engine, question, settings, gold)
+                store.save_session(session)
+                hooks.on_path = lambda s, _p: store.save_session(s)
+                try:
+                    run_strategy(engine, session, hooks)
+                finally:
+                    store.save_session(session)
+            return session
 
         expected = settings.max_tokens * (
             settings.k if settings.strategy == "cot-decoding" else
@@ -131,8 +153,15 @@ class MainWindow(QMainWindow):
         engine, session = self.engine, self.session
         alternatives = None if token_id == ALL_ALTERNATIVES else [token_id]
 
+        db_path = self.db_path
+
         def job(hooks: RunHooks) -> Session:
-            branch_here(engine, session, path_id, depth, alternatives, hooks=hooks)
+            with Store.open(db_path) as store:
+                hooks.on_path = lambda s, _p: store.save_session(s)
+                try:
+                    branch_here(engine, session, path_id, depth, alternatives, hooks=hooks)
+                finally:
+                    store.save_session(session)
             return session
 
         self._start_worker(
@@ -176,6 +205,7 @@ class MainWindow(QMainWindow):
         self.worker = None
         self.run_panel.set_running(False)
         self.show_session(session)
+        self.sessions.refresh()
         self.statusBar().showMessage(f"Run {session.status}: {len(session.paths)} paths", 8000)
 
     def _on_failed(self, message: str) -> None:
@@ -184,6 +214,22 @@ class MainWindow(QMainWindow):
         self.run_panel.set_running(False)
         self.statusBar().showMessage(f"Failed: {message}")
         QMessageBox.warning(self, "Reasoning Inspector", message)
+
+    def open_session(self, session_id: str) -> None:
+        """Load a saved session on a pool thread, then show it."""
+        if self.worker is not None:
+            self.statusBar().showMessage("Wait for the run to finish (or cancel it)", 5000)
+            return
+        db_path = self.db_path
+
+        def load() -> Session:
+            with Store.open(db_path) as store:
+                return store.load_session(session_id)
+
+        worker = FunctionWorker(load)
+        worker.signals.finished.connect(self.show_session)
+        worker.signals.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        QThreadPool.globalInstance().start(worker)
 
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None) -> None:

@@ -9,8 +9,8 @@ from inspector.ui.path_view import ALL_ALTERNATIVES
 
 
 @pytest.fixture
-def window(qtbot, model_path):
-    window = MainWindow(str(model_path))
+def window(qtbot, model_path, tmp_path):
+    window = MainWindow(str(model_path), db_path=tmp_path / "sessions.db")
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
@@ -81,9 +81,36 @@ def test_keyboard_moves_through_the_tree(qtbot, window):
 def test_a_bad_model_is_a_message_not_a_crash(qtbot, tmp_path):
     bogus = tmp_path / "bad.gguf"
     bogus.write_text("not a model")
-    window = MainWindow(str(bogus))
+    window = MainWindow(str(bogus), db_path=tmp_path / "sessions.db")
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
     assert window.engine is None
     assert "not a GGUF model file" in window.statusBar().currentMessage()
     assert not window.run_panel.run_button.isEnabled()
+
+
+def test_runs_are_saved_and_can_be_reopened_deleted_and_restored(qtbot, window):
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
+    made = window.session
+    sessions = window.sessions
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+    assert sessions.model.session_id(0) == made.id
+    window.show_session(None)
+    window.open_session(made.id)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
+    assert [p.text for p in window.session.paths] == [p.text for p in made.paths]
+    sessions.table.selectRow(0)
+    sessions.delete_selected()
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 0, timeout=10_000)
+    sessions.undo_delete()
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+
+
+def test_search_filters_the_session_list(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy")
+    sessions = window.sessions
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+    sessions.search.setText("zebra")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 0, timeout=10_000)
+    sessions.search.setText("apples")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)

@@ -1,0 +1,130 @@
+"""Saved sessions: full-text search, filter by strategy, open, rename, delete with undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.session import STRATEGIES
+from inspector.store import Store
+from inspector.ui.sessions_model import SessionsTableModel
+from inspector.ui.workers import FunctionWorker
+
+
+class SessionsPanel(QWidget):
+    """Lists sessions from the database; every query runs on a pool thread."""
+
+    openRequested = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, db_path: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.model = SessionsTableModel(self)
+        self.search = QLineEdit(placeholderText="Search questions, paths and notes…")
+        self.strategy = QComboBox()
+        self.strategy.addItems(["all strategies", *STRATEGIES])
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSortingEnabled(False)
+        self.table.doubleClicked.connect(lambda index: self._open(index.row()))
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo_delete)
+        buttons = QHBoxLayout()
+        for text, slot in [("Open", self._open_selected), ("Rename…", self.rename_selected),
+                           ("Delete", self.delete_selected)]:  # fmt: skip
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addWidget(self.undo_button)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.strategy)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        self._deleted: list[str] = []
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(self._debounce.start)
+        self.strategy.currentIndexChanged.connect(self.refresh)
+
+    def _query(self):
+        search = self.search.text().strip() or None
+        strategy = self.strategy.currentText() if self.strategy.currentIndex() > 0 else None
+        db_path = self.db_path
+
+        def query():
+            with Store.open(db_path) as store:
+                return store.list_sessions(search=search, strategy=strategy)
+
+        return query
+
+    def refresh(self) -> None:
+        worker = FunctionWorker(self._query())
+        worker.signals.finished.connect(self.model.set_rows)
+        worker.signals.failed.connect(self.message)
+        QThreadPool.globalInstance().start(worker)
+
+    def _selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _open(self, row: int) -> None:
+        session_id = self.model.session_id(row)
+        if session_id:
+            self.openRequested.emit(session_id)
+
+    def _open_selected(self) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self._open(row)
+
+    def _write(self, action, done_message: str) -> None:
+        try:
+            with Store.open(self.db_path) as store:
+                action(store)
+        except ValueError as error:
+            self.message.emit(str(error))
+            return
+        self.message.emit(done_message)
+        self.refresh()
+
+    def rename_selected(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        current = self.model.rows[row]
+        title, ok = QInputDialog.getText(self, "Rename session", "Title:", text=current.title)
+        if ok:
+            self._write(lambda s: s.rename_session(current.id, title.strip()), "Session renamed")
+
+    def delete_selected(self) -> None:
+        row = self._selected_row()
+        session_id = self.model.session_id(row) if row is not None else None
+        if session_id is None:
+            return
+        self._deleted.append(session_id)
+        self.undo_button.setEnabled(True)
+        self._write(lambda s: s.delete_session(session_id), "Session deleted (Undo restores it)")
+
+    def undo_delete(self) -> None:
+        if not self._deleted:
+            return
+        session_id = self._deleted.pop()
+        self.undo_button.setEnabled(bool(self._deleted))
+        self._write(lambda s: s.restore_session(session_id), "Session restored")
