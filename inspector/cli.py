@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from inspector import __version__
 from inspector.cli_run import add_run_options, cmd_experiment, cmd_run, cmd_stats
+from inspector.cli_store import register as register_store_commands
 from inspector.core.session import STRATEGIES
 from inspector.engine import Engine, EngineError, ModelSettings
 
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument("--repeats", type=int, default=3, help="timings per figure (median taken)")
     bench.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+    bench.add_argument(
+        "--store", action="store_true", help="session database figures (10,000 synthetic sessions)"
+    )
 
     run = commands.add_parser("run", help="run a strategy on one question and save the session")
     run.add_argument("question", help="the question to ask")
@@ -80,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    register_store_commands(commands)
     return parser
 
 
@@ -117,6 +122,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise SystemExit("inspector bench: error: --repeats must be at least 1")
+    if args.store:
+        return _bench_store(args)
     with load_engine(args) as engine:
         if not args.json:
             print(
@@ -124,6 +131,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             )
         result = run_benchmark(engine, repeats=args.repeats, quick=args.quick)
     print(json.dumps(result.figures, indent=2) if args.json else format_table(result))
+    return 0
+
+
+def _bench_store(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from inspector.store.benchmark import format_figures, run_store_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="inspector-bench-") as tmp:
+        figures = run_store_benchmark(tmp, 1000 if args.quick else 10_000)
+    print(json.dumps(figures, indent=2) if args.json else format_figures(figures))
     return 0
 
 
@@ -143,6 +161,8 @@ COMMANDS = {
     "run": lambda args: cmd_run(args, load_engine),
     "experiment": lambda args: cmd_experiment(args, load_engine),
     "stats": cmd_stats,
+    "export": lambda args: args.store_command(args),
+    "import": lambda args: args.store_command(args),
     None: cmd_gui,
 }
 

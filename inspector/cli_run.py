@@ -297,9 +297,10 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
             settings,
             finished=finished,
             limit=args.limit,
+            on_start=lambda _q, session: store.save_session(session),
             on_session=on_session,
             on_progress=on_progress,
-            hooks=RunHooks(cancel=cancel),
+            hooks=RunHooks(cancel=cancel, on_path=lambda s, _p: store.save_session(s)),
             examples=examples,
             retrieve=retriever(store, settings),
         )

@@ -58,6 +58,7 @@ def run_experiment(
     *,
     finished: Collection[int] = (),
     limit: int | None = None,
+    on_start: Callable[[DatasetQuestion, Session], None] | None = None,
     on_session: Callable[[DatasetQuestion, Session], None] | None = None,
     on_progress: Callable[[ExperimentProgress], None] | None = None,
     hooks: RunHooks | None = None,
@@ -65,7 +66,11 @@ def run_experiment(
     retrieve: Callable[[str], Sequence[WorkedExample]] | None = None,
 ) -> ExperimentOutcome:
     """Run every pending question; a cancel stops after the current step (that session is
-    kept, marked cancelled, and counted as not finished so a re-run redoes it)."""
+    kept, marked cancelled, and counted as not finished so a re-run redoes it).
+
+    ``on_start`` sees each session before any token is generated (save it there so that a
+    killed process leaves it behind, to be marked interrupted), ``on_session`` once it is done.
+    """
     hooks = hooks or RunHooks()
     cancel = hooks.cancel or CancelToken()
     hooks.cancel = cancel
@@ -83,6 +88,8 @@ def run_experiment(
             engine, question.question, settings, question.answer, examples, retrieved
         )
         session.title = f"{dataset.name} #{question.index + 1}"
+        if on_start is not None:
+            on_start(question, session)
         run_strategy(engine, session, hooks)
         outcome.sessions.append(session)
         if on_session is not None:

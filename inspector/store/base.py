@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from inspector.store import writers
 from inspector.store.errors import ReadOnlyError, StoreBusyError, StoreError
 
 
@@ -35,6 +36,7 @@ class StoreBase:
         self.read_only = read_only
         # session id -> (updated stamp, node layout) of this store's last save of it
         self._saved: OrderedDict[str, tuple[str, dict[int, Any]]] = OrderedDict()
+        self._writer = writers.this_writer()
 
     @contextmanager
     def _write(self) -> Iterator[Database]:

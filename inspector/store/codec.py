@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from inspector.core.session import ReasoningPath, RunSettings, Session, SessionSummary
@@ -121,15 +123,56 @@ def vote_rows(session_id: str, summary: SessionSummary) -> list[dict[str, Any]]:
 
 def token_from_row(row: tuple[Any, ...]) -> TokenRecord:
     """From (token_id, text, piece, logprob, entropy, top JSON)."""
-    token_id, text, piece, logprob, entropy, top = row
-    return TokenRecord(
-        token_id=token_id,
-        text=text,
-        piece=bytes(piece),
-        logprob=logprob,
-        entropy=math.nan if entropy is None else entropy,
-        top=tuple(Alternative(int(i), t, float(lp)) for i, t, lp in json.loads(top)),
-    )
+    return next(iter(tokens_by_node([(0, *row)]).values()))[0]
+
+
+TOKEN_SELECT = (
+    "SELECT node_id, token_id, text, piece, logprob, entropy, top FROM tokens "
+    "WHERE session_id = ? ORDER BY node_id, position"
+)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building 10⁵ small objects otherwise triggers
+    repeated full collections that cost more than the building itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def tokens_by_node(rows: list[tuple[Any, ...]]) -> dict[int, list[TokenRecord]]:
+    """Each node's tokens from rows of :data:`TOKEN_SELECT` (ordered by node, position).
+
+    All top-k lists are decoded by one ``json.loads``; floats come back exactly (JSON reprs,
+    ``-Infinity`` included).
+    """
+    tops = json.loads("[" + ",".join([row[6] for row in rows]) + "]")
+    nodes: dict[int, list[TokenRecord]] = {}
+    current, bucket = None, []
+    nan, alternative, record = math.nan, Alternative, TokenRecord
+    with gc_paused():  # a no-op inside load_session, which pauses it already
+        for (node_id, token_id, text, piece, logprob, entropy, _), top in zip(
+            rows, tops, strict=True
+        ):
+            if node_id != current:
+                current, bucket = node_id, []
+                nodes[node_id] = bucket
+            bucket.append(
+                record(
+                    token_id,
+                    text,
+                    piece if type(piece) is bytes else bytes(piece),
+                    logprob,
+                    nan if entropy is None else entropy,
+                    tuple([alternative(i, t, lp) for i, t, lp in top]),
+                )
+            )
+    return nodes
 
 
 def build_tree(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from types import TracebackType
@@ -9,7 +10,7 @@ from types import TracebackType
 from sqlite_utils import Database
 
 from inspector.store.annotations import AnnotationsMixin
-from inspector.store.errors import ReadOnlyError, StoreError
+from inspector.store.errors import ReadOnlyError, StoreBusyError, StoreError
 from inspector.store.experiments import ExperimentsMixin
 from inspector.store.opening import check_writable, connect, inspect_file
 from inspector.store.queries import QueriesMixin
@@ -32,7 +33,8 @@ class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin):
         Raises a ``StoreError`` subclass, leaving the file untouched, if the file is not
         SQLite, is corrupt, belongs to another application, has a newer schema, or is
         read-only while ``read_only`` is false. ``read_only=True`` never writes (and needs
-        an existing, current database).
+        an existing, current database). Sessions left ``running`` by a process that no
+        longer exists are marked ``interrupted`` (see :mod:`inspector.store.writers`).
         """
         path = Path(path).expanduser()
         if read_only:
@@ -52,7 +54,15 @@ class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin):
         except BaseException:
             conn.close()
             raise
-        return cls(Database(conn, execute_plugins=False), path, read_only=False)
+        store = cls(Database(conn, execute_plugins=False), path, read_only=False)
+        store._recover()
+        return store
+
+    def _recover(self) -> None:
+        """Mark sessions left ``running`` by a dead process as interrupted (skipped, not
+        fatal, if another program holds the write lock past the busy timeout)."""
+        with contextlib.suppress(StoreBusyError):
+            self.mark_orphaned()
 
     @classmethod
     def _open_read_only(cls, path: Path) -> Store:

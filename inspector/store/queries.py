@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from inspector.core.answers import normalize_answer
@@ -21,7 +21,11 @@ _VOTES = f"{_FINISHED} AND NOT (s.strategy = 'self-consistency' AND p.origin = '
 
 def normalized_gold(gold: str, settings_json: str) -> str | None:
     """The gold answer as the session's answer rule normalises it (None if it cannot)."""
-    rule = json.loads(settings_json).get("answer_rule", "last-number")
+    return _normalized_gold(gold, json.loads(settings_json).get("answer_rule", "last-number"))
+
+
+@lru_cache(maxsize=4096)
+def _normalized_gold(gold: str, rule: str) -> str | None:
     try:
         return normalize_answer(gold, rule)
     except ValueError:
@@ -38,7 +42,11 @@ class QueriesMixin(StoreBase):
         experiment_id: int | None = None,
     ) -> list[RunRecord]:
         """Complete, non-deleted sessions with a gold answer, oldest first, optionally only
-        one strategy, models whose path/description contains ``model``, or one experiment."""
+        one strategy, models whose path/description contains ``model``, or one experiment.
+
+        One query: each session's votes and greedy reference come from correlated subqueries
+        that read only the ``paths_votes`` covering index (schema v2).
+        """
         where = ["s.gold IS NOT NULL", "s.deleted_at IS NULL", "s.status = 'complete'"]
         params: list[Any] = []
         if strategy:
@@ -50,28 +58,10 @@ class QueriesMixin(StoreBase):
         if experiment_id is not None:
             where.append("s.id IN (SELECT session_id FROM experiment_runs WHERE experiment_id = ?)")
             params.append(experiment_id)
-        cond = " AND ".join(where)
+        sql = _GREEDY.format(records=_RUN_RECORDS.format(where=" AND ".join(where)))
         with self._read() as db:
-            answers: dict[str, list[str | None]] = defaultdict(list)
-            for session_id, answer in db.execute(
-                f"SELECT p.session_id, p.answer FROM {_PATHS} WHERE {cond} AND {_VOTES} "
-                "ORDER BY p.session_id, p.path_id",
-                params,
-            ):
-                answers[session_id].append(answer)
-            greedy: dict[str, tuple[str | None, float]] = {}
-            for session_id, answer, logprob in db.execute(
-                f"SELECT p.session_id, p.answer, p.logprob FROM {_PATHS} WHERE {cond} "
-                f"AND p.origin = 'greedy' AND {_FINISHED} ORDER BY p.session_id, p.path_id",
-                params,
-            ):
-                greedy.setdefault(session_id, (answer, logprob))
-            rows = db.query(
-                "SELECT s.*, coalesce(m.description, m.path) AS model_name "
-                f"FROM {_SESSIONS} WHERE {cond} ORDER BY s.created, s.id",
-                params,
-            )
-            return [_record(r, answers.get(r["id"], []), greedy.get(r["id"])) for r in rows]
+            rows = db.conn.execute(sql, params).fetchall()
+        return [_record(row) for row in rows]
 
     def verified_examples(self, limit: int = 200) -> list[tuple[str, WorkedExample]]:
         """(question, worked example) from verified-correct paths of non-deleted sessions,
@@ -92,21 +82,39 @@ class QueriesMixin(StoreBase):
         ]
 
 
-def _record(
-    row: dict[str, Any], answers: list[str | None], greedy: tuple[str | None, float] | None
-) -> RunRecord:
+_RUN_RECORDS = f"""
+SELECT s.id, s.strategy, coalesce(m.description, m.path), s.gold,
+    coalesce(json_extract(s.settings, '$.answer_rule'), 'last-number'), s.chosen_answer,
+    s.correct, s.consistency, s.cot_confidence, s.created,
+    (SELECT json_group_array(answer) FROM (
+        SELECT p.answer FROM paths p WHERE p.session_id = s.id AND {_VOTES}
+        ORDER BY p.path_id)),
+    (SELECT p.path_id FROM paths p
+        WHERE p.session_id = s.id AND p.origin = 'greedy' AND {_FINISHED}
+        ORDER BY p.path_id LIMIT 1) AS greedy
+FROM {_SESSIONS} WHERE {{where}} ORDER BY s.created, s.id
+"""
+# the greedy reference's answer and exact log-probability (REAL, not JSON text)
+_GREEDY = """
+SELECT r.*, g.answer, g.logprob FROM ({records}) r
+LEFT JOIN paths g ON g.session_id = r.id AND g.path_id = r.greedy ORDER BY r.created, r.id
+"""
+
+
+def _record(row: tuple[Any, ...]) -> RunRecord:
+    sid, strategy, model, gold, rule, chosen, correct, consistency, delta, created = row[:10]
     return RunRecord(
-        session_id=row["id"],
-        strategy=row["strategy"],
-        model=row["model_name"],
-        gold=normalized_gold(row["gold"], row["settings"]),
-        gold_text=row["gold"],
-        chosen_answer=row["chosen_answer"],
-        correct=as_bool(row["correct"]),
-        consistency=row["consistency"],
-        cot_confidence=row["cot_confidence"],
-        answers=answers,
-        greedy_answer=greedy[0] if greedy else None,
-        greedy_logprob=greedy[1] if greedy else None,
-        created=row["created"],
+        session_id=sid,
+        strategy=strategy,
+        model=model,
+        gold=_normalized_gold(gold, rule),
+        gold_text=gold,
+        chosen_answer=chosen,
+        correct=as_bool(correct),
+        consistency=consistency,
+        cot_confidence=delta,
+        answers=json.loads(row[10]),
+        greedy_answer=row[12],
+        greedy_logprob=row[13],
+        created=created,
     )

@@ -207,8 +207,24 @@ def _v1(db: Database) -> None:
         db[table].enable_fts(columns, create_triggers=True, tokenize="porter")
 
 
+_V2 = """
+ALTER TABLE sessions ADD COLUMN writer TEXT;
+CREATE INDEX sessions_running ON sessions(status) WHERE status = 'running';
+CREATE INDEX paths_votes ON paths(session_id, path_id, origin, finish_reason, answer, logprob);
+"""
+
+
+def _v2(db: Database) -> None:
+    """``sessions.writer`` (the process saving a running session, so a crash can be told
+    from a live run) and a covering index that serves the plots' vote queries.
+
+    Statement by statement: ``executescript`` would commit the migration transaction."""
+    for statement in filter(str.strip, _V2.split(";")):
+        db.execute(statement)
+
+
 Migration = Callable[[Database], None]
-MIGRATIONS: list[Migration] = [_v1]
+MIGRATIONS: list[Migration] = [_v1, _v2]
 
 
 def latest_version() -> int:

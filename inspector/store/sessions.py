@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 
 from inspector.core.session import Session
-from inspector.engine.records import TokenRecord
-from inspector.store import codec
+from inspector.store import codec, writers
 from inspector.store.base import StoreBase, now
 from inspector.store.errors import NotFoundError
 from inspector.store.rows import SessionRow, as_bool
@@ -39,6 +37,7 @@ class SessionsMixin(StoreBase):
             stamp = now()
             model_id = self._model_id(session.model)
             row = codec.session_row(session, summary, model_id, stamp)
+            row["writer"] = self._writer
             db["sessions"].upsert(row, pk="id")
             for table in ("votes", "paths"):
                 db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session.id])
@@ -85,28 +84,25 @@ class SessionsMixin(StoreBase):
 
     def load_session(self, session_id: str) -> Session:
         """The session as saved: tree (same node ids), paths, settings, status, model."""
-        with self._read() as db:
+        with codec.gc_paused(), self._read() as db:
             row = self._session_row(session_id)
             model = self._model_metadata(row["model_id"])
-            nodes = db.execute(
+            nodes = db.conn.execute(
                 "SELECT node_id, parent_id, depth FROM nodes WHERE session_id = ? "
                 "ORDER BY parent_id, position",
                 [session_id],
             ).fetchall()
-            tokens: dict[int, list[TokenRecord]] = defaultdict(list)
-            for node_id, *rest in db.execute(
-                "SELECT node_id, token_id, text, piece, logprob, entropy, top FROM tokens "
-                "WHERE session_id = ? ORDER BY node_id, position",
-                [session_id],
-            ):
-                tokens[node_id].append(codec.token_from_row(tuple(rest)))
+            tokens = codec.tokens_by_node(
+                db.conn.execute(codec.TOKEN_SELECT, [session_id]).fetchall()
+            )
             paths = [
                 codec.path_from_row(p)
                 for p in db.query(
                     "SELECT * FROM paths WHERE session_id = ? ORDER BY path_id", [session_id]
                 )
             ]
-        return codec.session_from_row(row, model, codec.build_tree(nodes, tokens), paths)
+            tree = codec.build_tree(nodes, tokens)
+        return codec.session_from_row(row, model, tree, paths)
 
     def _session_row(self, session_id: str) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
@@ -190,6 +186,23 @@ class SessionsMixin(StoreBase):
                 [now(), before, before],
             )
             return cursor.rowcount
+
+    def mark_orphaned(self) -> list[str]:
+        """Mark ``interrupted`` the running sessions whose writing process is gone (killed or
+        crashed); sessions a live process is writing are left alone. Returns their ids."""
+        running = self.db.execute(
+            "SELECT id, writer FROM sessions WHERE status = 'running'"
+        ).fetchall()
+        orphans = [(sid, w) for sid, w in running if not writers.writer_alive(w)]
+        if not orphans:
+            return []
+        with self._write() as db:  # unless its writer changed (or it finished) meanwhile
+            db.conn.executemany(
+                "UPDATE sessions SET status = 'interrupted', updated = ? WHERE id = ? "
+                "AND status = 'running' AND writer IS ?",
+                [(now(), sid, writer) for sid, writer in orphans],
+            )
+        return [sid for sid, _ in orphans]
 
 
 _SEARCH_CONDITION = """(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,21 +20,35 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
-from inspector.engine import Engine, ModelInfo
+from inspector.engine import Engine, ModelInfo, ModelSettings
 from inspector.store import Store, resolve_db_path
 from inspector.ui.answers_panel import AnswersPanel
+from inspector.ui.model_dialogs import (
+    MODEL_KEY,
+    ModelSettingsDialog,
+    info_text,
+    load_model_settings,
+    save_model_settings,
+)
 from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
 from inspector.ui.run_panel import RunPanel
 from inspector.ui.run_worker import RunWorker, start_worker
 from inspector.ui.sessions_panel import SessionsPanel
 from inspector.ui.tree_view import ReasoningTreeView
-from inspector.ui.workers import FunctionWorker
+from inspector.ui.workers import run_in_pool
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model_path: str | None = None, db_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        db_path: Path | None = None,
+        preferences: QSettings | None = None,
+    ) -> None:
         super().__init__()
         self.db_path = db_path or resolve_db_path(None)
+        self.preferences = preferences or QSettings()
+        self.setAcceptDrops(True)
         self.setWindowTitle("Reasoning Inspector")
         self.resize(1400, 860)
         self.engine: Engine | None = None
@@ -41,7 +56,10 @@ class MainWindow(QMainWindow):
         self.session: Session | None = None
         self.worker: RunWorker | None = None
         self.thread = None
-        self._model_path = model_path
+        saved = self.preferences.value(MODEL_KEY)
+        self._model_path = model_path or (str(saved) if saved else None)
+        self._loading_path = self._model_path
+        self.model_settings = load_model_settings(self.preferences)
         self._live: dict[int, str] = {}
         self.live_timer = QTimer(self, interval=40)
         self.live_timer.timeout.connect(self._drain_tokens)
@@ -78,6 +96,7 @@ class MainWindow(QMainWindow):
         main.setSizes([150, 710])
         self.setCentralWidget(main)
         self._build_toolbar()
+        self._build_menus()
         self.sessions = SessionsPanel(self.db_path)
         self.sessions.openRequested.connect(self.open_session)
         self.sessions.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -88,6 +107,19 @@ class MainWindow(QMainWindow):
         self.sessions.refresh()
         self.model_label = QLabel("no model")
         self.statusBar().addPermanentWidget(self.model_label)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&Model")
+        for text, shortcut, slot in [
+            ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
+            ("Model &settings…", None, self.edit_model_settings),
+            ("Model &info", None, self.show_model_info),
+        ]:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
+            menu.addAction(action)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("View")
@@ -103,14 +135,61 @@ class MainWindow(QMainWindow):
             bar.addAction(action)
 
     # -- model -------------------------------------------------------------------------------
-    def _load_model(self) -> None:
-        worker = FunctionWorker(lambda: Engine.load(self._model_path))
-        worker.signals.finished.connect(self._on_model_loaded)
-        worker.signals.failed.connect(self._on_model_failed)
-        QThreadPool.globalInstance().start(worker)
+    def _load_model(self, path: str | None = None, settings: ModelSettings | None = None) -> None:
+        path = path or self._model_path
+        settings = settings or self.model_settings
+        self.run_panel.set_ready(False)
+        self._loading_path = path
+        run_in_pool(
+            lambda: Engine.load(path, settings), self._on_model_loaded, self._on_model_failed
+        )
+
+    def choose_model(self, path: str | None = None) -> None:
+        """Load another GGUF file (from the file dialog or a drop); the current one stays
+        until the new one has loaded."""
+        if self.worker is not None:
+            self.statusBar().showMessage("Wait for the run to finish (or cancel it)", 5000)
+            return
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)"
+            )
+        if path:
+            self.statusBar().showMessage(f"Loading {Path(path).name}…")
+            self._load_model(path, self.model_settings)
+
+    def edit_model_settings(self) -> None:
+        dialog = ModelSettingsDialog(self.model_settings, self)
+        if dialog.exec():
+            self.model_settings = dialog.values()
+            save_model_settings(self.preferences, self.model_settings)
+            self.statusBar().showMessage("Reloading the model with the new settings…")
+            self._load_model(self._model_path, self.model_settings)
+
+    def show_model_info(self) -> None:
+        if self.model_info is not None:
+            QMessageBox.information(self, "Model", info_text(self.model_info))
+
+    def dragEnterEvent(self, event) -> None:
+        if any(url.toLocalFile().endswith(".gguf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [
+            u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile().endswith(".gguf")
+        ]
+        if paths:
+            self.choose_model(paths[0])
 
     def _on_model_loaded(self, engine: Engine) -> None:
+        path = self._loading_path
+        if self.engine is not None:
+            self.engine.close()
         self.engine = engine
+        self._model_path = path
+        if path:
+            self.preferences.setValue(MODEL_KEY, path)
+            self.preferences.sync()
         self.model_info = engine.info()
         self.model_label.setText(
             f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
@@ -118,9 +197,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
         self.run_panel.set_ready(True)
 
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
     def _on_model_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not load the model: {message}")
-        self.model_label.setText("no model")
+        if self.engine is None:
+            self.model_label.setText("no model")
+            return
+        self.run_panel.set_ready(True)  # the previous model stays in use
+        QMessageBox.warning(
+            self, "Could not load the model", f"{message}\n\nThe previous model stays loaded."
+        )
 
     # -- running -----------------------------------------------------------------------------
     def start_run(self) -> None:
@@ -169,6 +257,9 @@ class MainWindow(QMainWindow):
         )
 
     def _start_worker(self, job, expected_tokens: int, verb: str) -> None:
+        if self.thread is not None:
+            self.thread.wait()
+            self.thread.deleteLater()
         self.worker = RunWorker(job)
         self.live_timer.start()
         self.worker.finished.connect(self._on_finished)
@@ -226,10 +317,7 @@ class MainWindow(QMainWindow):
             with Store.open(db_path) as store:
                 return store.load_session(session_id)
 
-        worker = FunctionWorker(load)
-        worker.signals.finished.connect(self.show_session)
-        worker.signals.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        QThreadPool.globalInstance().start(worker)
+        run_in_pool(load, self.show_session, self._show_error)
 
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None) -> None:

@@ -20,8 +20,7 @@ class RunWorker(QObject):
     """Runs ``job`` on a worker thread.
 
     Tokens are not sent one signal each: the window drains them with :meth:`take_tokens` on a
-    timer. That keeps the event queue short at hundreds of tokens a second, and it sidesteps a
-    refcount crash ("bool_dealloc") seen in PySide6 6.12 with a queued signal per token.
+    timer, which keeps the event queue short at hundreds of tokens a second.
     """
 
     finished = Signal(object)  # the session
@@ -60,13 +59,15 @@ class RunWorker(QObject):
 
 
 def start_worker(worker: RunWorker, parent: QObject) -> QThread:
-    """Move ``worker`` to a new thread, run it, and clean both up when it is done."""
+    """Move ``worker`` to a new thread and run it; the thread quits when the job ends.
+
+    No ``deleteLater`` here: the worker is owned by Python (the window keeps it until it
+    reports back), and a second, Qt-side deletion of the same object crashed the process.
+    """
     thread = QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.finished.connect(thread.quit)
     worker.failed.connect(thread.quit)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
     thread.start()
     return thread

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
 from inspector.ui.sessions_model import SessionsTableModel
-from inspector.ui.workers import FunctionWorker
+from inspector.ui.workers import run_in_pool
 
 
 class SessionsPanel(QWidget):
@@ -39,6 +39,11 @@ class SessionsPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSortingEnabled(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setDefaultSectionSize(110)
+        self.table.setColumnWidth(1, 360)
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
         self.undo_button = QPushButton("Undo delete")
         self.undo_button.setEnabled(False)
@@ -75,10 +80,7 @@ class SessionsPanel(QWidget):
         return query
 
     def refresh(self) -> None:
-        worker = FunctionWorker(self._query())
-        worker.signals.finished.connect(self.model.set_rows)
-        worker.signals.failed.connect(self.message)
-        QThreadPool.globalInstance().start(worker)
+        run_in_pool(self._query(), self.model.set_rows, self.message.emit)
 
     def _selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from inspector.ui.main_window import MainWindow
 from inspector.ui.path_view import ALL_ALTERNATIVES
 
 
+def preferences(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "preferences.ini"), QSettings.Format.IniFormat)
+
+
 @pytest.fixture
 def window(qtbot, model_path, tmp_path):
-    window = MainWindow(str(model_path), db_path=tmp_path / "sessions.db")
+    window = MainWindow(str(model_path), tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
@@ -81,7 +87,7 @@ def test_keyboard_moves_through_the_tree(qtbot, window):
 def test_a_bad_model_is_a_message_not_a_crash(qtbot, tmp_path):
     bogus = tmp_path / "bad.gguf"
     bogus.write_text("not a model")
-    window = MainWindow(str(bogus), db_path=tmp_path / "sessions.db")
+    window = MainWindow(str(bogus), tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
     assert window.engine is None
@@ -114,3 +120,30 @@ def test_search_filters_the_session_list(qtbot, window):
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 0, timeout=10_000)
     sessions.search.setText("apples")
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+
+
+def test_a_failed_model_switch_keeps_the_previous_model(qtbot, window, tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    previous = window.engine
+    bogus = tmp_path / "broken.gguf"
+    bogus.write_bytes(b"GGUF" + b"\x00" * 12)
+    window.choose_model(str(bogus))
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
+    assert window.engine is previous and window.run_panel.run_button.isEnabled()
+    assert "broken.gguf" in warnings[0] and "previous model stays" in warnings[0]
+
+
+def test_model_choice_and_settings_persist(qtbot, window, model_path, tmp_path):
+    from inspector.engine import ModelSettings
+    from inspector.ui.model_dialogs import MODEL_KEY, load_model_settings, save_model_settings
+
+    assert window.preferences.value(MODEL_KEY) == str(model_path)
+    save_model_settings(window.preferences, ModelSettings(n_ctx=2048, n_threads=1))
+    again = load_model_settings(preferences(tmp_path))
+    assert (again.n_ctx, again.n_threads) == (2048, 1)
+    reopened = MainWindow(None, tmp_path / "sessions.db", preferences(tmp_path))
+    qtbot.addWidget(reopened)
+    qtbot.waitUntil(lambda: reopened.engine is not None, timeout=20_000)
+    assert reopened.engine.n_ctx == 2048 and reopened.engine.runtime.settings.n_threads == 1
+    reopened.shutdown()

@@ -1,0 +1,263 @@
+"""The HTML report: one self-contained file (inline CSS, plots as ``data:`` PNGs, no scripts).
+
+Every piece of model or user text goes through :func:`html.escape` (also inside attributes),
+and a Content-Security-Policy forbids scripts and any network access as a second line of
+defence.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+
+from inspector.core.tree import ROOT_ID
+from inspector.store.exporting_report import (
+    ExperimentReport,
+    Report,
+    SessionReport,
+    TokenView,
+    annotation_target,
+    display_text,
+    fmt,
+    settings_rows,
+    token_views,
+    verdict,
+)
+from inspector.store.rows import Annotation
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+h1, h2, h3 { line-height: 1.2; } section.session { border-top: 2px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0; }
+td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
+pre, .tokens { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 13px; }
+pre { background: #f6f6f6; padding: .5em; }
+.tokens { border: 1px solid #ddd; padding: .4em; line-height: 1.9; }
+.tok { border-radius: 2px; }
+mark.answer { background: none; outline: 2px solid #1565c0; outline-offset: 1px; }
+.after-stop { opacity: .45; }
+.correct { color: #2e7d32; } .wrong { color: #c62828; }
+ul.tree { font-family: ui-monospace, monospace; font-size: 13px; }
+.node { color: #888; } .ends { color: #1565c0; }
+img.plot { max-width: 100%; border: 1px solid #eee; }
+.legend span { padding: 0 .6em; }
+"""
+
+
+def e(value: object) -> str:
+    """Escaped text (quotes too, so it is safe inside attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def probability_background(prob: float) -> str:
+    """Red (unlikely) through amber to green (certain), as in the app."""
+    return f"hsl({120 * min(1.0, max(0.0, prob)):.0f}, 75%, 80%)"
+
+
+def render_html(report: Report) -> str:
+    parts = [
+        "<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n",
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n',
+        f"<title>{e(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        f"<h1>{e(report.title)}</h1>\n",
+        _legend(),
+    ]
+    if report.experiment is not None:
+        parts.append(_experiment(report.experiment, report.sessions))
+    for number, item in enumerate(report.sessions):
+        parts.append(_session(item, number))
+    parts.append("</body>\n</html>\n")
+    return "".join(parts)
+
+
+def _legend() -> str:
+    stops = "".join(
+        f'<span style="background:{probability_background(p)}">p={p:.2f}</span>'
+        for p in (0.0, 0.25, 0.5, 0.75, 1.0)
+    )
+    return (
+        f'<p class="legend">Token colour = probability of the chosen token: {stops} · '
+        '<mark class="answer">answer span</mark> · hover a token for its top-k '
+        "alternatives.</p>\n"
+    )
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+    return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
+
+
+def _image(png: bytes | None, alt: str) -> str:
+    if not png:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<p><img class="plot" alt="{e(alt)}" src="data:image/png;base64,{data}"></p>\n'
+
+
+def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> str:
+    anchors = {item.session.id: n for n, item in enumerate(sessions)}
+    calibration = experiment.calibration
+    rows = [
+        (
+            r.question_index + 1,
+            r.question,
+            r.gold,
+            r.chosen_answer,
+            verdict(r.correct),
+            fmt(r.consistency, 2),
+        )
+        for r in experiment.results
+    ]
+    results = _table(("#", "question", "gold", "chosen", "verdict", "consistency"), rows)
+    links = " ".join(
+        f'<a href="#session-{anchors[r.session_id]}">#{r.question_index + 1}</a>'
+        for r in experiment.results
+        if r.session_id in anchors
+    )
+    bins = [
+        (f"{b.lower:.1f}–{b.upper:.1f}", b.count, fmt(b.mean_confidence), fmt(b.accuracy))
+        for b in calibration.bins
+    ]
+    curve = [(p.n, fmt(p.accuracy), p.questions) for p in experiment.curve]
+    return "".join(
+        [
+            "<section class=experiment>\n<h2>Experiment</h2>\n",
+            _table(
+                ("name", "data set", "strategy", "status", "created", "accuracy", "questions"),
+                [
+                    (
+                        experiment.name,
+                        experiment.dataset,
+                        experiment.strategy,
+                        experiment.status,
+                        experiment.created,
+                        fmt(experiment.accuracy),
+                        f"{len(experiment.results)} answered of {experiment.n_questions}",
+                    )
+                ],
+            ),
+            "<h3>Settings</h3>\n",
+            _table(("setting", "value"), settings_rows(experiment.settings)),
+            "<h3>Model</h3>\n",
+            _table(("field", "value"), settings_rows(experiment.model)),
+            "<h3>Results</h3>\n",
+            results,
+            f"<p>Sessions: {links}</p>\n" if links else "",
+            "<h3>Calibration (consistency vs accuracy)</h3>\n",
+            _image(experiment.calibration_png, "reliability diagram"),
+            f"<p>ECE {e(fmt(calibration.ece))} · Brier {e(fmt(calibration.brier))} · "
+            f"{calibration.n} runs</p>\n",
+            _table(("bin", "count", "mean confidence", "accuracy"), bins),
+            "<h3>Accuracy vs number of samples</h3>\n",
+            _image(experiment.curve_png, "accuracy vs samples"),
+            _table(("samples", "accuracy", "questions"), curve),
+            "</section>\n",
+        ]
+    )
+
+
+def _session(item: SessionReport, number: int) -> str:
+    session, summary = item.session, item.summary
+    info = [
+        ("session id", session.id),
+        ("status", session.status + (" (deleted)" if item.deleted else "")),
+        ("created", session.created),
+        ("gold answer", session.gold if session.gold is not None else "—"),
+        ("chosen answer", summary.chosen_answer if summary.chosen_answer is not None else "—"),
+        ("verdict", verdict(summary.correct)),
+        ("consistency", fmt(summary.consistency, 2)),
+        ("CoT-decoding pick", f"path {summary.cot_path_id}"),
+    ]
+    votes = [(answer, count) for answer, count in summary.votes.items()]
+    return "".join(
+        [
+            f'<section class="session" id="session-{number}">\n',
+            f"<h2>Session {number + 1}: {e(session.title or session.question)}</h2>\n",
+            f"<h3>Question</h3>\n<pre>{e(session.question)}</pre>\n",
+            _table(("field", "value"), info),
+            f"<h3>Prompt</h3>\n<pre>{e(session.prompt)}</pre>\n",
+            "<h3>Settings</h3>\n",
+            _table(("setting", "value"), settings_rows(session.settings.to_dict())),
+            "<h3>Model</h3>\n",
+            _table(("field", "value"), settings_rows(session.model)),
+            "<h3>Votes</h3>\n",
+            _image(item.votes_png, "vote distribution"),
+            _table(("answer", "votes"), votes) if votes else "<p>No answers.</p>\n",
+            "<h3>Tree</h3>\n",
+            _tree(item),
+            "<h3>Paths</h3>\n",
+            "".join(_path(item, path.id) for path in session.paths),
+            _annotations(item.path_annotations(None), "Session annotations"),
+            "</section>\n",
+        ]
+    )
+
+
+def _tree(item: SessionReport) -> str:
+    """The tree as nested lists, built without recursion (trees may be deep)."""
+    tree = item.session.tree
+    ends: dict[int, list[int]] = {}
+    for path in item.session.paths:
+        ends.setdefault(path.node_id, []).append(path.id)
+    out = ['<ul class="tree">\n']
+    stack: list[int | None] = [ROOT_ID]
+    while stack:
+        node_id = stack.pop()
+        if node_id is None:
+            out.append("</ul></li>\n")
+            continue
+        node = tree.nodes[node_id]
+        text = display_text("".join(t.text for t in node.tokens)) if node_id else "(prompt)"
+        first = f" p={node.tokens[0].prob:.3f}" if node.tokens else ""
+        paths = ", ".join(f"#{p}" for p in ends.get(node_id, []))
+        end = f' <span class="ends">paths {e(paths)}</span>' if paths else ""
+        out.append(f'<li><span class="node">[{node.id}]{first}</span> {e(text)}{end}')
+        if node.children:
+            out.append("<ul>\n")
+            stack.append(None)
+            stack.extend(reversed(node.children))
+        else:
+            out.append("</li>\n")
+    out.append("</ul>\n")
+    return "".join(out)
+
+
+def _path(item: SessionReport, path_id: int) -> str:
+    session = item.session
+    path = next(p for p in session.paths if p.id == path_id)
+    marker = " · CoT-decoding pick" if path.id == item.summary.cot_path_id else ""
+    head = (
+        f"<h4>Path {path.id}: {e(path.label)} <small>({e(path.origin)}, "
+        f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small></h4>\n"
+    )
+    facts = (
+        f"<p>answer <b>{e(path.answer if path.answer is not None else '—')}</b> · "
+        f'<span class="{e(verdict(path.correct))}">{e(verdict(path.correct))}</span> · '
+        f"Δ {e(fmt(path.confidence))} · logprob {e(fmt(path.logprob, 2))} · "
+        f"{path.n_tokens} tokens</p>\n"
+    )
+    tokens = "".join(_token(view) for view in token_views(session, path))
+    notes = _annotations(item.path_annotations(path.id), f"Annotations on path {path.id}")
+    return f'<div class="path">\n{head}{facts}<div class="tokens">{tokens}</div>\n{notes}</div>\n'
+
+
+def _token(view: TokenView) -> str:
+    classes = "tok after-stop" if view.after_stop else "tok"
+    span = (
+        f'<span class="{classes}" style="background:{probability_background(view.token.prob)}" '
+        f'title="{e(view.alternatives())}">{e(view.token.text)}</span>'
+    )
+    return f'<mark class="answer">{span}</mark>' if view.in_answer else span
+
+
+def _annotations(annotations: list[Annotation], title: str) -> str:
+    if not annotations:
+        return ""
+    rows = [
+        (annotation_target(a), a.label or "—", a.note, ", ".join(a.tags), a.created)
+        for a in annotations
+    ]
+    return f"<h4>{e(title)}</h4>\n" + _table(("on", "label", "note", "tags", "created"), rows)

@@ -1,0 +1,213 @@
+"""The lossless JSON export: format ``reasoning-inspector``, version 1 (see ``docs/exports.md``).
+
+Everything a session holds is written as saved (node ids, token ids, texts, raw pieces in
+base64, log-probabilities, entropies, top-k alternatives, paths with their derived fields,
+settings, model, status, timestamps), so exporting, importing into an empty database and
+exporting again gives the same bytes. Database-local row ids (annotations, experiments, data
+sets, models) are left out. Non-finite floats are written as the strings ``"nan"``, ``"inf"``
+and ``"-inf"``, so the file is strict JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from inspector.core.session import ReasoningPath, Session
+from inspector.engine.records import TokenRecord
+from inspector.store.errors import NotFoundError
+from inspector.store.rows import Annotation
+
+FORMAT_NAME = "reasoning-inspector"
+FORMAT_VERSION = 1
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def encode_float(value: float | None) -> float | str | None:
+    """A finite float as itself; NaN and infinities as ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if value is None or math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def token_doc(token: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": token.token_id,
+        "text": token.text,
+        "piece": base64.b64encode(token.piece).decode("ascii"),
+        "logprob": encode_float(token.logprob),
+        "entropy": encode_float(token.entropy),
+        "top": [
+            {"id": alt.token_id, "text": alt.text, "logprob": encode_float(alt.logprob)}
+            for alt in token.top
+        ],
+    }
+
+
+def path_doc(path: ReasoningPath) -> dict[str, Any]:
+    return {
+        "id": path.id,
+        "node": path.node_id,
+        "origin": path.origin,
+        "label": path.label,
+        "finish_reason": path.finish_reason,
+        "stop_string": path.stop_string,
+        "parent_path": path.parent_path,
+        "branch_depth": path.branch_depth,
+        "text": path.text,
+        "logprob": encode_float(path.logprob),
+        "n_tokens": path.n_tokens,
+        "answer": path.answer,
+        "answer_text": path.answer_text,
+        "answer_span": list(path.answer_span) if path.answer_span else None,
+        "answer_tokens": list(path.answer_tokens) if path.answer_tokens else None,
+        "confidence": encode_float(path.confidence),
+        "correct": path.correct,
+    }
+
+
+def session_doc(session: Session, updated: str, deleted_at: str | None) -> dict[str, Any]:
+    """One session; nodes are listed parents first, children in their tree order."""
+    return {
+        "id": session.id,
+        "title": session.title,
+        "question": session.question,
+        "gold": session.gold,
+        "prompt": session.prompt,
+        "prompt_tokens": list(session.prompt_tokens),
+        "status": session.status,
+        "created": session.created,
+        "updated": updated,
+        "deleted_at": deleted_at,
+        "settings": session.settings.to_dict(),
+        "model": session.model,
+        "nodes": [
+            {
+                "id": node.id,
+                "parent": node.parent,
+                "depth": node.depth,
+                "tokens": [token_doc(t) for t in node.tokens],
+            }
+            for node in session.tree.walk()
+        ],
+        "paths": [path_doc(p) for p in session.paths],
+    }
+
+
+def annotation_doc(annotation: Annotation) -> dict[str, Any]:
+    return {
+        "session_id": annotation.session_id,
+        "path_id": annotation.path_id,
+        "token_start": annotation.token_start,
+        "token_end": annotation.token_end,
+        "label": annotation.label,
+        "note": annotation.note,
+        "tags": list(annotation.tags),
+        "created": annotation.created,
+        "updated": annotation.updated,
+    }
+
+
+def session_stamps(store: Any, session_id: str) -> tuple[str, str | None]:
+    """(updated, deleted_at) of a saved session."""
+    row = store.db.execute(
+        "SELECT updated, deleted_at FROM sessions WHERE id = ?", [session_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(store.path, f"no session {session_id!r}")
+    return row[0], row[1]
+
+
+def experiment_doc(store: Any, experiment_id: int) -> dict[str, Any]:
+    """The experiment, its data set (with every question) and its runs."""
+    rows = list(store.db.query("SELECT * FROM experiments WHERE id = ?", [experiment_id]))
+    if not rows:
+        raise NotFoundError(store.path, f"no experiment {experiment_id}")
+    row = rows[0]
+    dataset = next(store.db.query("SELECT * FROM datasets WHERE id = ?", [row["dataset_id"]]))
+    questions = store.db.query(
+        "SELECT idx, question, answer, solution, ext_id FROM dataset_questions "
+        "WHERE dataset_id = ? ORDER BY idx",
+        [row["dataset_id"]],
+    )
+    runs = store.db.query(
+        "SELECT question_index, session_id, created FROM experiment_runs "
+        "WHERE experiment_id = ? ORDER BY question_index",
+        [experiment_id],
+    )
+    return {
+        "name": row["name"],
+        "strategy": row["strategy"],
+        "settings": json.loads(row["settings"]),
+        "model": store._model_metadata(row["model_id"]),
+        "status": row["status"],
+        "created": row["created"],
+        "updated": row["updated"],
+        "dataset": {
+            "name": dataset["name"],
+            "source_path": dataset["source_path"],
+            "sha256": dataset["sha256"],
+            "questions": [
+                {
+                    "index": q["idx"],
+                    "question": q["question"],
+                    "answer": q["answer"],
+                    "solution": q["solution"],
+                    "id": q["ext_id"],
+                }
+                for q in questions
+            ],
+        },
+        "runs": [dict(r) for r in runs],
+    }
+
+
+def build_document(
+    store: Any, *, session_id: str | None = None, experiment_id: int | None = None
+) -> dict[str, Any]:
+    """The whole export of one session, or of an experiment with every session it ran
+    (soft-deleted ones included, marked by ``deleted_at``)."""
+    with store._read():
+        experiment = None
+        if experiment_id is not None:
+            experiment = experiment_doc(store, experiment_id)
+            ids = list(dict.fromkeys(run["session_id"] for run in experiment["runs"]))
+        elif session_id is not None:
+            ids = [session_id]
+        else:
+            raise ValueError("export needs a session or an experiment")
+        sessions, annotations = [], []
+        for sid in ids:
+            session = store.load_session(sid)
+            sessions.append(session_doc(session, *session_stamps(store, sid)))
+            annotations += [annotation_doc(a) for a in store.annotations(sid)]
+        used = sorted({a["label"] for a in annotations if a["label"] is not None})
+        labels = [
+            {"name": name, "description": description}
+            for name, description in store.db.execute(
+                "SELECT name, description FROM labels ORDER BY position, name"
+            )
+            if name in used
+        ]
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "sessions": sessions,
+        "experiment": experiment,
+        "labels": labels,
+        "annotations": annotations,
+    }
+
+
+def dump_document(document: dict[str, Any]) -> str:
+    """Strict JSON (no NaN/Infinity literals), keys in a fixed order, one trailing newline."""
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+
+
+def write_json(document: dict[str, Any], out: Path) -> None:
+    out.write_text(dump_document(document), encoding="utf-8")

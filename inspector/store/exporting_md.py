@@ -1,0 +1,213 @@
+"""The Markdown report: the HTML report's content, plots as PNG files next to the ``.md``.
+
+User and model text is escaped: inline text and table cells backslash-escape every ASCII
+punctuation character Markdown could interpret (so ``|``, backticks, ``<`` and ``*`` stay
+literal); multi-line text goes into fenced code blocks whose fence is longer than any backtick
+run inside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from inspector.store.exporting_report import (
+    ExperimentReport,
+    Report,
+    SessionReport,
+    annotation_target,
+    display_text,
+    fmt,
+    settings_rows,
+    token_views,
+    verdict,
+)
+from inspector.store.rows import Annotation
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|<>~&$])")
+_SQUARES = ((0.25, "🟥"), (0.5, "🟧"), (0.75, "🟨"), (2.0, "🟩"))
+
+
+def md(value: object) -> str:
+    """Inline-safe Markdown text (never at a line start here): the characters that could start
+    emphasis, code, links, HTML, entities, math or a table cell are escaped; line breaks are
+    shown as ⏎."""
+    text = _SPECIAL.sub(r"\\\1", str(value))
+    return text.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\r", " ⏎ ")
+
+
+def fenced(text: str, info: str = "text") -> str:
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{info}\n{text}\n{fence}\n"
+
+
+def probability_square(prob: float) -> str:
+    return next(square for limit, square in _SQUARES if prob < limit)
+
+
+def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    head = list(header)
+    lines = ["| " + " | ".join(md(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, bytes]]:
+    """The Markdown text and the image files (name -> PNG) it links under ``assets/``."""
+    files: dict[str, bytes] = {}
+
+    def image(name: str, png: bytes | None, alt: str) -> str:
+        if not png:
+            return ""
+        files[name] = png
+        return f"![{md(alt)}]({quote(assets)}/{quote(name)})\n\n"
+
+    parts = [f"# {md(report.title)}\n\n"]
+    if report.experiment is not None:
+        parts.append(_experiment(report.experiment, image))
+    for number, item in enumerate(report.sessions):
+        parts.append(_session(item, number, image))
+    return "".join(parts), files
+
+
+def _experiment(experiment: ExperimentReport, image) -> str:
+    calibration = experiment.calibration
+    summary = [
+        ("name", experiment.name),
+        ("data set", experiment.dataset),
+        ("strategy", experiment.strategy),
+        ("status", experiment.status),
+        ("created", experiment.created),
+        ("accuracy", fmt(experiment.accuracy)),
+        ("questions", f"{len(experiment.results)} answered of {experiment.n_questions}"),
+    ]
+    results = [
+        (r.question_index + 1, r.question, r.gold, r.chosen_answer, verdict(r.correct))
+        for r in experiment.results
+    ]
+    bins = [
+        (f"{b.lower:.1f}–{b.upper:.1f}", b.count, fmt(b.mean_confidence), fmt(b.accuracy))
+        for b in calibration.bins
+    ]
+    return "".join(
+        [
+            "## Experiment\n\n",
+            table(("field", "value"), summary),
+            "\n### Settings\n\n",
+            table(("setting", "value"), settings_rows(experiment.settings)),
+            "\n### Model\n\n",
+            table(("field", "value"), settings_rows(experiment.model)),
+            "\n### Results\n\n",
+            table(("#", "question", "gold", "chosen", "verdict"), results),
+            "\n### Calibration (consistency vs accuracy)\n\n",
+            image("calibration.png", experiment.calibration_png, "reliability diagram"),
+            f"ECE {fmt(calibration.ece)} · Brier {fmt(calibration.brier)} · "
+            f"{calibration.n} runs\n\n",
+            table(("bin", "count", "mean confidence", "accuracy"), bins),
+            "\n### Accuracy vs number of samples\n\n",
+            image("accuracy.png", experiment.curve_png, "accuracy vs samples"),
+            table(
+                ("samples", "accuracy", "questions"),
+                [(p.n, fmt(p.accuracy), p.questions) for p in experiment.curve],
+            ),
+            "\n",
+        ]
+    )
+
+
+def _session(item: SessionReport, number: int, image) -> str:
+    session, summary = item.session, item.summary
+    info = [
+        ("session id", session.id),
+        ("status", session.status + (" (deleted)" if item.deleted else "")),
+        ("created", session.created),
+        ("gold answer", "—" if session.gold is None else session.gold),
+        ("chosen answer", "—" if summary.chosen_answer is None else summary.chosen_answer),
+        ("verdict", verdict(summary.correct)),
+        ("consistency", fmt(summary.consistency, 2)),
+        ("CoT-decoding pick", f"path {summary.cot_path_id}"),
+    ]
+    return "".join(
+        [
+            f"## Session {number + 1}: {md(session.title or session.question)}\n\n",
+            "### Question\n\n",
+            fenced(session.question),
+            "\n",
+            table(("field", "value"), info),
+            "\n### Prompt\n\n",
+            fenced(session.prompt),
+            "\n### Settings\n\n",
+            table(("setting", "value"), settings_rows(session.settings.to_dict())),
+            "\n### Model\n\n",
+            table(("field", "value"), settings_rows(session.model)),
+            "\n### Votes\n\n",
+            image(f"votes-{number + 1}.png", item.votes_png, "vote distribution"),
+            table(("answer", "votes"), summary.votes.items()) if summary.votes else "No answers.\n",
+            "\n### Tree\n\n",
+            _tree(item),
+            "\n### Paths\n\n",
+            "".join(_path(item, path.id) for path in session.paths),
+            _annotations(item.path_annotations(None), "Session annotations"),
+        ]
+    )
+
+
+def _tree(item: SessionReport) -> str:
+    """A nested bullet list, one line per node (iterative: trees may be deep)."""
+    ends: dict[int, list[int]] = {}
+    for path in item.session.paths:
+        ends.setdefault(path.node_id, []).append(path.id)
+    nodes = item.session.tree.nodes
+    lines, stack = [], [(child, 0) for child in reversed(nodes[0].children)]
+    while stack:
+        node_id, level = stack.pop()
+        node = nodes[node_id]
+        text = display_text("".join(t.text for t in node.tokens))
+        first = f" p={node.tokens[0].prob:.3f}" if node.tokens else ""
+        paths = ", ".join(f"#{p}" for p in ends.get(node_id, []))
+        tail = f" → paths {paths}" if paths else ""
+        lines.append(f"{'  ' * level}- \\[{node_id}\\]{md(first)} {md(text)}{md(tail)}")
+        stack.extend((child, level + 1) for child in reversed(node.children))
+    return "\n".join(lines) + "\n" if lines else "(no generated tokens)\n"
+
+
+def _path(item: SessionReport, path_id: int) -> str:
+    session = item.session
+    path = next(p for p in session.paths if p.id == path_id)
+    pick = " · CoT-decoding pick" if path.id == item.summary.cot_path_id else ""
+    head = (
+        f"#### Path {path.id}: {md(path.label)} ({md(path.origin)}, "
+        f"{md(path.finish_reason or 'unfinished')}){md(pick)}\n\n"
+    )
+    answer = "—" if path.answer is None else path.answer
+    span = path.answer_tokens
+    where = f" (tokens {span[0]}–{span[1] - 1})" if span else ""
+    facts = (
+        f"answer **{md(answer)}**{where} · {verdict(path.correct)} · Δ {fmt(path.confidence)}"
+        f" · logprob {fmt(path.logprob, 2)} · {path.n_tokens} tokens\n\n"
+    )
+    rows = [
+        (
+            view.index,
+            display_text(view.token.text),
+            f"{probability_square(view.token.prob)} {view.token.prob:.3f}",
+            "answer" if view.in_answer else ("after stop" if view.after_stop else ""),
+            "; ".join(f"{display_text(a.text)} {a.prob:.3f}" for a in view.token.top),
+        )
+        for view in token_views(session, path)
+    ]
+    tokens = table(("#", "token", "p", "", "top-k alternatives"), rows)
+    notes = _annotations(item.path_annotations(path.id), f"Annotations on path {path.id}")
+    return f"{head}{fenced(path.text)}\n{facts}{tokens}\n{notes}"
+
+
+def _annotations(annotations: list[Annotation], title: str) -> str:
+    if not annotations:
+        return ""
+    rows = [
+        (annotation_target(a), a.label or "—", a.note, ", ".join(a.tags), a.created)
+        for a in annotations
+    ]
+    return f"#### {md(title)}\n\n" + table(("on", "label", "note", "tags", "created"), rows) + "\n"

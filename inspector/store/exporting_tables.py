@@ -1,0 +1,157 @@
+"""Machine-readable exports: CSV for spreadsheets and JSONL training data (STaR-style)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from inspector.store.exporting_report import Report, SessionReport
+
+#: a cell starting with one of these is a formula in Excel, LibreOffice or Google Sheets
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+#: a path a person labelled with one of these is never exported as training data
+REJECTING_LABELS = frozenset({"incorrect", "flawed reasoning", "lucky guess"})
+
+SESSION_COLUMNS = (
+    "session_id",
+    "question",
+    "gold",
+    "path_id",
+    "label",
+    "origin",
+    "finish_reason",
+    "answer",
+    "correct",
+    "confidence",
+    "logprob",
+    "n_tokens",
+    "cot_pick",
+    "annotations",
+    "text",
+)
+EXPERIMENT_COLUMNS = (
+    "question_index",
+    "question",
+    "gold",
+    "chosen_answer",
+    "correct",
+    "consistency",
+    "n_paths",
+    "votes",
+    "session_id",
+)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading ``'`` (numbers, and
+    text that is just a number such as ``-3``, are left alone)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return spreadsheet_safe(value)
+
+
+def csv_rows(report: Report) -> tuple[tuple[str, ...], Iterator[list[Any]]]:
+    """The header and rows: one per question for an experiment, else one per path."""
+    if report.experiment is not None:
+        sessions = {item.session.id: item for item in report.sessions}
+
+        def experiment_rows() -> Iterator[list[Any]]:
+            for r in report.experiment.results:  # type: ignore[union-attr]
+                item = sessions.get(r.session_id)
+                votes = item.summary.votes if item else {}
+                yield [
+                    r.question_index,
+                    r.question,
+                    r.gold,
+                    r.chosen_answer,
+                    r.correct,
+                    r.consistency,
+                    len(item.session.paths) if item else None,
+                    "; ".join(f"{answer}: {count}" for answer, count in votes.items()),
+                    r.session_id,
+                ]
+
+        return EXPERIMENT_COLUMNS, experiment_rows()
+    return SESSION_COLUMNS, (row for item in report.sessions for row in _path_rows(item))
+
+
+def _path_rows(item: SessionReport) -> Iterator[list[Any]]:
+    session = item.session
+    for path in session.paths:
+        labels = [a.label or a.note for a in item.path_annotations(path.id)]
+        yield [
+            session.id,
+            session.question,
+            session.gold,
+            path.id,
+            path.label,
+            path.origin,
+            path.finish_reason,
+            path.answer,
+            path.correct,
+            path.confidence,
+            path.logprob,
+            path.n_tokens,
+            path.id == item.summary.cot_path_id,
+            "; ".join(labels),
+            path.text,
+        ]
+
+
+def write_csv(report: Report, out: Path) -> None:
+    header, rows = csv_rows(report)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([_cell(value) for value in row] for row in rows)
+
+
+def training_records(report: Report, *, pairs: bool = False) -> Iterator[dict[str, Any]]:
+    """One record per verified-correct path (finished, matching the gold answer), skipping
+    paths a person labelled incorrect / flawed reasoning / lucky guess and repeats of the same
+    text within a session."""
+    for item in report.sessions:
+        session, seen = item.session, set()
+        rejected = {a.path_id for a in item.annotations if a.label in REJECTING_LABELS}
+        for path in session.paths:
+            if path.correct is not True or path.id in rejected or path.text in seen:
+                continue
+            seen.add(path.text)
+            if pairs:
+                record: dict[str, Any] = {"prompt": session.prompt, "completion": path.text}
+            else:
+                record = {
+                    "messages": [
+                        {"role": "user", "content": session.question},
+                        {"role": "assistant", "content": path.text.strip()},
+                    ]
+                }
+            record.update(session_id=session.id, path_id=path.id)
+            yield record
+
+
+def write_jsonl(report: Report, out: Path, *, pairs: bool = False) -> int:
+    """Write the training records; return how many."""
+    count = 0
+    with out.open("w", encoding="utf-8") as handle:
+        for record in training_records(report, pairs=pairs):
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count

@@ -1,0 +1,279 @@
+"""Import a JSON export (``inspector export --format json``) into a session database.
+
+The whole file is read and validated first (format and version, every field's presence and
+type, sizes, nesting depth, duplicate ids, references between sessions, nodes, paths,
+annotations and runs); only then is it written, in one transaction. A bad file raises
+:class:`ImportFileError` naming the JSON location of the problem and leaves the database as
+it was. A session id that already exists is refused unless ``replace=True``, which
+overwrites that session (its tree, paths, votes and annotations) with the file's version.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspector.core.session import ReasoningPath, Session, SessionSummary
+from inspector.core.tree import ROOT_ID, ReasoningTree, TreeNode
+from inspector.engine.records import Alternative, TokenRecord
+from inspector.store.exporting_json import FORMAT_NAME, FORMAT_VERSION
+from inspector.store.importing_checks import (
+    MAX_ALTERNATIVES,
+    MAX_ITEMS,
+    MAX_NODES,
+    MAX_PATHS,
+    MAX_SESSIONS,
+    MAX_TOKENS,
+    Invalid,
+    check_int,
+    check_json_strings,
+    fail,
+    get,
+    get_bool,
+    get_choice,
+    get_float,
+    get_int,
+    get_list,
+    get_obj,
+    get_pair,
+    get_str,
+    load_json,
+    obj_at,
+)
+from inspector.store.importing_records import (
+    ImportedExperiment,
+    annotation_row,
+    experiment_from,
+    labels_from,
+    parse_settings,
+)
+from inspector.store.importing_writer import ImportConflictError, ImportResult, apply_import
+
+SESSION_STATUSES = ("running", "complete", "cancelled", "interrupted")
+__all__ = [
+    "ImportConflictError",
+    "ImportDocument",
+    "ImportFileError",
+    "ImportResult",
+    "apply_import",
+    "import_json",
+    "read_import",
+]
+
+
+class ImportFileError(ValueError):
+    """The import file is not a valid export; ``str()`` is ``FILE: LOCATION: problem``."""
+
+    def __init__(self, path: Path, invalid: Invalid) -> None:
+        self.path, self.where, self.problem = path, invalid.where, invalid.problem
+        super().__init__(f"{path}: {invalid}")
+
+
+@dataclass
+class ImportedSession:
+    session: Session
+    summary: SessionSummary
+    updated: str
+    deleted_at: str | None
+
+
+@dataclass
+class ImportDocument:
+    sessions: list[ImportedSession]
+    experiment: ImportedExperiment | None
+    labels: list[tuple[str, str]]
+    annotations: list[dict[str, Any]]
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.paths = self.tokens = self.nodes = 0
+
+    def add(self, where: str, kind: str, amount: int, limit: int) -> None:
+        total = getattr(self, kind) + amount
+        if total > limit:
+            fail(where, f"more than {limit:,} {kind} in the file")
+        setattr(self, kind, total)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def read_import(path: Path | str) -> ImportDocument:
+    """Load and validate the whole file (nothing is written)."""
+    path = Path(path).expanduser()
+    try:
+        return parse_document(load_json(path))
+    except Invalid as invalid:
+        raise ImportFileError(path, invalid) from None
+
+
+def parse_document(data: Any) -> ImportDocument:
+    """Validate an already parsed export; raises :class:`Invalid`."""
+    root = obj_at(data, "")
+    if get(root, "format", "") != FORMAT_NAME:
+        fail("format", f"expected {FORMAT_NAME!r}: this is not a Reasoning Inspector export")
+    version = check_int(get(root, "version", ""), "version")
+    if version != FORMAT_VERSION:
+        newer = " (written by a newer Reasoning Inspector)" if version > FORMAT_VERSION else ""
+        fail("version", f"version {version} is not supported{newer}; this reads version 1")
+    counts = _Counts()
+    sessions: list[ImportedSession] = []
+    seen: set[str] = set()
+    for i, item in enumerate(get_list(root, "sessions", "", MAX_SESSIONS)):
+        imported = parse_session(item, f"sessions[{i}]", counts)
+        if imported.session.id in seen:
+            fail(f"sessions[{i}].id", f"duplicate session id {imported.session.id!r}")
+        seen.add(imported.session.id)
+        sessions.append(imported)
+    if not sessions:
+        fail("sessions", "the file holds no sessions")
+    by_id = {s.session.id: s.session for s in sessions}
+    labels = labels_from(root.get("labels", []), "labels")
+    notes = get_list(root, "annotations", "", MAX_ITEMS)
+    annotations = [annotation_row(a, f"annotations[{i}]", by_id) for i, a in enumerate(notes)]
+    experiment = None
+    if get(root, "experiment", "") is not None:
+        experiment = experiment_from(get_obj(root, "experiment", ""), "experiment", by_id)
+    return ImportDocument(sessions, experiment, labels, annotations)
+
+
+def parse_session(data: Any, where: str, counts: _Counts) -> ImportedSession:
+    obj = obj_at(data, where)
+    session_id = get_str(obj, "id", where)
+    if not session_id.strip():
+        fail(f"{where}.id", "a session id cannot be empty")
+    model = get_obj(obj, "model", where)
+    check_json_strings(model, f"{where}.model")
+    prompt_tokens = get_list(obj, "prompt_tokens", where, MAX_ITEMS)
+    tree = parse_tree(get_list(obj, "nodes", where, MAX_NODES), f"{where}.nodes", counts)
+    raw_paths = get_list(obj, "paths", where, MAX_PATHS)
+    counts.add(f"{where}.paths", "paths", len(raw_paths), MAX_PATHS)
+    paths = [parse_path(p, f"{where}.paths[{i}]", tree) for i, p in enumerate(raw_paths)]
+    ids: set[int] = set()
+    for i, path in enumerate(paths):
+        if path.id in ids:
+            fail(f"{where}.paths[{i}].id", f"duplicate path id {path.id}")
+        ids.add(path.id)
+    session = Session(
+        question=get_str(obj, "question", where),
+        prompt=get_str(obj, "prompt", where),
+        prompt_tokens=[
+            check_int(t, f"{where}.prompt_tokens[{i}]") for i, t in enumerate(prompt_tokens)
+        ],
+        settings=parse_settings(get_obj(obj, "settings", where), f"{where}.settings"),
+        model=model,
+        gold=get_str(obj, "gold", where, null=True),
+        id=session_id,
+        title=get_str(obj, "title", where),
+        created=get_str(obj, "created", where),
+        status=get_choice(obj, "status", where, SESSION_STATUSES),  # type: ignore[arg-type]
+        tree=tree,
+        paths=paths,
+    )
+    try:
+        summary = session.summary()
+    except (ValueError, ArithmeticError) as exc:
+        fail(f"{where}.paths", f"the paths cannot be summarised: {exc}")
+    updated = get_str(obj, "updated", where)
+    return ImportedSession(session, summary, updated, get_str(obj, "deleted_at", where, null=True))
+
+
+def parse_tree(nodes: list[Any], where: str, counts: _Counts) -> ReasoningTree:
+    """Nodes listed parents first; the first is the root (id 0, no parent, no tokens)."""
+    if not nodes:
+        fail(where, "a session needs at least its root node")
+    counts.add(where, "nodes", len(nodes), MAX_NODES)
+    tree = ReasoningTree()
+    tree.nodes = {}
+    for i, data in enumerate(nodes):
+        at = f"{where}[{i}]"
+        obj = obj_at(data, at)
+        node_id = get_int(obj, "id", at, minimum=0)
+        parent = get_int(obj, "parent", at, null=True, minimum=0)
+        depth = get_int(obj, "depth", at, minimum=0)
+        raw = get_list(obj, "tokens", at, MAX_TOKENS)
+        counts.add(f"{at}.tokens", "tokens", len(raw), MAX_TOKENS)
+        tokens = [parse_token(t, f"{at}.tokens[{j}]") for j, t in enumerate(raw)]
+        if node_id in tree.nodes:
+            fail(f"{at}.id", f"duplicate node id {node_id}")
+        if i == 0:
+            if (node_id, parent, depth, len(tokens)) != (ROOT_ID, None, 0, 0):
+                fail(at, "the first node must be the root: id 0, parent null, depth 0, no tokens")
+        elif parent is None:
+            fail(f"{at}.parent", "only the first node may be the root (parent null)")
+        elif parent not in tree.nodes:
+            fail(f"{at}.parent", f"node {parent} is not listed before this node")
+        elif depth != tree.nodes[parent].end_depth:
+            fail(f"{at}.depth", f"expected {tree.nodes[parent].end_depth} (its parent's end)")
+        tree.nodes[node_id] = TreeNode(node_id, parent, depth, tokens)
+        if parent is not None:
+            tree.nodes[parent].children.append(node_id)
+    tree._next_id = max(tree.nodes) + 1
+    return tree
+
+
+def _logprob(obj: dict[str, Any], key: str, where: str) -> float:
+    value = get_float(obj, key, where)
+    if math.isnan(value) or value == math.inf:
+        fail(f"{where}.{key}", f"{value} is not a log-probability")
+    return value
+
+
+def parse_token(data: Any, where: str) -> TokenRecord:
+    obj = obj_at(data, where)
+    try:
+        piece = base64.b64decode(get_str(obj, "piece", where), validate=True)
+    except (binascii.Error, ValueError):
+        fail(f"{where}.piece", "expected base64 bytes")
+    top = get_list(obj, "top", where, MAX_ALTERNATIVES)
+    return TokenRecord(
+        token_id=get_int(obj, "id", where),
+        text=get_str(obj, "text", where),
+        piece=piece,
+        logprob=_logprob(obj, "logprob", where),
+        entropy=get_float(obj, "entropy", where),
+        top=tuple(parse_alternative(a, f"{where}.top[{k}]") for k, a in enumerate(top)),
+    )
+
+
+def parse_alternative(data: Any, where: str) -> Alternative:
+    obj = obj_at(data, where)
+    return Alternative(
+        get_int(obj, "id", where), get_str(obj, "text", where), _logprob(obj, "logprob", where)
+    )
+
+
+def parse_path(data: Any, where: str, tree: ReasoningTree) -> ReasoningPath:
+    obj = obj_at(data, where)
+    node = get_int(obj, "node", where, minimum=0)
+    if node not in tree.nodes:
+        fail(f"{where}.node", f"no node {node} in this session's tree")
+    return ReasoningPath(
+        id=get_int(obj, "id", where, minimum=0),
+        node_id=node,
+        origin=get_str(obj, "origin", where),
+        label=get_str(obj, "label", where),
+        finish_reason=get_str(obj, "finish_reason", where, null=True),
+        stop_string=get_str(obj, "stop_string", where, null=True),
+        parent_path=get_int(obj, "parent_path", where, null=True),
+        branch_depth=get_int(obj, "branch_depth", where, null=True),
+        text=get_str(obj, "text", where),
+        logprob=_logprob(obj, "logprob", where),
+        n_tokens=get_int(obj, "n_tokens", where, minimum=0),
+        answer=get_str(obj, "answer", where, null=True),
+        answer_text=get_str(obj, "answer_text", where, null=True),
+        answer_span=get_pair(obj, "answer_span", where),
+        answer_tokens=get_pair(obj, "answer_tokens", where),
+        confidence=get_float(obj, "confidence", where, null=True),
+        correct=get_bool(obj, "correct", where, null=True),
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------
+def import_json(store: Any, path: Path | str, *, replace: bool = False) -> list[str]:
+    """Validate ``path`` completely, then import it in one transaction; return the session
+    ids imported. A bad file or a conflict raises and changes nothing."""
+    return apply_import(store, read_import(path), replace=replace).session_ids

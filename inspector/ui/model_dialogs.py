@@ -1,0 +1,89 @@
+"""Choosing a model and its settings: file dialog, drag-and-drop, threads/context/GPU layers.
+
+Choices persist between launches in QSettings; a model that fails to load leaves the previous
+one in place and says why.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from inspector.engine import ModelInfo, ModelSettings
+from inspector.engine.settings import default_thread_count
+
+MODEL_KEY = "model/path"
+
+
+def load_model_settings(store: QSettings) -> ModelSettings:
+    """Saved settings, falling back to the defaults for anything missing or invalid."""
+    defaults = ModelSettings()
+    try:
+        return ModelSettings(
+            n_ctx=int(store.value("model/n_ctx", defaults.n_ctx)),
+            n_threads=int(store.value("model/n_threads", default_thread_count())),
+            n_gpu_layers=int(store.value("model/n_gpu_layers", defaults.n_gpu_layers)),
+        )
+    except (TypeError, ValueError):
+        return defaults
+
+
+def save_model_settings(store: QSettings, settings: ModelSettings) -> None:
+    store.setValue("model/n_ctx", settings.n_ctx)
+    store.setValue("model/n_threads", settings.n_threads)
+    store.setValue("model/n_gpu_layers", settings.n_gpu_layers)
+    store.sync()
+
+
+class ModelSettingsDialog(QDialog):
+    def __init__(self, settings: ModelSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Model settings")
+        self.threads = self._spin(1, 256, settings.n_threads)
+        self.context = self._spin(256, 262_144, settings.n_ctx)
+        self.context.setSingleStep(1024)
+        self.gpu_layers = self._spin(-1, 999, settings.n_gpu_layers)
+        self.gpu_layers.setSpecialValueText("all")
+        form = QFormLayout(self)
+        form.addRow("CPU threads:", self.threads)
+        form.addRow("Context (tokens, shared by all branches):", self.context)
+        form.addRow("GPU layers (-1 = all):", self.gpu_layers)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        return spin
+
+    def values(self) -> ModelSettings:
+        return ModelSettings(
+            n_ctx=self.context.value(),
+            n_threads=self.threads.value(),
+            n_gpu_layers=self.gpu_layers.value(),
+        )
+
+
+def info_text(info: ModelInfo) -> str:
+    rows = [
+        ("Model", info.description), ("Architecture", info.architecture),
+        ("Parameters", f"{info.n_params:,}"), ("Vocabulary", f"{info.n_vocab:,} tokens"),
+        ("Trained context", f"{info.context_length:,} tokens"), ("Quantisation", info.quantization),
+        ("Chat template", "yes" if info.has_chat_template else "no"),
+        ("GPU offload", "available" if info.gpu_offload_supported else "not in this build"),
+        ("GPU layers", str(info.n_gpu_layers)), ("File", info.path),
+        ("Size", f"{info.file_size / 1e6:,.1f} MB"), ("Load time", f"{info.load_seconds:.2f} s"),
+    ]  # fmt: skip
+    return "\n".join(f"{name}: {value}" for name, value in rows)

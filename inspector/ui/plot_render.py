@@ -1,0 +1,151 @@
+"""PNG plots for the exports, rendered offscreen with pyqtgraph's ImageExporter.
+
+Each function takes plain data and returns PNG bytes. A ``QApplication`` is created if none
+exists (with ``QT_QPA_PLATFORM=offscreen`` when there is no display), so the CLI can render
+without a window. :class:`QtPlotRenderer` is the ``PlotRenderer`` the store's exporter takes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from inspector.core.metrics import CalibrationBin, SamplingPoint
+
+WIDTH, HEIGHT = 640, 400
+BAR = "#4c78a8"
+INK = "#222222"
+MAX_BARS = 30  # more answers than this: the rest are summed into "other"
+
+
+def ensure_app() -> Any:
+    """The running QApplication, or a new one (offscreen if there is no display)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    return app if app is not None else QApplication([])
+
+
+def _plot(title: str, left: str, bottom: str):
+    import pyqtgraph as pg
+
+    ensure_app()
+    widget = pg.PlotWidget(background="w")
+    widget.resize(WIDTH, HEIGHT)
+    plot = widget.getPlotItem()
+    plot.setGeometry(0, 0, WIDTH, HEIGHT)  # the widget is never shown, so lay out by hand
+    plot.setTitle(title, color=INK, size="12pt")  # titles are fixed text, never user text
+    for name, label in (("left", left), ("bottom", bottom)):
+        axis = plot.getAxis(name)
+        axis.setLabel(label, color=INK)
+        axis.setPen(INK)
+        axis.setTextPen(INK)
+    plot.setMenuEnabled(False)
+    return widget, plot
+
+
+def _png(widget) -> bytes:
+    import pyqtgraph.exporters
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    ensure_app().processEvents()  # let the plot's layout settle (title, axis labels)
+    exporter = pyqtgraph.exporters.ImageExporter(widget.getPlotItem())
+    exporter.parameters()["width"] = WIDTH
+    image = exporter.export(toBytes=True)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    widget.deleteLater()
+    return bytes(data.data())
+
+
+def _elide(text: str, limit: int = 14) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_votes(votes: Mapping[str, int]) -> bytes:
+    """Bar chart: answer -> number of paths (tick labels are drawn as plain text)."""
+    import pyqtgraph as pg
+
+    items = list(votes.items())
+    if len(items) > MAX_BARS:
+        rest = sum(count for _, count in items[MAX_BARS - 1 :])
+        items = [*items[: MAX_BARS - 1], ("other", rest)]
+    widget, plot = _plot("Vote distribution", "paths", "answer")
+    xs = list(range(len(items)))
+    if items:
+        plot.addItem(pg.BarGraphItem(x=xs, height=[c for _, c in items], width=0.6, brush=BAR))
+    plot.getAxis("bottom").setTicks([[(x, _elide(a)) for x, (a, _) in enumerate(items)]])
+    plot.setYRange(0, max([c for _, c in items], default=1) * 1.1, padding=0)
+    return _png(widget)
+
+
+def render_calibration(bins: Sequence[CalibrationBin], ece: float | None) -> bytes:
+    """Reliability diagram: accuracy per confidence bin (bars, labelled with counts), the
+    diagonal of perfect calibration, and the ECE in the title."""
+    import pyqtgraph as pg
+
+    title = "Calibration" + (f" (ECE {ece:.3f})" if ece is not None else "")
+    widget, plot = _plot(title, "accuracy", "confidence (consistency)")
+    filled = [b for b in bins if b.count and b.accuracy is not None]
+    if filled:
+        plot.addItem(
+            pg.BarGraphItem(
+                x0=[b.lower for b in filled],
+                x1=[b.upper for b in filled],
+                height=[b.accuracy for b in filled],
+                brush=BAR,
+                pen="w",
+            )
+        )
+    for b in filled:
+        label = pg.TextItem(f"n={b.count}", color=INK, anchor=(0.5, 1.0))
+        label.setPos((b.lower + b.upper) / 2, min(1.0, b.accuracy or 0.0) + 0.01)
+        plot.addItem(label)
+    plot.plot([0, 1], [0, 1], pen=pg.mkPen("#c62828", width=2, style=pg.QtCore.Qt.DashLine))
+    plot.setXRange(0, 1, padding=0.02)
+    plot.setYRange(0, 1.15, padding=0)
+    return _png(widget)
+
+
+def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
+    """Majority-vote accuracy against the number of sampled paths."""
+    import pyqtgraph as pg
+
+    widget, plot = _plot("Accuracy vs number of samples", "accuracy", "samples (n)")
+    shown = [p for p in points if p.accuracy is not None]
+    if shown:
+        plot.plot(
+            [p.n for p in shown],
+            [p.accuracy for p in shown],
+            pen=pg.mkPen(BAR, width=2),
+            symbol="o",
+            symbolBrush=BAR,
+        )
+    plot.setLogMode(x=len(shown) > 1 and max(p.n for p in shown) > 8, y=False)
+    plot.setYRange(0, 1.05, padding=0)
+    return _png(widget)
+
+
+class QtPlotRenderer:
+    """The exporter's ``PlotRenderer``, drawing with pyqtgraph."""
+
+    def votes(self, votes: Mapping[str, int]) -> bytes:
+        return render_votes(votes)
+
+    def calibration(self, bins: Sequence[CalibrationBin], ece: float | None) -> bytes:
+        return render_calibration(bins, ece)
+
+    def accuracy_curve(self, points: Sequence[SamplingPoint]) -> bytes:
+        return render_accuracy_curve(points)
