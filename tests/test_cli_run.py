@@ -158,3 +158,25 @@ def test_bad_database_is_one_line(tmp_path):
     result = cli("stats", "--db", str(bogus))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert bogus.read_bytes() == before
+
+
+def test_analogical_prompt_uses_verified_paths_from_the_database(capsys, db, model_path):
+    from inspector.core.session import RunSettings, Session
+    from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
+    from inspector.store import Store
+
+    earlier = Session("Tom has 2 apples and buys 3 more. How many apples?", "Q: …\nA:", [2],
+                      RunSettings(strategy="greedy"), {"path": "m"}, gold="5")  # fmt: skip
+    tokens = [
+        TokenRecord(7 + i, text, text.encode(), -0.1, 0.5, (Alternative(7 + i, text, -0.1),))
+        for i, text in enumerate([" 2 + 3 = 5.", " The answer is 5."])
+    ]
+    earlier.add_path(GeneratedSequence(0, tokens, "stop"), "greedy", "greedy")
+    earlier.status = "complete"
+    with Store.open(db) as store:
+        store.save_session(earlier)
+    out = run_json(capsys, "run", "Tom has 4 apples and buys 3 more. How many apples?",
+                   "--prompt", "analogical", "--max-tokens", "4", "--db", db,
+                   "--model", str(model_path))  # fmt: skip
+    assert out["prompt"].startswith(f"Q: {earlier.question}\nA: 2 + 3 = 5. The answer is 5.")
+    assert out["prompt"].endswith("Q: Tom has 4 apples and buys 3 more. How many apples?\nA:")

@@ -141,7 +141,8 @@ def most_similar(
     total = len(docs) + 1
 
     def vector(terms: Counter[str]) -> dict[str, float]:
-        return {t: c * math.log(total / (1 + df.get(t, 0))) for t, c in terms.items()}
+        # smoothed idf (+1): a word every candidate shares still counts a little
+        return {t: c * (math.log(total / (1 + df.get(t, 0))) + 1.0) for t, c in terms.items()}
 
     def cosine(a: dict[str, float], b: dict[str, float]) -> float:
         dot = sum(v * b.get(t, 0.0) for t, v in a.items())
