@@ -23,6 +23,7 @@ from inspector.core.strategies import RunHooks, branch_here, new_session, run_st
 from inspector.engine import Engine, ModelInfo, ModelSettings
 from inspector.store import Store, resolve_db_path
 from inspector.ui.answers_panel import AnswersPanel
+from inspector.ui.export_actions import export_session_dialog, import_dialog
 from inspector.ui.model_dialogs import (
     MODEL_KEY,
     ModelSettingsDialog,
@@ -109,6 +110,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
 
     def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in [
+            ("&Export session…", QKeySequence("Ctrl+E"), self.export_current),
+            ("&Import sessions…", None, self.import_sessions),
+        ]:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
+            file_menu.addAction(action)
         menu = self.menuBar().addMenu("&Model")
         for text, shortcut, slot in [
             ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
@@ -165,6 +176,21 @@ class MainWindow(QMainWindow):
             save_model_settings(self.preferences, self.model_settings)
             self.statusBar().showMessage("Reloading the model with the new settings…")
             self._load_model(self._model_path, self.model_settings)
+
+    def export_current(self) -> None:
+        if self.session is None or self.worker is not None:
+            self.statusBar().showMessage("Run or open a session first", 5000)
+            return
+        title = self.session.title or self.session.question
+        message = export_session_dialog(self, self.db_path, self.session.id, title)
+        if message:
+            self.statusBar().showMessage(message, 10_000)
+
+    def import_sessions(self) -> None:
+        message = import_dialog(self, self.db_path)
+        if message:
+            self.statusBar().showMessage(message, 10_000)
+            self.sessions.refresh()
 
     def show_model_info(self) -> None:
         if self.model_info is not None:

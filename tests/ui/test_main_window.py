@@ -147,3 +147,15 @@ def test_model_choice_and_settings_persist(qtbot, window, model_path, tmp_path):
     qtbot.waitUntil(lambda: reopened.engine is not None, timeout=20_000)
     assert reopened.engine.n_ctx == 2048 and reopened.engine.runtime.settings.n_threads == 1
     reopened.shutdown()
+
+
+def test_export_the_shown_session_as_html(qtbot, window, tmp_path):
+    from inspector.ui.export_actions import export_session
+
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
+    out = tmp_path / "report.html"
+    message = export_session(window.db_path, window.session.id, out, "html")
+    assert message.startswith("Exported to")
+    html = out.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html  # the vote plot, rendered by pyqtgraph
+    assert "apples" in html

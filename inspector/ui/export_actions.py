@@ -1,0 +1,59 @@
+"""File ▸ Export / Import for the desktop app, over the store's exporters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from inspector.store import Store
+from inspector.store.exporting import export
+from inspector.store.importing import import_json
+from inspector.ui.plot_render import QtPlotRenderer
+
+EXPORT_FILTERS: dict[str, str] = {
+    "HTML report (*.html)": "html",
+    "Markdown report (*.md)": "md",
+    "JSON, lossless (*.json)": "json",
+    "CSV, one row per path (*.csv)": "csv",
+    "Training data, verified paths (*.jsonl)": "jsonl",
+}
+
+
+def export_session_dialog(
+    parent: QWidget, db_path: Path, session_id: str, title: str
+) -> str | None:
+    """Ask for a file and a format, export, and return a status message (None if cancelled)."""
+    suggested = "".join(c if c.isalnum() or c in "-_" else "_" for c in title)[:40] or "session"
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, "Export session", suggested, ";;".join(EXPORT_FILTERS)
+    )
+    if not path:
+        return None
+    fmt = EXPORT_FILTERS.get(chosen, "html")
+    if not path.endswith(f".{fmt}"):
+        path += f".{fmt}"
+    return export_session(db_path, session_id, Path(path), fmt)
+
+
+def export_session(db_path: Path, session_id: str, path: Path, fmt: str) -> str:
+    try:
+        with Store.open(db_path, read_only=True) as store:
+            result = export(store, path, fmt, session_id=session_id, render=QtPlotRenderer())
+    except (ValueError, OSError) as error:
+        return f"Export failed: {error}"
+    extra = f" ({result.records} records)" if result.records is not None else ""
+    return f"Exported to {result.files[0]}{extra}"
+
+
+def import_dialog(parent: QWidget, db_path: Path) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Import sessions", "", "JSON export (*.json)")
+    if not path:
+        return None
+    try:
+        with Store.open(db_path) as store:
+            imported = import_json(store, path)
+    except (ValueError, OSError) as error:
+        QMessageBox.warning(parent, "Import failed", str(error))
+        return "Import failed: nothing was changed"
+    return f"Imported {len(imported)} session(s)"
