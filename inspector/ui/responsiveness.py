@@ -1,0 +1,68 @@
+"""How long the GUI's event loop can stall while the model runs (a benchmark, not a test).
+
+A 5 ms QTimer heartbeat runs during a real run in a real main window; the largest gap between
+two beats, minus the timer's own period, is the longest the window could not react.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+HEARTBEAT_MS = 5
+
+
+def measure_gui_stall(strategy: str = "cot-decoding", max_tokens: int = 64) -> dict[str, float]:
+    """Run ``strategy`` on the default model in a main window; report event-loop stalls."""
+    from inspector.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        prefs = QSettings(str(Path(tmp) / "prefs.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(None, Path(tmp) / "bench.db", prefs)
+        window.show()
+        _spin_until(app, lambda: window.engine is not None, 60)
+        gaps = _heartbeat_during_run(app, window, strategy, max_tokens)
+        window.shutdown()
+        window.close()
+    return {
+        "heartbeats": len(gaps),
+        "max_stall_ms": round(max(gaps) - HEARTBEAT_MS, 1),
+        "p99_stall_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] - HEARTBEAT_MS, 1),
+        "median_gap_ms": round(statistics.median(gaps), 2),
+    }
+
+
+def _heartbeat_during_run(app, window, strategy: str, max_tokens: int) -> list[float]:
+    clock, gaps = QElapsedTimer(), []
+
+    def beat() -> None:
+        gaps.append(clock.nsecsElapsed() / 1e6)
+        clock.restart()
+
+    window.run_panel.strategy.setCurrentText(strategy)
+    window.run_panel.max_tokens.setValue(max_tokens)
+    timer = QTimer(interval=HEARTBEAT_MS)
+    timer.timeout.connect(beat)
+    clock.start()
+    timer.start()
+    window.start_run()
+    _spin_until(app, lambda: window.worker is None, 600)
+    settle = time.monotonic() + 0.3  # include drawing the finished tree and answers
+    _spin_until(app, lambda: time.monotonic() > settle, 5)
+    timer.stop()
+    return gaps[1:] or [0.0]
+
+
+def _spin_until(app, condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not finish in time")
+        app.processEvents()
+        time.sleep(0.001)
