@@ -129,22 +129,38 @@ class Session:
         parent_path: int | None = None,
         branch_depth: int | None = None,
     ) -> ReasoningPath:
-        end, moved = self.tree.add_sequence(sequence.tokens, start_node)
-        for path in self.paths:
-            path.node_id = moved.get(path.node_id, path.node_id)
+        path = self.reserve_path(origin, label, parent_path=parent_path, branch_depth=branch_depth)
+        self.complete_path(path, sequence, start_node)
+        return path
+
+    def reserve_path(
+        self,
+        origin: str,
+        label: str,
+        *,
+        parent_path: int | None = None,
+        branch_depth: int | None = None,
+    ) -> ReasoningPath:
+        """A path that is being generated: no tokens and no finish reason yet. Reserving every
+        branch first keeps path ids in branch order while branches finish in any order."""
         path = ReasoningPath(
-            id=len(self.paths),
-            node_id=end,
-            origin=origin,
-            label=label,
-            finish_reason=sequence.finish_reason,
-            stop_string=sequence.stop_string,
-            parent_path=parent_path,
-            branch_depth=branch_depth,
-        )
-        self.evaluate_path(path)
+            id=len(self.paths), node_id=ROOT_ID, origin=origin, label=label, finish_reason=None,
+            parent_path=parent_path, branch_depth=branch_depth,
+        )  # fmt: skip
         self.paths.append(path)
         return path
+
+    def complete_path(
+        self, path: ReasoningPath, sequence: GeneratedSequence, start_node: int = ROOT_ID
+    ) -> None:
+        """Hang a reserved path's tokens on the tree and score it."""
+        end, moved = self.tree.add_sequence(sequence.tokens, start_node)
+        for other in self.paths:
+            other.node_id = moved.get(other.node_id, other.node_id)
+        path.node_id = end
+        path.finish_reason = sequence.finish_reason
+        path.stop_string = sequence.stop_string
+        self.evaluate_path(path)
 
     def boundary_node(self, path: ReasoningPath, depth: int) -> int:
         """The node on ``path`` whose run ends exactly ``depth`` tokens below the root,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
 from inspector.core.session import STRATEGIES, ReasoningPath, RunSettings, Session
+from inspector.core.tree import ROOT_ID
 from inspector.engine import (
     GREEDY,
     Branch,
@@ -125,22 +126,34 @@ def _finish(session: Session, cancel: CancelToken | None) -> Session:
     return session
 
 
-def _collect(
+def _run_branches(
+    engine: Engine,
     session: Session,
-    sequences: list[GeneratedSequence],
+    prefix: list[int],
+    branches: list[Branch],
     labels: list[tuple[str, str]],
+    generation: GenerationSettings,
     hooks: RunHooks,
+    start_node: int = ROOT_ID,
     **where: int | None,
 ) -> list[ReasoningPath]:
-    added = []
-    for sequence, (origin, label) in zip(sequences, labels, strict=True):
-        if not sequence.tokens and sequence.finish_reason == "cancelled":
-            continue
-        path = session.add_path(sequence, origin, label, **where)  # type: ignore[arg-type]
-        added.append(path)
+    """Reserve a path per branch, then fill each the moment its branch ends (saved through
+    ``hooks.on_path`` while the others go on); branches cut by a cancel stay, marked."""
+    paths = [session.reserve_path(origin, label, **where) for origin, label in labels]  # type: ignore[arg-type]
+    if hooks.on_path is not None and paths:
+        hooks.on_path(session, paths[0])
+
+    def finished(sequence: GeneratedSequence) -> None:
+        path = paths[sequence.branch]
+        session.complete_path(path, sequence, start_node)
         if hooks.on_path is not None:
             hooks.on_path(session, path)
-    return added
+
+    sequences = engine.explore(prefix, branches, generation, hooks.on_token, hooks.cancel, finished)
+    for path, sequence in zip(paths, sequences, strict=True):
+        if path.finish_reason is None:
+            finished(sequence)
+    return paths
 
 
 def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None) -> Session:
@@ -165,8 +178,7 @@ def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None
         labels = [("sample", f"sample {i + 1}") for i in range(settings.samples)]
         labels.append(("greedy", "greedy reference"))
         generation = sampled_settings(settings)
-    sequences = engine.explore(prompt, branches, generation, hooks.on_token, hooks.cancel)
-    _collect(session, sequences, labels, hooks)
+    _run_branches(engine, session, prompt, branches, labels, generation, hooks)
     return _finish(session, hooks.cancel)
 
 
@@ -202,8 +214,8 @@ def branch_here(
         sampled_settings(session.settings, seed) if sample else greedy_settings(session.settings)
     )
     branches = [Branch(forced=(token,)) for token in alternatives]
-    sequences = engine.explore(prefix, branches, generation, hooks.on_token, hooks.cancel)
     labels = [("branch", f"branch at {depth} of path {path_id}") for _ in alternatives]
-    return _collect(
-        session, sequences, labels, hooks, start_node=start, parent_path=path_id, branch_depth=depth
-    )
+    return _run_branches(
+        engine, session, prefix, branches, labels, generation, hooks, start,
+        parent_path=path_id, branch_depth=depth,
+    )  # fmt: skip

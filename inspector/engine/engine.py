@@ -12,7 +12,7 @@ from typing import Any
 from inspector.engine.cancel import CancelToken
 from inspector.engine.default_model import resolve_model_path
 from inspector.engine.errors import PromptTooLongError
-from inspector.engine.explorer import Branch, TokenCallback, TreeExplorer
+from inspector.engine.explorer import Branch, FinishCallback, TokenCallback, TreeExplorer
 from inspector.engine.records import Alternative, GeneratedSequence
 from inspector.engine.runtime import LlamaRuntime, gpu_offload_supported
 from inspector.engine.settings import GenerationSettings, ModelSettings
@@ -128,12 +128,13 @@ class Engine:
         settings: GenerationSettings | None = None,
         on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None,
+        on_finish: FinishCallback | None = None,
     ) -> list[GeneratedSequence]:
         """Decode each branch from the shared prompt, batched; see :class:`TreeExplorer`."""
         tokens = self.tokenize_prompt(prompt)
         with self._lock:
             return self.explorer.generate(
-                tokens, branches, settings or GenerationSettings(), on_token, cancel
+                tokens, branches, settings or GenerationSettings(), on_token, cancel, on_finish
             )
 
     def generate(

@@ -24,6 +24,7 @@ from inspector.engine.runtime import BatchEntry, LlamaRuntime
 from inspector.engine.settings import GenerationSettings, SamplingSettings
 
 TokenCallback = Callable[[TokenEvent], None]
+FinishCallback = Callable[[GeneratedSequence], None]
 PREFIX_SEQ = 0
 
 
@@ -48,6 +49,7 @@ class _BranchState:
     kv_tokens: list[int]
     pending: int | None = None
     text_tail: str = ""
+    reported: bool = False
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
     )
@@ -84,8 +86,13 @@ class TreeExplorer:
         settings: GenerationSettings,
         on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None,
+        on_finish: FinishCallback | None = None,
     ) -> list[GeneratedSequence]:
-        """Decode every branch from ``prefix``; returns one sequence per branch, in order."""
+        """Decode every branch from ``prefix``; returns one sequence per branch, in order.
+
+        ``on_finish`` receives each branch the moment it ends (so a caller can save it while
+        the others go on); branches stopped by a cancel are only returned.
+        """
         prefix = list(prefix)
         self._validate(prefix, branches)
         results = [GeneratedSequence(branch=i) for i in range(len(branches))]
@@ -97,7 +104,7 @@ class TreeExplorer:
             if cancel is not None and cancel.cancelled:
                 break
             states = self._start_wave(prefix, wave, branches, settings, results)
-            self._run_wave(states, logits, stats, settings, on_token, cancel)
+            self._run_wave(states, logits, stats, settings, (on_token, on_finish), cancel)
         return _mark_cancelled(results)
 
     # -- prefix --------------------------------------------------------------------------------
@@ -210,11 +217,13 @@ class TreeExplorer:
         prefix_logits: np.ndarray,
         prefix_stats: RowStats,
         settings: GenerationSettings,
-        on_token: TokenCallback | None,
+        callbacks: tuple[TokenCallback | None, FinishCallback | None],
         cancel: CancelToken | None,
     ) -> None:
+        on_token, on_finish = callbacks
         for state in states:
             self._advance(state, prefix_logits, prefix_stats, settings, on_token)
+        _report_finished(states, on_finish)
         live = [s for s in states if s.result.finish_reason is None]
         while live:
             if cancel is not None and cancel.cancelled:
@@ -230,6 +239,7 @@ class TreeExplorer:
                 state.kv_tokens.append(state.pending)
                 state.next_pos += 1
                 self._advance(state, row, self._stats(row, settings), settings, on_token)
+            _report_finished(live, on_finish)
             live = [s for s in live if s.result.finish_reason is None]
 
     # -- one token -------------------------------------------------------------------------------
@@ -312,6 +322,15 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
             break
         length += 1
     return length
+
+
+def _report_finished(states: list[_BranchState], on_finish: FinishCallback | None) -> None:
+    if on_finish is None:
+        return
+    for state in states:
+        if state.result.finish_reason is not None and not state.reported:
+            state.reported = True
+            on_finish(state.result)
 
 
 def _mark_cancelled(results: list[GeneratedSequence]) -> list[GeneratedSequence]:

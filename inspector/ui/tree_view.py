@@ -136,7 +136,8 @@ class ReasoningTreeView(QGraphicsView):
         assert self.session is not None
         ends: dict[int, list] = {}
         for path in self.session.paths:
-            ends.setdefault(path.node_id, []).append(path)
+            if path.n_tokens:  # a branch cancelled before its first token has nowhere to go
+                ends.setdefault(path.node_id, []).append(path)
         pick = self.session.summary().cot_path_id
         for node_id, paths in ends.items():
             item = self.items.get(node_id)

@@ -144,3 +144,22 @@ def test_experiment_saves_each_session_and_resumes(engine):
     )
     assert second.skipped == 2 and len(second.sessions) == 1 and sorted(saved) == [0, 1, 2]
     assert second.sessions[0].gold == "3" and second.sessions[0].title == "tiny #3"
+
+
+def test_each_path_is_handed_over_the_moment_it_ends(engine):
+    order: list[tuple[str, int]] = []
+    hooks = RunHooks(
+        on_token=lambda event: order.append(("token", event.branch)),
+        on_path=lambda _session, path: order.append(("path", path.id)),
+    )
+    session = new_session(
+        engine, QUESTION, RunSettings(strategy="cot-decoding", k=8, max_tokens=48)
+    )
+    run_strategy(engine, session, hooks)
+    reports = [i for i, (kind, _) in enumerate(order) if kind == "path"]
+    last_token = max(i for i, (kind, _) in enumerate(order) if kind == "token")
+    lengths = {p.n_tokens for p in session.paths}
+    assert len(lengths) > 1, "all branches had the same length: nothing to check"
+    assert reports[1] < last_token  # a finished path was reported while others still decoded
+    assert [p.id for p in session.paths] == list(range(8))  # ids stay in branch order
+    assert all(p.finished for p in session.paths)
