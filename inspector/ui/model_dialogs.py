@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QSpinBox,
     QWidget,
 )
 
 from inspector.engine import ModelInfo, ModelSettings
 from inspector.engine.settings import default_thread_count
+from inspector.ui.widgets import spin_box
 
 MODEL_KEY = "model/path"
 
@@ -45,10 +45,10 @@ class ModelSettingsDialog(QDialog):
     def __init__(self, settings: ModelSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model settings")
-        self.threads = self._spin(1, 256, settings.n_threads)
-        self.context = self._spin(256, 262_144, settings.n_ctx)
+        self.threads = spin_box(1, 256, settings.n_threads)
+        self.context = spin_box(256, 262_144, settings.n_ctx)
         self.context.setSingleStep(1024)
-        self.gpu_layers = self._spin(-1, 999, settings.n_gpu_layers)
+        self.gpu_layers = spin_box(-1, 999, settings.n_gpu_layers)
         self.gpu_layers.setSpecialValueText("all")
         form = QFormLayout(self)
         form.addRow("CPU threads:", self.threads)
@@ -60,13 +60,6 @@ class ModelSettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-
-    @staticmethod
-    def _spin(low: int, high: int, value: int) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        return spin
 
     def values(self) -> ModelSettings:
         return ModelSettings(

@@ -14,13 +14,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from inspector.core.prompts import PROMPT_STYLES
 from inspector.core.session import STRATEGIES, RunSettings
+from inspector.ui.widgets import spin_box
 
 DEFAULT_QUESTION = (
     "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
@@ -42,9 +42,9 @@ class RunPanel(QWidget):
         self.strategy.setCurrentText("cot-decoding")
         self.prompt = QComboBox()
         self.prompt.addItems(PROMPT_STYLES)
-        self.k = self._spin(1, 64, 10)
-        self.samples = self._spin(1, 256, 10)
-        self.max_tokens = self._spin(1, 4096, 64)
+        self.k = spin_box(1, 64, 10)
+        self.samples = spin_box(1, 256, 10)
+        self.max_tokens = spin_box(1, 4096, 64)
         self.temperature = QDoubleSpinBox(minimum=0.0, maximum=5.0, singleStep=0.1, value=0.7)
         self.run_button = QPushButton("Run  (Ctrl+Enter)")
         self.run_button.setEnabled(False)
@@ -57,13 +57,6 @@ class RunPanel(QWidget):
         self._layout()
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self._run_if_ready)
-
-    @staticmethod
-    def _spin(low: int, high: int, value: int) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        return spin
 
     def _layout(self) -> None:
         settings = QFormLayout()
