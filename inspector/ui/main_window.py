@@ -16,12 +16,15 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import Engine, ModelInfo, ModelSettings
 from inspector.store import Store, resolve_db_path
+from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.export_actions import export_session_dialog, import_dialog
 from inspector.ui.model_dialogs import (
@@ -79,8 +82,16 @@ class MainWindow(QMainWindow):
         self.path_view = PathView()
         self.path_view.branchRequested.connect(self.start_branch)
         self.live_view = QPlainTextEdit(readOnly=True)
+        self.annotation = AnnotationPanel(self.db_path)
+        self.annotation.saved.connect(self._on_annotation_saved)
+        self.path_view.selectionChanged.connect(self._retarget_annotation)
+        path_page = QWidget()
+        path_layout = QVBoxLayout(path_page)
+        path_layout.setContentsMargins(0, 0, 0, 0)
+        path_layout.addWidget(self.path_view, 1)
+        path_layout.addWidget(self.annotation)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.path_view, "Path")
+        self.tabs.addTab(path_page, "Path")
         self.tabs.addTab(self.live_view, "Live")
         self.answers = AnswersPanel()
         self.answers.pathClicked.connect(self.show_path)
@@ -348,11 +359,13 @@ class MainWindow(QMainWindow):
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None) -> None:
         self.session = session
+        self.tree_view.annotated = set()
         self.tree_view.show_session(session)
+        self._refresh_badges()
         self.answers.show_session(session)
         first = session.paths[0].id if session and session.paths else None
         self.show_path(first)
-        self.tabs.setCurrentWidget(self.path_view)
+        self.tabs.setCurrentIndex(0)
 
     def show_path(self, path_id: int | None) -> None:
         if self.session is None or path_id is None or path_id >= len(self.session.paths):
@@ -360,6 +373,7 @@ class MainWindow(QMainWindow):
             return
         path = self.session.paths[path_id]
         self.path_view.show_path(self.session, path)
+        self.annotation.set_target(self.session.id, path.id)
         self.tree_view.select_node(path.node_id)
 
     def _show_node(self, node_id: int) -> None:
@@ -369,8 +383,32 @@ class MainWindow(QMainWindow):
         for path in self.session.paths:
             if node_id in {n.id for n in self.session.tree.chain(path.node_id)}:
                 self.path_view.show_path(self.session, path)
-                self.tabs.setCurrentWidget(self.path_view)
+                self.annotation.set_target(self.session.id, path.id)
+                self.tabs.setCurrentIndex(0)
                 return
+
+    def _retarget_annotation(self) -> None:
+        path = self.path_view.path
+        if self.session is not None and path is not None:
+            self.annotation.set_target(
+                self.session.id, path.id, self.path_view.selected_token_range()
+            )
+
+    def _on_annotation_saved(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+        self._refresh_badges()
+
+    def _refresh_badges(self) -> None:
+        """Mark annotated paths in the tree (read on the GUI thread: a small indexed query)."""
+        if self.session is None:
+            return
+        try:
+            with Store.open(self.db_path) as store:
+                notes = store.annotations(self.session.id)
+        except ValueError:
+            return
+        self.tree_view.annotated = {a.path_id for a in notes if a.path_id is not None}
+        self.tree_view.rebuild()
 
     def show_info(self, info: ModelInfo) -> None:
         self.model_info = info

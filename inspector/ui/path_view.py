@@ -72,6 +72,26 @@ class PathView(QTextBrowser):
         prompt = html.escape(session.prompt if session else "").replace("\n", "<br>")
         self.setHtml(f"{header}<p style='color: #555'>{prompt}</p><p>{body}</p>")
 
+    def selected_token_range(self) -> tuple[int, int] | None:
+        """The tokens (start, end exclusive) the text selection touches, if any."""
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            return None
+        low, high = cursor.selectionStart(), cursor.selectionEnd()
+        touched = []
+        block = self.document().begin()
+        while block.isValid():
+            iterator = block.begin()
+            while not iterator.atEnd():
+                fragment = iterator.fragment()
+                href = fragment.charFormat().anchorHref()
+                start = fragment.position()
+                if href.startswith("tok:") and start < high and start + fragment.length() > low:
+                    touched.append(int(href[4:]))
+                iterator += 1
+            block = block.next()
+        return (min(touched), max(touched) + 1) if touched else None
+
     def token_at(self, point: QPoint) -> int | None:
         anchor = self.anchorAt(point)
         if anchor.startswith("tok:"):

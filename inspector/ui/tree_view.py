@@ -81,6 +81,7 @@ class ReasoningTreeView(QGraphicsView):
         self.items: dict[int, NodeItem] = {}
         self.expanded: set[int] = set()
         self.current: int | None = None
+        self.annotated: set[int] = set()  # path ids with annotations: shown with a ✎ badge
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- building ----------------------------------------------------------------------------
@@ -145,7 +146,7 @@ class ReasoningTreeView(QGraphicsView):
                 continue
             parts = []
             for path in paths:
-                star = "★" if path.id == pick else ""
+                star = ("★" if path.id == pick else "") + ("✎" if path.id in self.annotated else "")
                 conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
                 parts.append(f"{star}#{path.id} → {path.answer}{conf}")
             text = self.scene().addSimpleText("   ".join(parts))

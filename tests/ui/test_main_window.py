@@ -159,3 +159,34 @@ def test_export_the_shown_session_as_html(qtbot, window, tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "data:image/png;base64," in html  # the vote plot, rendered by pyqtgraph
     assert "apples" in html
+
+
+def test_annotate_a_path_and_a_selected_step(qtbot, window):
+    from PySide6.QtGui import QTextCursor
+
+    from inspector.store import Store
+
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=2, max_tokens=12)
+    window.show_path(1)
+    panel = window.annotation
+    assert panel.path_id == 1
+    panel.label.setCurrentText("lucky guess")
+    panel.note.setText("right answer, <b>no</b> reasoning")
+    panel.tags.setText("apples, demo")
+    panel.add()
+    view = window.path_view
+    cursor = view.textCursor()
+    end = view.document().characterCount() - 1
+    cursor.setPosition(end - 3)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    view.setTextCursor(cursor)  # selects the last tokens: the step target follows
+    assert panel.token_range is not None and panel.token_range[1] == len(view.tokens)
+    panel.label.setCurrentText("flawed reasoning")
+    panel.add()
+    with Store.open(window.db_path) as store:
+        notes = store.annotations(window.session.id, 1)
+    assert [n.label for n in notes] == ["lucky guess", "flawed reasoning"]
+    assert notes[0].tags == ("apples", "demo") and notes[0].token_start is None
+    assert notes[1].token_end == len(view.tokens)
+    assert "&lt;b&gt;no&lt;/b&gt;" in panel.existing.text()  # user text is escaped
+    assert window.tree_view.annotated == {1}

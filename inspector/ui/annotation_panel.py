@@ -1,0 +1,110 @@
+"""Annotate the shown path, or the step (token range) selected in it: label, note, tags.
+
+Each annotation is written to the database the moment it is added.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import Store
+from inspector.store.rows import Annotation
+
+NO_LABEL = "(no label)"
+
+
+class AnnotationPanel(QWidget):
+    saved = Signal(str)  # a status message
+
+    def __init__(self, db_path: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.session_id: str | None = None
+        self.path_id: int | None = None
+        self.token_range: tuple[int, int] | None = None
+        self.label = QComboBox()
+        self.note = QLineEdit(placeholderText="note")
+        self.tags = QLineEdit(placeholderText="tags, comma-separated")
+        self.target = QLabel()
+        self.add_button = QPushButton("Annotate")
+        self.add_button.clicked.connect(self.add)
+        self.existing = QLabel()
+        self.existing.setWordWrap(True)
+        row = QHBoxLayout()
+        for widget, stretch in [(self.target, 0), (self.label, 0), (self.note, 2), (self.tags, 1),
+                                (self.add_button, 0)]:  # fmt: skip
+            row.addWidget(widget, stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.existing)
+        self.set_target(None, None)
+
+    def set_target(
+        self,
+        session_id: str | None,
+        path_id: int | None,
+        token_range: tuple[int, int] | None = None,
+    ) -> None:
+        self.session_id, self.path_id, self.token_range = session_id, path_id, token_range
+        self.add_button.setEnabled(session_id is not None)
+        where = "session" if path_id is None else f"path #{path_id}"
+        if token_range is not None:
+            where += f", tokens {token_range[0]}–{token_range[1] - 1}"
+        self.target.setText(where)
+        if session_id is not None:
+            self.refresh()
+        else:
+            self.existing.clear()
+
+    def refresh(self) -> None:
+        if self.session_id is None:
+            return
+        with Store.open(self.db_path) as store:
+            labels = store.labels()
+            notes = store.annotations(self.session_id, self.path_id)
+        if self.label.count() != len(labels) + 1:
+            self.label.clear()
+            self.label.addItems([NO_LABEL, *labels])
+        self.existing.setText("<br>".join(describe(a) for a in notes))
+
+    def add(self) -> None:
+        if self.session_id is None:
+            return
+        label = self.label.currentText()
+        tags = [t.strip() for t in self.tags.text().split(",") if t.strip()]
+        start, end = self.token_range or (None, None)
+        try:
+            with Store.open(self.db_path) as store:
+                store.add_annotation(
+                    self.session_id, None if label == NO_LABEL else label, path_id=self.path_id,
+                    token_start=start, token_end=end, note=self.note.text().strip(), tags=tags,
+                )  # fmt: skip
+        except ValueError as error:
+            self.saved.emit(f"Could not save the annotation: {error}")
+            return
+        self.note.clear()
+        self.tags.clear()
+        self.refresh()
+        self.saved.emit("Annotation saved")
+
+
+def describe(annotation: Annotation) -> str:
+    where = "" if annotation.token_start is None else (
+        f" tokens {annotation.token_start}–{annotation.token_end - 1}"
+    )  # fmt: skip
+    tags = " ".join(f"#{html.escape(t)}" for t in annotation.tags)
+    label = html.escape(annotation.label or "")
+    return f"✎ <b>{label}</b>{where} {html.escape(annotation.note)} {tags}".strip()
