@@ -1,7 +1,8 @@
 """Where each node of a reasoning tree goes on screen (plain Python: testable without Qt).
 
 Columns are tree levels (the root at column 0); leaves take consecutive rows in depth-first
-order and a parent sits at the mean row of its children, the classic tidy layout.
+order (siblings by their first token's probability) and a parent sits at the mean row of its
+children, the classic tidy layout.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ def layout_tree(
     stack: list[tuple[int, int, bool]] = [(ROOT_ID, 0, False)]
     while stack:
         node_id, column, expanded = stack.pop()
-        node = tree.nodes[node_id]
-        children = [] if node_id in collapsed else node.children
+        children = [] if node_id in collapsed else ordered_children(tree, node_id)
         if not children:
             places[node_id] = NodePlace(node_id, column, next_row)
             next_row += 1
@@ -40,3 +40,15 @@ def layout_tree(
             rows = [places[child].row for child in children]
             places[node_id] = NodePlace(node_id, column, sum(rows) / len(rows))
     return places
+
+
+def ordered_children(tree: ReasoningTree, node_id: int) -> list[int]:
+    """Children by the probability of their first token, most likely first (the order of the
+    alternatives at the branch point), whatever order their paths finished in."""
+    children = tree.nodes[node_id].children
+
+    def first_logprob(child: int) -> float:
+        tokens = tree.nodes[child].tokens
+        return tokens[0].logprob if tokens else 0.0
+
+    return sorted(children, key=lambda child: -first_logprob(child))

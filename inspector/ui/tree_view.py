@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from inspector.core.session import Session
 from inspector.core.tree import ROOT_ID, TreeNode
 from inspector.ui.colors import correctness_color, probability_color
-from inspector.ui.tree_layout import layout_tree
+from inspector.ui.tree_layout import layout_tree, ordered_children
 
 NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
 COLUMN_GAP, ROW_GAP = 90.0, 16.0
@@ -120,7 +120,7 @@ class ReasoningTreeView(QGraphicsView):
         start.setY(parent.pos().y() + NODE_HEIGHT / 2)
         start.setX(parent.pos().x() + parent.rect().width())
         branching = len(node.children) > 1 or node.id == ROOT_ID
-        for child_id in node.children:
+        for child_id in ordered_children(self.session.tree, node.id) if self.session else []:
             child = self.items.get(child_id)
             if child is None:
                 continue

@@ -38,3 +38,13 @@ def test_a_deep_chain_does_not_recurse():
     for i in range(3000):
         node, _ = tree.add_sequence(seq(i), start=node)
     assert len(layout_tree(tree)) == 3001
+
+
+def test_siblings_are_ordered_by_first_token_probability():
+    from inspector.engine.records import TokenRecord as T
+
+    tree = ReasoningTree()
+    low, _ = tree.add_sequence([T(1, "a", b"", -3.0, 1.0, ())])
+    high, _ = tree.add_sequence([T(2, "b", b"", -0.5, 1.0, ())])
+    places = layout_tree(tree)
+    assert places[high].row < places[low].row
