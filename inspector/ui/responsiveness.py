@@ -66,3 +66,40 @@ def _spin_until(app, condition, timeout_s: float) -> None:
             raise TimeoutError("the window did not finish in time")
         app.processEvents()
         time.sleep(0.001)
+
+
+def measure_big_tree(n_paths: int = 1000, tokens_per_path: int = 50) -> dict[str, float]:
+    """Open a synthetic session of ``n_paths`` paths in the tree view; time a zoom and a pan
+    (each including a full repaint of the view)."""
+    from inspector.store.synthetic import big_session
+    from inspector.ui.tree_view import ReasoningTreeView
+
+    app = QApplication.instance() or QApplication([])
+    session = big_session(n_paths, tokens_per_path)
+    view = ReasoningTreeView()
+    view.resize(1200, 800)
+    view.show()
+    started = time.perf_counter()
+    view.show_session(session)
+    view.viewport().grab()
+    app.processEvents()
+    opened = time.perf_counter() - started
+    zooms, pans = [], []
+    for step in range(10):
+        started = time.perf_counter()
+        view.zoom(1.25 if step < 5 else 0.8)
+        view.viewport().grab()
+        zooms.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 80)
+        view.verticalScrollBar().setValue(view.verticalScrollBar().value() + 80)
+        view.viewport().grab()
+        pans.append(time.perf_counter() - started)
+    view.close()
+    return {
+        "tree_paths": n_paths,
+        "tree_tokens": session.tree.n_tokens,
+        "tree_open_ms": round(opened * 1000, 1),
+        "zoom_frame_ms_max": round(max(zooms) * 1000, 1),
+        "pan_frame_ms_max": round(max(pans) * 1000, 1),
+    }
