@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -27,6 +28,7 @@ from inspector.store import Store, resolve_db_path
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.export_actions import export_session_dialog, import_dialog
+from inspector.ui.help_dialogs import icon, show_about, show_shortcuts
 from inspector.ui.model_dialogs import (
     MODEL_KEY,
     ModelSettingsDialog,
@@ -54,6 +56,7 @@ class MainWindow(QMainWindow):
         self.preferences = preferences or QSettings()
         self.setAcceptDrops(True)
         self.setWindowTitle("Reasoning Inspector")
+        self.setWindowIcon(icon("app"))
         self.resize(1400, 860)
         self.engine: Engine | None = None
         self.model_info: ModelInfo | None = None
@@ -65,6 +68,7 @@ class MainWindow(QMainWindow):
         self._loading_path = self._model_path
         self.model_settings = load_model_settings(self.preferences)
         self._live: dict[int, str] = {}
+        self._run_started = 0.0
         self.live_timer = QTimer(self, interval=40)
         self.live_timer.timeout.connect(self._drain_tokens)
         self._build()
@@ -131,6 +135,14 @@ class MainWindow(QMainWindow):
                 action.setShortcut(shortcut)
             action.triggered.connect(lambda _=False, slot=slot: slot())
             file_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = QAction("&Keyboard and mouse…", self)
+        shortcuts.triggered.connect(lambda: show_shortcuts(self))
+        about = QAction("&About Reasoning Inspector", self)
+        about.triggered.connect(
+            lambda: show_about(self, self.model_info.description if self.model_info else None)
+        )
+        help_menu.addActions([shortcuts, about])
         menu = self.menuBar().addMenu("&Model")
         for text, shortcut, slot in [
             ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
@@ -146,14 +158,29 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         bar = QToolBar("View")
         self.addToolBar(bar)
-        for text, shortcut, slot in [
-            ("Zoom in", QKeySequence.StandardKey.ZoomIn, lambda: self.tree_view.zoom(1.25)),
-            ("Zoom out", QKeySequence.StandardKey.ZoomOut, lambda: self.tree_view.zoom(0.8)),
-            ("Fit tree", QKeySequence("Ctrl+0"), self.tree_view.fit),
+        bar.setObjectName("view")
+        for name, text, shortcut, slot in [
+            ("open-model", "Open model", None, self.choose_model),
+            ("export", "Export session", None, self.export_current),
+            (
+                "zoom-in",
+                "Zoom in",
+                QKeySequence.StandardKey.ZoomIn,
+                lambda: self.tree_view.zoom(1.25),
+            ),
+            (
+                "zoom-out",
+                "Zoom out",
+                QKeySequence.StandardKey.ZoomOut,
+                lambda: self.tree_view.zoom(0.8),
+            ),
+            ("fit", "Fit tree", QKeySequence("Ctrl+0"), self.tree_view.fit),
         ]:
-            action = QAction(text, self)
-            action.setShortcut(shortcut)
-            action.triggered.connect(slot)
+            action = QAction(icon(name), text, self)
+            action.setToolTip(text)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
             bar.addAction(action)
 
     # -- model -------------------------------------------------------------------------------
@@ -228,6 +255,7 @@ class MainWindow(QMainWindow):
             self.preferences.setValue(MODEL_KEY, path)
             self.preferences.sync()
         self.model_info = engine.info()
+        self._update_title()
         self.model_label.setText(
             f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
         )
@@ -302,6 +330,7 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self._live = {}
+        self._run_started = time.perf_counter()
         self.live_view.clear()
         self.tabs.setCurrentWidget(self.live_view)
         self.run_panel.set_running(True, max(1, expected_tokens))
@@ -323,6 +352,9 @@ class MainWindow(QMainWindow):
         for branch, _index, text in tokens:
             self._live[branch] = self._live.get(branch, "") + text
         self.run_panel.advance(len(tokens))
+        elapsed = max(1e-3, time.perf_counter() - self._run_started)
+        rate = self.run_panel.progress.value() / elapsed
+        self.model_label.setText(f"{self.model_info.description} · {rate:.0f} tokens/s")
         self.live_view.setPlainText(
             "\n\n".join(f"[{b + 1}] {t}" for b, t in sorted(self._live.items()))
         )
@@ -359,6 +391,7 @@ class MainWindow(QMainWindow):
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None) -> None:
         self.session = session
+        self._update_title()
         self.tree_view.annotated = set()
         self.tree_view.show_session(session)
         self._refresh_badges()
@@ -409,6 +442,13 @@ class MainWindow(QMainWindow):
             return
         self.tree_view.annotated = {a.path_id for a in notes if a.path_id is not None}
         self.tree_view.rebuild()
+
+    def _update_title(self) -> None:
+        if self.session is not None:
+            subject = self.session.title or " ".join(self.session.question.split())[:60]
+        else:
+            subject = self.model_info.description if self.model_info else "no model"
+        self.setWindowTitle(f"Reasoning Inspector — {subject}")
 
     def show_info(self, info: ModelInfo) -> None:
         self.model_info = info

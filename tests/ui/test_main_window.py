@@ -190,3 +190,19 @@ def test_annotate_a_path_and_a_selected_step(qtbot, window):
     assert notes[1].token_end == len(view.tokens)
     assert "&lt;b&gt;no&lt;/b&gt;" in panel.existing.text()  # user text is escaped
     assert window.tree_view.annotated == {1}
+
+
+def test_title_icons_help_and_about(qtbot, window):
+    from inspector.ui.help_dialogs import ICONS, about_html, icon, shortcuts_html
+
+    assert window.windowTitle() == f"Reasoning Inspector — {window.model_info.description}"
+    run_and_wait(qtbot, window, strategy="greedy")
+    assert window.windowTitle().startswith("Reasoning Inspector — I have 3 apples")
+    assert "tokens/s" in window.model_label.text()
+    for svg in ICONS.glob("*.svg"):
+        assert not icon(svg.stem).isNull()
+    from PySide6.QtWidgets import QToolBar
+
+    assert len(window.findChild(QToolBar, "view").actions()) == 5
+    assert "Ctrl+Enter" in shortcuts_html() and "&lt;" not in shortcuts_html()
+    assert "Gemma Terms of Use" in about_html("<b>m</b>") and "&lt;b&gt;m" in about_html("<b>m</b>")
