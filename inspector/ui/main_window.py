@@ -9,7 +9,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -23,19 +22,14 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
-from inspector.engine import Engine, ModelInfo, ModelSettings
+from inspector.engine import Engine, ModelInfo
 from inspector.store import Store, resolve_db_path
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.export_actions import export_session_dialog, import_dialog
 from inspector.ui.help_dialogs import icon, show_about, show_shortcuts
-from inspector.ui.model_dialogs import (
-    MODEL_KEY,
-    ModelSettingsDialog,
-    info_text,
-    load_model_settings,
-    save_model_settings,
-)
+from inspector.ui.model_controls import ModelControls
+from inspector.ui.model_dialogs import MODEL_KEY, load_model_settings
 from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
 from inspector.ui.run_panel import RunPanel
 from inspector.ui.run_worker import RunWorker, start_worker
@@ -44,7 +38,7 @@ from inspector.ui.tree_view import ReasoningTreeView
 from inspector.ui.workers import run_in_pool
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ModelControls, QMainWindow):
     def __init__(
         self,
         model_path: str | None = None,
@@ -125,16 +119,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in [
+        self._add_actions(self.menuBar().addMenu("&File"), [
             ("&Export session…", QKeySequence("Ctrl+E"), self.export_current),
             ("&Import sessions…", None, self.import_sessions),
-        ]:
-            action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.triggered.connect(lambda _=False, slot=slot: slot())
-            file_menu.addAction(action)
+        ])  # fmt: skip
+        self._add_actions(self.menuBar().addMenu("&Model"), [
+            ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
+            ("Model &settings…", None, self.edit_model_settings),
+            ("Model &info", None, self.show_model_info),
+        ])  # fmt: skip
         help_menu = self.menuBar().addMenu("&Help")
         shortcuts = QAction("&Keyboard and mouse…", self)
         shortcuts.triggered.connect(lambda: show_shortcuts(self))
@@ -143,12 +136,9 @@ class MainWindow(QMainWindow):
             lambda: show_about(self, self.model_info.description if self.model_info else None)
         )
         help_menu.addActions([shortcuts, about])
-        menu = self.menuBar().addMenu("&Model")
-        for text, shortcut, slot in [
-            ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
-            ("Model &settings…", None, self.edit_model_settings),
-            ("Model &info", None, self.show_model_info),
-        ]:
+
+    def _add_actions(self, menu, items) -> None:
+        for text, shortcut, slot in items:
             action = QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(shortcut)
@@ -183,38 +173,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, slot=slot: slot())
             bar.addAction(action)
 
-    # -- model -------------------------------------------------------------------------------
-    def _load_model(self, path: str | None = None, settings: ModelSettings | None = None) -> None:
-        path = path or self._model_path
-        settings = settings or self.model_settings
-        self.run_panel.set_ready(False)
-        self._loading_path = path
-        run_in_pool(
-            lambda: Engine.load(path, settings), self._on_model_loaded, self._on_model_failed
-        )
-
-    def choose_model(self, path: str | None = None) -> None:
-        """Load another GGUF file (from the file dialog or a drop); the current one stays
-        until the new one has loaded."""
-        if self.worker is not None:
-            self.statusBar().showMessage("Wait for the run to finish (or cancel it)", 5000)
-            return
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)"
-            )
-        if path:
-            self.statusBar().showMessage(f"Loading {Path(path).name}…")
-            self._load_model(path, self.model_settings)
-
-    def edit_model_settings(self) -> None:
-        dialog = ModelSettingsDialog(self.model_settings, self)
-        if dialog.exec():
-            self.model_settings = dialog.values()
-            save_model_settings(self.preferences, self.model_settings)
-            self.statusBar().showMessage("Reloading the model with the new settings…")
-            self._load_model(self._model_path, self.model_settings)
-
+    # -- files ---------------------------------------------------------------------------
     def export_current(self) -> None:
         if self.session is None or self.worker is not None:
             self.statusBar().showMessage("Run or open a session first", 5000)
@@ -229,51 +188,6 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage(message, 10_000)
             self.sessions.refresh()
-
-    def show_model_info(self) -> None:
-        if self.model_info is not None:
-            QMessageBox.information(self, "Model", info_text(self.model_info))
-
-    def dragEnterEvent(self, event) -> None:
-        if any(url.toLocalFile().endswith(".gguf") for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        paths = [
-            u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile().endswith(".gguf")
-        ]
-        if paths:
-            self.choose_model(paths[0])
-
-    def _on_model_loaded(self, engine: Engine) -> None:
-        path = self._loading_path
-        if self.engine is not None:
-            self.engine.close()
-        self.engine = engine
-        self._model_path = path
-        if path:
-            self.preferences.setValue(MODEL_KEY, path)
-            self.preferences.sync()
-        self.model_info = engine.info()
-        self._update_title()
-        self.model_label.setText(
-            f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
-        )
-        self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
-        self.run_panel.set_ready(True)
-
-    def _show_error(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
-
-    def _on_model_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"Could not load the model: {message}")
-        if self.engine is None:
-            self.model_label.setText("no model")
-            return
-        self.run_panel.set_ready(True)  # the previous model stays in use
-        QMessageBox.warning(
-            self, "Could not load the model", f"{message}\n\nThe previous model stays loaded."
-        )
 
     # -- running -----------------------------------------------------------------------------
     def start_run(self) -> None:

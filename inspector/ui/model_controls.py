@@ -1,0 +1,100 @@
+"""The main window's model handling: load in the background, switch, settings, info.
+
+A mixin of :class:`~inspector.ui.main_window.MainWindow`, kept apart to keep that file small.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from inspector.engine import Engine, ModelSettings
+from inspector.ui.model_dialogs import (
+    MODEL_KEY,
+    ModelSettingsDialog,
+    info_text,
+    save_model_settings,
+)
+from inspector.ui.workers import run_in_pool
+
+
+class ModelControls:
+    """Expects the window's ``engine``, ``model_info``, ``worker``, ``preferences``,
+    ``model_settings``, ``run_panel``, ``model_label`` and ``_model_path`` attributes."""
+
+    def _load_model(self, path: str | None = None, settings: ModelSettings | None = None) -> None:
+        path = path or self._model_path
+        settings = settings or self.model_settings
+        self.run_panel.set_ready(False)
+        self._loading_path = path
+        run_in_pool(
+            lambda: Engine.load(path, settings), self._on_model_loaded, self._on_model_failed
+        )
+
+    def choose_model(self, path: str | None = None) -> None:
+        """Load another GGUF file (from the file dialog or a drop); the current one stays
+        until the new one has loaded."""
+        if self.worker is not None:
+            self.statusBar().showMessage("Wait for the run to finish (or cancel it)", 5000)
+            return
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)"
+            )
+        if path:
+            self.statusBar().showMessage(f"Loading {Path(path).name}…")
+            self._load_model(path, self.model_settings)
+
+    def edit_model_settings(self) -> None:
+        dialog = ModelSettingsDialog(self.model_settings, self)
+        if dialog.exec():
+            self.model_settings = dialog.values()
+            save_model_settings(self.preferences, self.model_settings)
+            self.statusBar().showMessage("Reloading the model with the new settings…")
+            self._load_model(self._model_path, self.model_settings)
+
+    def show_model_info(self) -> None:
+        if self.model_info is not None:
+            QMessageBox.information(self, "Model", info_text(self.model_info))
+
+    def dragEnterEvent(self, event) -> None:
+        if any(url.toLocalFile().endswith(".gguf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [
+            u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile().endswith(".gguf")
+        ]
+        if paths:
+            self.choose_model(paths[0])
+
+    def _on_model_loaded(self, engine: Engine) -> None:
+        path = self._loading_path
+        if self.engine is not None:
+            self.engine.close()
+        self.engine = engine
+        self._model_path = path
+        if path:
+            self.preferences.setValue(MODEL_KEY, path)
+            self.preferences.sync()
+        self.model_info = engine.info()
+        self._update_title()
+        self.model_label.setText(
+            f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
+        )
+        self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
+        self.run_panel.set_ready(True)
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Could not load the model: {message}")
+        if self.engine is None:
+            self.model_label.setText("no model")
+            return
+        self.run_panel.set_ready(True)  # the previous model stays in use
+        QMessageBox.warning(
+            self, "Could not load the model", f"{message}\n\nThe previous model stays loaded."
+        )
