@@ -26,6 +26,7 @@ from inspector.engine import Engine, ModelInfo
 from inspector.store import Store, resolve_db_path
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
+from inspector.ui.compare_view import CompareDialog
 from inspector.ui.export_actions import export_session_dialog, import_dialog
 from inspector.ui.help_dialogs import icon, show_about, show_shortcuts
 from inspector.ui.model_controls import ModelControls
@@ -109,6 +110,7 @@ class MainWindow(ModelControls, QMainWindow):
         self._build_menus()
         self.sessions = SessionsPanel(self.db_path)
         self.sessions.openRequested.connect(self.open_session)
+        self.sessions.compareRequested.connect(self.compare_sessions)
         self.sessions.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         dock = QDockWidget("Sessions", self)
         dock.setObjectName("sessions")
@@ -301,6 +303,20 @@ class MainWindow(ModelControls, QMainWindow):
                 return store.load_session(session_id)
 
         run_in_pool(load, self.show_session, self._show_error)
+
+    def compare_sessions(self, first: str, second: str) -> None:
+        """Load two saved sessions on a pool thread and show them side by side."""
+        db_path = self.db_path
+
+        def load() -> tuple[Session, Session]:
+            with Store.open(db_path) as store:
+                return store.load_session(first), store.load_session(second)
+
+        run_in_pool(load, self._show_comparison, self._show_error)
+
+    def _show_comparison(self, pair: tuple[Session, Session]) -> None:
+        self.compare_dialog = CompareDialog(*pair, parent=self)
+        self.compare_dialog.show()
 
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None) -> None:

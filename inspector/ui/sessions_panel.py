@@ -26,6 +26,7 @@ class SessionsPanel(QWidget):
     """Lists sessions from the database; every query runs on a pool thread."""
 
     openRequested = Signal(str)
+    compareRequested = Signal(str, str)
     message = Signal(str)
 
     def __init__(self, db_path: Path, parent=None) -> None:
@@ -38,6 +39,7 @@ class SessionsPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
@@ -49,8 +51,13 @@ class SessionsPanel(QWidget):
         self.undo_button.setEnabled(False)
         self.undo_button.clicked.connect(self.undo_delete)
         buttons = QHBoxLayout()
-        for text, slot in [("Open", self._open_selected), ("Rename…", self.rename_selected),
-                           ("Delete", self.delete_selected)]:  # fmt: skip
+        actions = [
+            ("Open", self._open_selected),
+            ("Compare two", self.compare_selected),
+            ("Rename…", self.rename_selected),
+            ("Delete", self.delete_selected),
+        ]
+        for text, slot in actions:
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -105,6 +112,15 @@ class SessionsPanel(QWidget):
             return
         self.message.emit(done_message)
         self.refresh()
+
+    def compare_selected(self) -> None:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        if len(rows) != 2:
+            self.message.emit("Select two sessions to compare (Ctrl+click)")
+            return
+        first, second = (self.model.session_id(row) for row in rows)
+        if first and second:
+            self.compareRequested.emit(first, second)
 
     def rename_selected(self) -> None:
         row = self._selected_row()

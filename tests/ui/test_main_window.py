@@ -206,3 +206,18 @@ def test_title_icons_help_and_about(qtbot, window):
     assert len(window.findChild(QToolBar, "view").actions()) == 5
     assert "Ctrl+Enter" in shortcuts_html() and "&lt;" not in shortcuts_html()
     assert "Gemma Terms of Use" in about_html("<b>m</b>") and "&lt;b&gt;m" in about_html("<b>m</b>")
+
+
+def test_compare_two_saved_sessions(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy")
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
+    sessions = window.sessions
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
+    sessions.table.selectAll()
+    sessions.compare_selected()
+    qtbot.waitUntil(lambda: getattr(window, "compare_dialog", None) is not None, timeout=10_000)
+    dialog = window.compare_dialog
+    rows = sorted(panel.table.rowCount() for panel in dialog.panels)
+    assert rows == [1, 3]
+    assert dialog.windowTitle() == "Compare sessions"
+    dialog.close()
