@@ -126,12 +126,15 @@ class SessionsMixin(StoreBase):
         strategy: str | None = None,
         model: str | None = None,
         *,
+        label: str | None = None,
+        tag: str | None = None,
         include_deleted: bool = False,
         limit: int | None = 500,
     ) -> list[SessionRow]:
         """Newest first. ``search`` is full-text (all words, stemmed) over the question and
         title, any path's text and any annotation note; ``model`` matches a substring of the
-        model's path or description."""
+        model's path or description; ``label`` and ``tag`` keep sessions with an annotation
+        carrying them."""
         where, params = ["1"], []
         if not include_deleted:
             where.append("s.deleted_at IS NULL")
@@ -141,6 +144,17 @@ class SessionsMixin(StoreBase):
         if model:
             where.append("(m.path LIKE ? ESCAPE '\\' OR m.description LIKE ? ESCAPE '\\')")
             params += [like_pattern(model)] * 2
+        if label:
+            where.append(
+                "EXISTS (SELECT 1 FROM annotations a WHERE a.session_id = s.id AND a.label = ?)"
+            )
+            params.append(label)
+        if tag:
+            where.append(
+                "EXISTS (SELECT 1 FROM annotations a, json_each(a.tags) t "
+                "WHERE a.session_id = s.id AND t.value = ?)"
+            )
+            params.append(tag)
         query = self.db.quote_fts(search.strip()) if search and search.strip() else ""
         if query:
             where.append(_SEARCH_CONDITION)

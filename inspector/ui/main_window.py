@@ -111,6 +111,7 @@ class MainWindow(ModelControls, QMainWindow):
         self.sessions = SessionsPanel(self.db_path)
         self.sessions.openRequested.connect(self.open_session)
         self.sessions.compareRequested.connect(self.compare_sessions)
+        self.sessions.rerunRequested.connect(self.prepare_rerun)
         self.sessions.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         dock = QDockWidget("Sessions", self)
         dock.setObjectName("sessions")
@@ -313,6 +314,21 @@ class MainWindow(ModelControls, QMainWindow):
                 return store.load_session(first), store.load_session(second)
 
         run_in_pool(load, self._show_comparison, self._show_error)
+
+    def prepare_rerun(self, session_id: str) -> None:
+        """Put a saved session's question, gold answer and settings in the run panel, to run
+        it again with another strategy or prompt for comparison."""
+        db_path = self.db_path
+
+        def load() -> Session:
+            with Store.open(db_path) as store:
+                return store.load_session(session_id)
+
+        run_in_pool(load, self._fill_rerun, self._show_error)
+
+    def _fill_rerun(self, session: Session) -> None:
+        self.run_panel.load(session.question, session.gold, session.settings)
+        self.statusBar().showMessage("Change the strategy or prompt, then Run (Ctrl+Enter)", 8000)
 
     def _show_comparison(self, pair: tuple[Session, Session]) -> None:
         self.compare_dialog = CompareDialog(*pair, parent=self)

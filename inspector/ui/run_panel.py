@@ -92,6 +92,17 @@ class RunPanel(QWidget):
         )  # fmt: skip
         return self.question.toPlainText().strip(), gold, settings
 
+    def load(self, question: str, gold: str | None, settings: RunSettings) -> None:
+        """Fill the panel from a saved session."""
+        self.question.setPlainText(question)
+        self.gold.setText(gold or "")
+        self.strategy.setCurrentText(settings.strategy)
+        self.prompt.setCurrentText(settings.prompt_style)
+        self.k.setValue(settings.k)
+        self.samples.setValue(settings.samples)
+        self.temperature.setValue(settings.temperature)
+        self.max_tokens.setValue(settings.max_tokens)
+
     def set_ready(self, ready: bool) -> None:
         self.run_button.setEnabled(ready)
 

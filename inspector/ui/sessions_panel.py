@@ -27,6 +27,7 @@ class SessionsPanel(QWidget):
 
     openRequested = Signal(str)
     compareRequested = Signal(str, str)
+    rerunRequested = Signal(str)
     message = Signal(str)
 
     def __init__(self, db_path: Path, parent=None) -> None:
@@ -36,6 +37,10 @@ class SessionsPanel(QWidget):
         self.search = QLineEdit(placeholderText="Search questions, paths and notes…")
         self.strategy = QComboBox()
         self.strategy.addItems(["all strategies", *STRATEGIES])
+        self.model_filter = QLineEdit(placeholderText="model…")
+        self.label_filter = QComboBox()
+        self.label_filter.addItem("any label")
+        self.tag_filter = QLineEdit(placeholderText="tag…")
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -54,6 +59,7 @@ class SessionsPanel(QWidget):
         actions = [
             ("Open", self._open_selected),
             ("Compare two", self.compare_selected),
+            ("Re-run with other settings", self.rerun_selected),
             ("Rename…", self.rename_selected),
             ("Delete", self.delete_selected),
         ]
@@ -64,7 +70,8 @@ class SessionsPanel(QWidget):
         buttons.addWidget(self.undo_button)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
-        top.addWidget(self.strategy)
+        for widget in (self.strategy, self.model_filter, self.label_filter, self.tag_filter):
+            top.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table)
@@ -74,20 +81,39 @@ class SessionsPanel(QWidget):
         self._debounce.timeout.connect(self.refresh)
         self.search.textChanged.connect(self._debounce.start)
         self.strategy.currentIndexChanged.connect(self.refresh)
+        self.label_filter.currentIndexChanged.connect(self.refresh)
+        self.model_filter.textChanged.connect(self._debounce.start)
+        self.tag_filter.textChanged.connect(self._debounce.start)
 
     def _query(self):
-        search = self.search.text().strip() or None
-        strategy = self.strategy.currentText() if self.strategy.currentIndex() > 0 else None
+        filters = {
+            "search": self.search.text().strip() or None,
+            "strategy": self.strategy.currentText() if self.strategy.currentIndex() > 0 else None,
+            "model": self.model_filter.text().strip() or None,
+            "label": self.label_filter.currentText()
+            if self.label_filter.currentIndex() > 0
+            else None,
+            "tag": self.tag_filter.text().strip() or None,
+        }
         db_path = self.db_path
 
         def query():
             with Store.open(db_path) as store:
-                return store.list_sessions(search=search, strategy=strategy)
+                return store.list_sessions(**filters), store.labels()
 
         return query
 
+    def _show_rows(self, result) -> None:
+        rows, labels = result
+        self.model.set_rows(rows)
+        if self.label_filter.count() != len(labels) + 1:
+            self.label_filter.blockSignals(True)
+            self.label_filter.clear()
+            self.label_filter.addItems(["any label", *labels])
+            self.label_filter.blockSignals(False)
+
     def refresh(self) -> None:
-        run_in_pool(self._query(), self.model.set_rows, self.message.emit)
+        run_in_pool(self._query(), self._show_rows, self.message.emit)
 
     def _selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -121,6 +147,12 @@ class SessionsPanel(QWidget):
         first, second = (self.model.session_id(row) for row in rows)
         if first and second:
             self.compareRequested.emit(first, second)
+
+    def rerun_selected(self) -> None:
+        row = self._selected_row()
+        session_id = self.model.session_id(row) if row is not None else None
+        if session_id:
+            self.rerunRequested.emit(session_id)
 
     def rename_selected(self) -> None:
         row = self._selected_row()

@@ -221,3 +221,36 @@ def test_compare_two_saved_sessions(qtbot, window):
     assert rows == [1, 3]
     assert dialog.windowTitle() == "Compare sessions"
     dialog.close()
+
+
+def test_filters_by_label_and_tag_and_rerun_with_other_settings(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy", gold="8")
+    window.show_path(0)
+    window.annotation.label.setCurrentText("unclear")
+    window.annotation.tags.setText("check-later")
+    window.annotation.add()
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
+    sessions = window.sessions
+    sessions.refresh()
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
+    sessions.tag_filter.setText("check-later")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+    assert sessions.model.rows[0].strategy == "greedy"
+    sessions.tag_filter.clear()
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
+    sessions.label_filter.setCurrentText("unclear")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
+    sessions.label_filter.setCurrentIndex(0)
+    sessions.model_filter.setText("no such model")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 0, timeout=10_000)
+    sessions.model_filter.setText("gemma3")
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
+    greedy_row = next(i for i, r in enumerate(sessions.model.rows) if r.strategy == "greedy")
+    window.run_panel.question.setPlainText("something else")
+    sessions.table.selectRow(greedy_row)
+    sessions.rerun_selected()
+    panel = window.run_panel
+    qtbot.waitUntil(
+        lambda: panel.question.toPlainText().startswith("I have 3 apples"), timeout=10_000
+    )
+    assert panel.strategy.currentText() == "greedy" and panel.gold.text() == "8"
