@@ -274,7 +274,8 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
     examples = few_shot_examples(args)
     store, db_path = _open_store(args)
     with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
-        model = {"path": engine.info().path, "description": engine.info().description}
+        info = engine.info()
+        model = {"path": info.path, "description": info.description}
         dataset_id = store.save_dataset(dataset)
         experiment_id = store.find_experiment(dataset_id, settings, model["path"])
         if experiment_id is None:

@@ -10,6 +10,7 @@ import pytest
 
 from inspector.engine import Engine, ModelSettings
 from inspector.engine.default_model import default_model_path
+from inspector.store import Store
 
 APPLE_PROMPT = (
     "Q: I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?\nA:"
@@ -33,3 +34,15 @@ def fresh_engine(engine):
     """The shared engine with its prefix cache emptied, for tests that count evaluations."""
     engine.forget_cache()
     return engine
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """A fresh session database file (created on first open)."""
+    return tmp_path / "sessions.db"
+
+
+@pytest.fixture
+def store(db_path):
+    with Store.open(db_path) as opened:
+        yield opened

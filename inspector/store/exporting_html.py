@@ -227,8 +227,7 @@ def _tree(item: SessionReport) -> str:
 
 def _path(item: SessionReport, path_id: int) -> str:
     session = item.session
-    path = next(p for p in session.paths if p.id == path_id)
-    marker = " · CoT-decoding pick" if path.id == item.summary.cot_path_id else ""
+    path, marker = item.path(path_id)
     head = (
         f"<h4>Path {path.id}: {e(path.label)} <small>({e(path.origin)}, "
         f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small></h4>\n"

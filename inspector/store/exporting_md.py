@@ -175,8 +175,7 @@ def _tree(item: SessionReport) -> str:
 
 def _path(item: SessionReport, path_id: int) -> str:
     session = item.session
-    path = next(p for p in session.paths if p.id == path_id)
-    pick = " · CoT-decoding pick" if path.id == item.summary.cot_path_id else ""
+    path, pick = item.path(path_id)
     head = (
         f"#### Path {path.id}: {md(path.label)} ({md(path.origin)}, "
         f"{md(path.finish_reason or 'unfinished')}){md(pick)}\n\n"

@@ -43,6 +43,11 @@ class SessionReport:
     def path_annotations(self, path_id: int | None) -> list[Annotation]:
         return [a for a in self.annotations if a.path_id == path_id]
 
+    def path(self, path_id: int) -> tuple[ReasoningPath, str]:
+        """The path and, for the CoT-decoding pick, a marker text (else "")."""
+        path = next(p for p in self.session.paths if p.id == path_id)
+        return path, " · CoT-decoding pick" if path.id == self.summary.cot_path_id else ""
+
 
 @dataclass
 class ExperimentReport:

@@ -57,17 +57,6 @@ def make_experiment(store: Store) -> tuple[int, list[Session]]:
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "sessions.db"
-
-
-@pytest.fixture
-def store(db_path):
-    with Store.open(db_path) as opened:
-        yield opened
-
-
-@pytest.fixture
 def annotated(store):
     """A saved hostile session with session, path and token-range annotations."""
     session = hostile_session()

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from inspector.core.session import RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
-from inspector.store import Store
 
 MODEL = {
     "path": "/models/tiny-q4.gguf",
@@ -114,14 +111,3 @@ def assert_same_session(loaded: Session, saved: Session) -> None:
     assert loaded.tree.nodes == saved.tree.nodes
     assert loaded.tree._next_id == saved.tree._next_id
     assert loaded.summary() == saved.summary()
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "sessions.db"
-
-
-@pytest.fixture
-def store(db_path):
-    with Store.open(db_path) as opened:
-        yield opened
