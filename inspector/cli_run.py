@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.core.answers import parse_rule
-from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples, most_similar
+from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, RunSettings, Session
 from inspector.engine import CancelToken
 
@@ -94,14 +94,6 @@ def cancel_on_interrupt() -> Iterator[CancelToken]:
 
 def few_shot_examples(args: argparse.Namespace) -> list[WorkedExample] | None:
     return load_examples(Path(args.few_shot)) if args.few_shot else None
-
-
-def retriever(store: Any, settings: RunSettings):
-    """For analogical prompts: the most similar verified paths from earlier sessions."""
-    if settings.prompt_style != "analogical":
-        return None
-    candidates = store.verified_examples()
-    return lambda question: most_similar(question, candidates, n=2)
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -234,6 +226,7 @@ def _open_store(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace, engine_factory) -> int:
     from inspector.core.strategies import RunHooks, new_session, run_strategy
+    from inspector.store.experiment_runner import retriever
 
     settings = run_settings(args)
     examples = few_shot_examples(args)
@@ -264,8 +257,8 @@ def cmd_run(args: argparse.Namespace, engine_factory) -> int:
 
 def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
     from inspector.core.datasets import load_dataset
-    from inspector.core.experiment import run_experiment
     from inspector.core.strategies import RunHooks
+    from inspector.store.experiment_runner import run_saved_experiment
 
     settings = run_settings(args)
     if args.limit is not None and args.limit < 1:
@@ -273,41 +266,26 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
     dataset = load_dataset(args.file)
     examples = few_shot_examples(args)
     store, db_path = _open_store(args)
+
+    def on_progress(progress) -> None:
+        eta = f", about {progress.remaining:.0f} s left" if progress.remaining else ""
+        progress_line(f"question {progress.done}/{progress.total}{eta}")
+
     with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
-        info = engine.info()
-        model = {"path": info.path, "description": info.description}
-        dataset_id = store.save_dataset(dataset)
-        experiment_id = store.find_experiment(dataset_id, settings, model["path"])
-        if experiment_id is None:
-            name = args.name or f"{dataset.name} · {settings.strategy} · {settings.prompt_style}"
-            experiment_id = store.create_experiment(name, dataset_id, settings, model)
-        finished = store.finished_questions(experiment_id)
-
-        def on_session(question, session) -> None:
-            store.save_session(session)
-            if session.status == "complete":
-                store.record_run(experiment_id, question.index, session.id)
-
-        def on_progress(progress) -> None:
-            eta = f", about {progress.remaining:.0f} s left" if progress.remaining else ""
-            progress_line(f"question {progress.done}/{progress.total}{eta}")
-
-        outcome = run_experiment(
+        saved = run_saved_experiment(
+            store,
             engine,
             dataset,
             settings,
-            finished=finished,
+            name=args.name,
             limit=args.limit,
-            on_start=lambda _q, session: store.save_session(session),
-            on_session=on_session,
+            hooks=RunHooks(cancel=cancel),
             on_progress=on_progress,
-            hooks=RunHooks(cancel=cancel, on_path=lambda s, _p: store.save_session(s)),
             examples=examples,
-            retrieve=retriever(store, settings),
         )
     progress_line("")
-    rows = store.experiment_results(experiment_id)
-    return _report_experiment(args, experiment_id, db_path, rows, outcome)
+    rows = store.experiment_results(saved.experiment_id)
+    return _report_experiment(args, saved.experiment_id, db_path, rows, saved.outcome)
 
 
 def _report_experiment(args, experiment_id: int, db_path: Path, rows, outcome) -> int:
@@ -351,22 +329,18 @@ def _report_experiment(args, experiment_id: int, db_path: Path, rows, outcome) -
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from inspector.core import metrics
+    from inspector.core.run_stats import run_stats
 
     store, db_path = _open_store(args)
     records = store.run_records(
         strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
     )
-    use_delta = args.confidence == "delta"
-    pairs = [((r.cot_confidence if use_delta else r.consistency), bool(r.correct)) for r in records]
-    pairs = [(min(1.0, max(0.0, c)), ok) for c, ok in pairs if c is not None]
-    report = metrics.calibration(pairs, n_bins=args.bins)
-    ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if any(len(r.answers) >= n for r in records)]
-    curve = metrics.accuracy_vs_samples([r.answers for r in records], [r.gold for r in records], ns)
+    stats = run_stats(records, args.confidence, n_bins=args.bins)
+    report, curve = stats.calibration, stats.curve
     data = {
         "database": str(db_path),
         "runs": len(records),
-        "accuracy": metrics.accuracy([bool(r.correct) for r in records]),
+        "accuracy": stats.accuracy,
         "confidence": args.confidence,
         "ece": report.ece,
         "brier": report.brier,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from inspector.core.datasets import Dataset
+from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.session import RunSettings
 from inspector.store.base import StoreBase, now, to_json
 from inspector.store.errors import NotFoundError
-from inspector.store.rows import ExperimentResult, as_bool
+from inspector.store.rows import ExperimentResult, ExperimentRow, as_bool
 
 EXPERIMENT_STATUSES = ("running", "complete", "cancelled", "interrupted")
 
@@ -143,3 +146,75 @@ class ExperimentsMixin(StoreBase):
             )
             for r in rows
         ]
+
+    def list_experiments(self) -> list[ExperimentRow]:
+        """Every experiment, newest first, with how many questions are done and correct."""
+        rows = self.db.query(
+            "SELECT e.id, e.name, d.name AS dataset, d.n_questions, e.strategy, e.settings, "
+            "coalesce(m.description, m.path) AS model, e.status, e.created, e.updated, "
+            "count(s.id) AS done, coalesce(sum(s.correct = 1), 0) AS correct "
+            "FROM experiments e JOIN datasets d ON d.id = e.dataset_id "
+            "LEFT JOIN models m ON m.id = e.model_id "
+            "LEFT JOIN experiment_runs r ON r.experiment_id = e.id "
+            "LEFT JOIN sessions s ON s.id = r.session_id AND s.status = 'complete' "
+            "AND s.deleted_at IS NULL GROUP BY e.id ORDER BY e.id DESC"
+        )
+        return [
+            ExperimentRow(
+                id=r["id"],
+                name=r["name"],
+                dataset=r["dataset"],
+                n_questions=r["n_questions"],
+                strategy=r["strategy"],
+                prompt_style=json.loads(r["settings"]).get("prompt_style", ""),
+                model=r["model"],
+                status=r["status"],
+                done=r["done"],
+                correct=r["correct"],
+                created=r["created"],
+                updated=r["updated"],
+            )
+            for r in rows
+        ]
+
+    def experiment_plan(self, experiment_id: int) -> ExperimentPlan:
+        """What is needed to resume an experiment: its questions, settings and model file."""
+        rows = list(
+            self.db.query(
+                "SELECT e.name, e.settings, m.path AS model_path, d.id AS dataset_id, "
+                "d.name AS dataset, d.source_path FROM experiments e "
+                "JOIN datasets d ON d.id = e.dataset_id LEFT JOIN models m ON m.id = e.model_id "
+                "WHERE e.id = ?",
+                [experiment_id],
+            )
+        )
+        if not rows:
+            raise NotFoundError(self.path, f"no experiment {experiment_id}")
+        row = rows[0]
+        questions = [
+            DatasetQuestion(q["idx"], q["question"], q["answer"], q["solution"], q["ext_id"])
+            for q in self.db.query(
+                "SELECT idx, question, answer, solution, ext_id FROM dataset_questions "
+                "WHERE dataset_id = ? ORDER BY idx",
+                [row["dataset_id"]],
+            )
+        ]
+        dataset = Dataset(row["dataset"], Path(row["source_path"] or ""), questions)
+        settings = RunSettings.from_dict(json.loads(row["settings"]))
+        return ExperimentPlan(row["name"], dataset, settings, row["model_path"])
+
+    def model_names(self) -> list[str]:
+        """The description (or path) of every model that made a saved session, sorted."""
+        rows = self.db.execute(
+            "SELECT DISTINCT coalesce(m.description, m.path) FROM sessions s "
+            "JOIN models m ON m.id = s.model_id WHERE s.deleted_at IS NULL"
+        )
+        return sorted(name for (name,) in rows if name)
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    name: str
+    dataset: Dataset
+    settings: RunSettings
+    model_path: str | None

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inspector.core import metrics
+from inspector.core.run_stats import run_stats
 from inspector.core.session import ReasoningPath, Session, SessionSummary
 from inspector.engine.records import TokenRecord
 from inspector.store.errors import NotFoundError
 from inspector.store.rows import Annotation, ExperimentResult
 
-SAMPLE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 MAX_SESSION_PLOTS = 50  # experiments with more sessions show their votes as tables only
 CALIBRATION_BINS = 10
 
@@ -137,14 +137,7 @@ def _experiment(store: Any, experiment_id: int) -> ExperimentReport:
     if not rows:
         raise NotFoundError(store.path, f"no experiment {experiment_id}")
     row = rows[0]
-    records = store.run_records(experiment_id=experiment_id)
-    pairs = [
-        (min(1.0, max(0.0, r.consistency)), bool(r.correct))
-        for r in records
-        if r.consistency is not None
-    ]
-    ns = [n for n in SAMPLE_COUNTS if any(len(r.answers) >= n for r in records)]
-    curve = metrics.accuracy_vs_samples([r.answers for r in records], [r.gold for r in records], ns)
+    stats = run_stats(store.run_records(experiment_id=experiment_id), n_bins=CALIBRATION_BINS)
     return ExperimentReport(
         id=experiment_id,
         name=row["name"],
@@ -156,8 +149,8 @@ def _experiment(store: Any, experiment_id: int) -> ExperimentReport:
         dataset=row["dataset_name"],
         n_questions=row["n_questions"],
         results=store.experiment_results(experiment_id),
-        calibration=metrics.calibration(pairs, n_bins=CALIBRATION_BINS),
-        curve=curve,
+        calibration=stats.calibration,
+        curve=list(stats.curve),
     )
 
 

@@ -50,6 +50,28 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class ExperimentRow:
+    """One line of the experiments list: what ran, on what, how far and how well."""
+
+    id: int
+    name: str
+    dataset: str
+    n_questions: int
+    strategy: str
+    prompt_style: str
+    model: str | None
+    status: str
+    done: int  # questions with a complete, non-deleted session
+    correct: int
+    created: str
+    updated: str
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.done if self.done else None
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     """One question of an experiment with the session that answered it."""
 

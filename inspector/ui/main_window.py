@@ -24,10 +24,16 @@ from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import Engine, ModelInfo
 from inspector.store import Store, resolve_db_path
+from inspector.store.experiment_runner import retriever
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.compare_view import CompareDialog
-from inspector.ui.export_actions import export_session_dialog, import_dialog
+from inspector.ui.experiments_page import ExperimentsPage
+from inspector.ui.export_actions import (
+    export_experiment_dialog,
+    export_session_dialog,
+    import_dialog,
+)
 from inspector.ui.help_dialogs import icon, show_about, show_shortcuts
 from inspector.ui.model_controls import ModelControls
 from inspector.ui.model_dialogs import MODEL_KEY, load_model_settings
@@ -105,7 +111,15 @@ class MainWindow(ModelControls, QMainWindow):
         main.addWidget(self.run_panel)
         main.addWidget(body)
         main.setSizes([150, 710])
-        self.setCentralWidget(main)
+        self.experiments = ExperimentsPage(self.db_path)
+        self.pages = QTabWidget(documentMode=True)
+        self.pages.addTab(main, icon("explore"), "Explore")
+        self.pages.addTab(self.experiments, icon("experiments"), "Experiments")
+        self.pages.setTabToolTip(0, "run one question and explore its reasoning paths")
+        self.pages.setTabToolTip(1, "run a data set; calibration and accuracy over saved runs")
+        self.pages.currentChanged.connect(self._page_changed)
+        self.setCentralWidget(self.pages)
+        self._connect_experiments()
         self._build_toolbar()
         self._build_menus()
         self.sessions = SessionsPanel(self.db_path)
@@ -121,10 +135,25 @@ class MainWindow(ModelControls, QMainWindow):
         self.model_label = QLabel("no model")
         self.statusBar().addPermanentWidget(self.model_label)
 
+    def _connect_experiments(self) -> None:
+        page, runner = self.experiments, self.experiments.runner
+        page.openSession.connect(self._open_from_experiment)
+        page.exportRequested.connect(self.export_experiment)
+        page.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        runner.can_start = lambda: "a run is in progress" if self.worker is not None else None
+        runner.started.connect(lambda: self.run_panel.set_ready(False))
+        runner.ended.connect(self._experiment_ended)
+
     def _build_menus(self) -> None:
         self._add_actions(self.menuBar().addMenu("&File"), [
             ("&Export session…", QKeySequence("Ctrl+E"), self.export_current),
+            ("Export e&xperiment…", None, self.experiments.export_selected),
             ("&Import sessions…", None, self.import_sessions),
+            ("Open &data set…", QKeySequence("Ctrl+D"), self.choose_dataset),
+        ])  # fmt: skip
+        self._add_actions(self.menuBar().addMenu("&View"), [
+            ("&Explore", QKeySequence("Ctrl+1"), lambda: self.pages.setCurrentIndex(0)),
+            ("E&xperiments", QKeySequence("Ctrl+2"), lambda: self.pages.setCurrentIndex(1)),
         ])  # fmt: skip
         self._add_actions(self.menuBar().addMenu("&Model"), [
             ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
@@ -186,6 +215,15 @@ class MainWindow(ModelControls, QMainWindow):
         if message:
             self.statusBar().showMessage(message, 10_000)
 
+    def export_experiment(self, experiment_id: int, name: str) -> None:
+        message = export_experiment_dialog(self, self.db_path, experiment_id, name)
+        if message:
+            self.statusBar().showMessage(message, 10_000)
+
+    def choose_dataset(self) -> None:
+        self.pages.setCurrentWidget(self.experiments)
+        self.experiments.runner.choose_dataset()
+
     def import_sessions(self) -> None:
         message = import_dialog(self, self.db_path)
         if message:
@@ -193,8 +231,21 @@ class MainWindow(ModelControls, QMainWindow):
             self.sessions.refresh()
 
     # -- running -----------------------------------------------------------------------------
+    def busy_reason(self) -> str | None:
+        """Why the model cannot be used or swapped now, or None."""
+        if self.worker is not None:
+            return "Wait for the run to finish (or cancel it)"
+        if self.experiments.runner.running:
+            return "An experiment is running: wait for it or cancel it (Experiments tab)"
+        return None
+
+    def _set_ready(self, ready: bool) -> None:
+        """A model is loaded and free: runs and experiments may start."""
+        self.run_panel.set_ready(ready and not self.experiments.runner.running)
+        self.experiments.runner.set_engine(self.engine if ready else None)
+
     def start_run(self) -> None:
-        if self.engine is None or self.worker is not None:
+        if self.engine is None or self.busy_reason():
             return
         question, gold, settings = self.run_panel.values()
         engine, db_path = self.engine, self.db_path
@@ -202,7 +253,9 @@ class MainWindow(ModelControls, QMainWindow):
         def job(hooks: RunHooks) -> Session:
             # the worker thread has its own connection: saved as each path is made
             with Store.open(db_path) as store:
-                session = new_session(engine, question, settings, gold)
+                retrieve = retriever(store, settings)
+                retrieved = retrieve(question) if retrieve else None
+                session = new_session(engine, question, settings, gold, None, retrieved)
                 store.save_session(session)
                 hooks.on_path = lambda s, _p: store.save_session(s)
                 try:
@@ -218,7 +271,8 @@ class MainWindow(ModelControls, QMainWindow):
         self._start_worker(job, expected, "Running")
 
     def start_branch(self, path_id: int, depth: int, token_id: int) -> None:
-        if self.engine is None or self.session is None or self.worker is not None:
+        if self.engine is None or self.session is None or self.busy_reason():
+            self.statusBar().showMessage(self.busy_reason() or "Load a model first", 5000)
             return
         engine, session = self.engine, self.session
         alternatives = None if token_id == ALL_ALTERNATIVES else [token_id]
@@ -275,6 +329,18 @@ class MainWindow(ModelControls, QMainWindow):
         self.live_view.setPlainText(
             "\n\n".join(f"[{b + 1}] {t}" for b, t in sorted(self._live.items()))
         )
+
+    def _experiment_ended(self, _saved) -> None:
+        self.run_panel.set_ready(self.engine is not None and self.worker is None)
+        self.sessions.refresh()
+
+    def _open_from_experiment(self, session_id: str) -> None:
+        self.pages.setCurrentIndex(0)
+        self.open_session(session_id)
+
+    def _page_changed(self, index: int) -> None:
+        if self.pages.widget(index) is self.experiments and not self.experiments.runner.running:
+            self.experiments.refresh()
 
     def _on_finished(self, session: Session) -> None:
         self._drain_tokens()
@@ -401,6 +467,7 @@ class MainWindow(ModelControls, QMainWindow):
 
     def shutdown(self) -> None:
         """Stop any run and free the model (also called when the application quits)."""
+        self.experiments.runner.shutdown()
         if self.worker is not None:
             self.worker.cancel()
             self.thread.wait(10_000)  # the engine stops within one decoding step

@@ -21,12 +21,13 @@ from inspector.ui.workers import run_in_pool
 
 class ModelControls:
     """Expects the window's ``engine``, ``model_info``, ``worker``, ``preferences``,
-    ``model_settings``, ``run_panel``, ``model_label`` and ``_model_path`` attributes."""
+    ``model_settings``, ``model_label`` and ``_model_path`` attributes and its
+    ``busy_reason()`` and ``_set_ready()`` methods."""
 
     def _load_model(self, path: str | None = None, settings: ModelSettings | None = None) -> None:
         path = path or self._model_path
         settings = settings or self.model_settings
-        self.run_panel.set_ready(False)
+        self._set_ready(False)
         self._loading_path = path
         run_in_pool(
             lambda: Engine.load(path, settings), self._on_model_loaded, self._on_model_failed
@@ -35,8 +36,9 @@ class ModelControls:
     def choose_model(self, path: str | None = None) -> None:
         """Load another GGUF file (from the file dialog or a drop); the current one stays
         until the new one has loaded."""
-        if self.worker is not None:
-            self.statusBar().showMessage("Wait for the run to finish (or cancel it)", 5000)
+        busy = self.busy_reason()
+        if busy:
+            self.statusBar().showMessage(busy, 5000)
             return
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
@@ -47,6 +49,10 @@ class ModelControls:
             self._load_model(path, self.model_settings)
 
     def edit_model_settings(self) -> None:
+        busy = self.busy_reason()
+        if busy:
+            self.statusBar().showMessage(busy, 5000)
+            return
         dialog = ModelSettingsDialog(self.model_settings, self)
         if dialog.exec():
             self.model_settings = dialog.values()
@@ -84,7 +90,7 @@ class ModelControls:
             f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
         )
         self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
-        self.run_panel.set_ready(True)
+        self._set_ready(True)
 
     def _show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
@@ -94,7 +100,7 @@ class ModelControls:
         if self.engine is None:
             self.model_label.setText("no model")
             return
-        self.run_panel.set_ready(True)  # the previous model stays in use
+        self._set_ready(True)  # the previous model stays in use
         QMessageBox.warning(
             self, "Could not load the model", f"{message}\n\nThe previous model stays loaded."
         )

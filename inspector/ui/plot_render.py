@@ -92,49 +92,21 @@ def render_votes(votes: Mapping[str, int]) -> bytes:
 
 
 def render_calibration(bins: Sequence[CalibrationBin], ece: float | None) -> bytes:
-    """Reliability diagram: accuracy per confidence bin (bars, labelled with counts), the
+    """Reliability diagram: accuracy per confidence bin (bars labelled with counts), the
     diagonal of perfect calibration, and the ECE in the title."""
-    import pyqtgraph as pg
+    from inspector.ui.plot_drawing import draw_calibration
 
-    title = "Calibration" + (f" (ECE {ece:.3f})" if ece is not None else "")
-    widget, plot = _plot(title, "accuracy", "confidence (consistency)")
-    filled = [b for b in bins if b.count and b.accuracy is not None]
-    if filled:
-        plot.addItem(
-            pg.BarGraphItem(
-                x0=[b.lower for b in filled],
-                x1=[b.upper for b in filled],
-                height=[b.accuracy for b in filled],
-                brush=BAR,
-                pen="w",
-            )
-        )
-    for b in filled:
-        label = pg.TextItem(f"n={b.count}", color=INK, anchor=(0.5, 1.0))
-        label.setPos((b.lower + b.upper) / 2, min(1.0, b.accuracy or 0.0) + 0.01)
-        plot.addItem(label)
-    plot.plot([0, 1], [0, 1], pen=pg.mkPen("#c62828", width=2, style=pg.QtCore.Qt.DashLine))
-    plot.setXRange(0, 1, padding=0.02)
-    plot.setYRange(0, 1.15, padding=0)
+    widget, plot = _plot("", "", "")
+    draw_calibration(plot, bins, ece, INK)
     return _png(widget)
 
 
 def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
     """Majority-vote accuracy against the number of sampled paths."""
-    import pyqtgraph as pg
+    from inspector.ui.plot_drawing import draw_accuracy_curve
 
-    widget, plot = _plot("Accuracy vs number of samples", "accuracy", "samples (n)")
-    shown = [p for p in points if p.accuracy is not None]
-    if shown:
-        plot.plot(
-            [p.n for p in shown],
-            [p.accuracy for p in shown],
-            pen=pg.mkPen(BAR, width=2),
-            symbol="o",
-            symbolBrush=BAR,
-        )
-    plot.setLogMode(x=len(shown) > 1 and max(p.n for p in shown) > 8, y=False)
-    plot.setYRange(0, 1.05, padding=0)
+    widget, plot = _plot("", "", "")
+    draw_accuracy_curve(plot, points, INK)
     return _png(widget)
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
@@ -18,9 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.prompts import PROMPT_STYLES
-from inspector.core.session import STRATEGIES, RunSettings
-from inspector.ui.widgets import spin_box
+from inspector.core.session import RunSettings
+from inspector.ui.settings_row import SettingsRow
 
 DEFAULT_QUESTION = (
     "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
@@ -37,15 +32,9 @@ class RunPanel(QWidget):
         self.question.setPlaceholderText("Type a question, then press Ctrl+Enter")
         self.question.setMaximumHeight(70)
         self.gold = QLineEdit(placeholderText="gold answer (optional)")
-        self.strategy = QComboBox()
-        self.strategy.addItems(STRATEGIES)
-        self.strategy.setCurrentText("cot-decoding")
-        self.prompt = QComboBox()
-        self.prompt.addItems(PROMPT_STYLES)
-        self.k = spin_box(1, 64, 10)
-        self.samples = spin_box(1, 256, 10)
-        self.max_tokens = spin_box(1, 4096, 64)
-        self.temperature = QDoubleSpinBox(minimum=0.0, maximum=5.0, singleStep=0.1, value=0.7)
+        self.settings = SettingsRow()
+        for name in ("strategy", "prompt", "k", "samples", "temperature", "max_tokens"):
+            setattr(self, name, getattr(self.settings, name))
         self.run_button = QPushButton("Run  (Ctrl+Enter)")
         self.run_button.setEnabled(False)
         self.run_button.clicked.connect(self.runRequested)
@@ -59,16 +48,6 @@ class RunPanel(QWidget):
             QShortcut(QKeySequence(keys), self, activated=self._run_if_ready)
 
     def _layout(self) -> None:
-        settings = QFormLayout()
-        row = QHBoxLayout()
-        for label, widget in [
-            ("strategy", self.strategy), ("prompt", self.prompt), ("k", self.k),
-            ("samples", self.samples), ("temperature", self.temperature),
-            ("max tokens", self.max_tokens),
-        ]:  # fmt: skip
-            row.addWidget(QLabel(label))
-            row.addWidget(widget)
-        settings.addRow(row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.gold)
         buttons.addWidget(self.run_button)
@@ -76,7 +55,7 @@ class RunPanel(QWidget):
         buttons.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.question)
-        layout.addLayout(settings)
+        layout.addWidget(self.settings)
         layout.addLayout(buttons)
 
     def _run_if_ready(self) -> None:
@@ -85,23 +64,14 @@ class RunPanel(QWidget):
 
     def values(self) -> tuple[str, str | None, RunSettings]:
         gold = self.gold.text().strip() or None
-        settings = RunSettings(
-            strategy=self.strategy.currentText(), prompt_style=self.prompt.currentText(),
-            k=self.k.value(), samples=self.samples.value(),
-            temperature=self.temperature.value(), max_tokens=self.max_tokens.value(),
-        )  # fmt: skip
+        settings = self.settings.values()
         return self.question.toPlainText().strip(), gold, settings
 
     def load(self, question: str, gold: str | None, settings: RunSettings) -> None:
         """Fill the panel from a saved session."""
         self.question.setPlainText(question)
         self.gold.setText(gold or "")
-        self.strategy.setCurrentText(settings.strategy)
-        self.prompt.setCurrentText(settings.prompt_style)
-        self.k.setValue(settings.k)
-        self.samples.setValue(settings.samples)
-        self.temperature.setValue(settings.temperature)
-        self.max_tokens.setValue(settings.max_tokens)
+        self.settings.load(settings)
 
     def set_ready(self, ready: bool) -> None:
         self.run_button.setEnabled(ready)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from inspector.core.session import Session
 from inspector.core.strategies import RunHooks
 from inspector.engine import CancelToken, TokenEvent
 
@@ -23,15 +23,16 @@ class RunWorker(QObject):
     timer, which keeps the event queue short at hundreds of tokens a second.
     """
 
-    finished = Signal(object)  # the session
+    finished = Signal(object)  # what the job returned (a session for a run)
     failed = Signal(str)
 
-    def __init__(self, job: Callable[[RunHooks], Session]) -> None:
+    def __init__(self, job: Callable[[RunHooks], Any]) -> None:
         super().__init__()
         self.job = job
         self.cancel_token = CancelToken()
         self._tokens: list[tuple[int, int, str]] = []
         self._lock = threading.Lock()
+        self._progress: Any = None
 
     @Slot()
     def run(self) -> None:
@@ -52,6 +53,17 @@ class RunWorker(QObject):
         with self._lock:
             taken, self._tokens = self._tokens, []
         return taken
+
+    def publish(self, progress: Any) -> None:
+        """Called by the job (any thread): the latest progress, read by :meth:`take_progress`."""
+        with self._lock:
+            self._progress = progress
+
+    def take_progress(self) -> Any:
+        """The progress published since the last call, or None."""
+        with self._lock:
+            progress, self._progress = self._progress, None
+        return progress
 
     def cancel(self) -> None:
         """Safe from any thread: the engine stops within one decoding step."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from inspector.store.rows import SessionRow
-from inspector.ui.sessions_model import COLUMNS, SessionsTableModel
+from inspector.ui.sessions_model import SessionsTableModel
+
+COLUMNS = SessionsTableModel.columns
 
 
 def row(i: int, correct: bool | None) -> SessionRow:

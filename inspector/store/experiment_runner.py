@@ -1,0 +1,96 @@
+"""Run an experiment with every session saved as it happens (shared by the CLI and the GUI).
+
+The experiment row is found again for the same data set, settings and model file, so a second
+call resumes: questions whose session completed are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from inspector.core.datasets import Dataset, DatasetQuestion
+from inspector.core.experiment import ExperimentOutcome, ExperimentProgress, run_experiment
+from inspector.core.prompts import WorkedExample, most_similar
+from inspector.core.session import RunSettings, Session
+from inspector.core.strategies import RunHooks
+
+if TYPE_CHECKING:
+    from inspector.engine import Engine
+
+
+@dataclass(frozen=True)
+class SavedExperiment:
+    experiment_id: int
+    outcome: ExperimentOutcome
+
+
+def retriever(store: Any, settings: RunSettings) -> Callable[[str], list[WorkedExample]] | None:
+    """For analogical prompts: the most similar verified paths from earlier sessions."""
+    if settings.prompt_style != "analogical":
+        return None
+    candidates = store.verified_examples()
+    return lambda question: most_similar(question, candidates, n=2)
+
+
+def open_experiment(
+    store: Any, dataset: Dataset, settings: RunSettings, engine: Engine, name: str | None = None
+) -> int:
+    """The id of the experiment for this data set, settings and model, created if new."""
+    info = engine.info()
+    model = {"path": info.path, "description": info.description}
+    dataset_id = store.save_dataset(dataset)
+    experiment_id = store.find_experiment(dataset_id, settings, model["path"])
+    if experiment_id is None:
+        name = name or f"{dataset.name} · {settings.strategy} · {settings.prompt_style}"
+        experiment_id = store.create_experiment(name, dataset_id, settings, model)
+    return experiment_id
+
+
+def run_saved_experiment(
+    store: Any,
+    engine: Engine,
+    dataset: Dataset,
+    settings: RunSettings,
+    *,
+    name: str | None = None,
+    limit: int | None = None,
+    hooks: RunHooks | None = None,
+    on_progress: Callable[[ExperimentProgress], None] | None = None,
+    on_experiment: Callable[[int], None] | None = None,
+    examples: Sequence[WorkedExample] | None = None,
+) -> SavedExperiment:
+    """Create or resume the experiment and run its pending questions, saving each session at
+    its start, as each path ends, and when it is done; the experiment's status follows."""
+    experiment_id = open_experiment(store, dataset, settings, engine, name)
+    if on_experiment is not None:
+        on_experiment(experiment_id)
+    hooks = hooks or RunHooks()
+    hooks.on_path = lambda session, _path: store.save_session(session)
+
+    def on_session(question: DatasetQuestion, session: Session) -> None:
+        store.save_session(session)
+        if session.status == "complete":
+            store.record_run(experiment_id, question.index, session.id)
+
+    store.set_experiment_status(experiment_id, "running")
+    try:
+        outcome = run_experiment(
+            engine,
+            dataset,
+            settings,
+            finished=store.finished_questions(experiment_id),
+            limit=limit,
+            on_start=lambda _question, session: store.save_session(session),
+            on_session=on_session,
+            on_progress=on_progress,
+            hooks=hooks,
+            examples=examples,
+            retrieve=retriever(store, settings),
+        )
+    except BaseException:
+        store.set_experiment_status(experiment_id, "interrupted")
+        raise
+    store.set_experiment_status(experiment_id, "cancelled" if outcome.cancelled else "complete")
+    return SavedExperiment(experiment_id, outcome)

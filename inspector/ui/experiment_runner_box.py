@@ -1,0 +1,264 @@
+"""The top of the Experiments tab: pick a data set and settings, run, follow, cancel.
+
+The experiment runs on a worker thread through the Qt-free ``run_saved_experiment``; every
+session is saved as it goes, so a cancelled or crashed experiment resumes where it stopped.
+Progress is read on a timer (per question: tokens; overall: questions, with time remaining).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from inspector.core.datasets import Dataset, load_dataset
+from inspector.core.experiment import ExperimentProgress
+from inspector.core.session import RunSettings
+from inspector.core.strategies import RunHooks
+from inspector.engine import Engine
+from inspector.store import Store
+from inspector.store.experiment_runner import SavedExperiment, run_saved_experiment
+from inspector.ui.run_worker import RunWorker, start_worker
+from inspector.ui.settings_row import SettingsRow
+from inspector.ui.widgets import spin_box
+from inspector.ui.workers import run_in_pool
+
+DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def expected_tokens(settings: RunSettings) -> int:
+    """Tokens a question may take at most (for the per-question progress bar)."""
+    branches = {"cot-decoding": settings.k, "self-consistency": settings.samples + 1}
+    return settings.max_tokens * branches.get(settings.strategy, 1)
+
+
+class ExperimentRunnerBox(QGroupBox):
+    started = Signal()
+    ended = Signal(object)  # SavedExperiment, or None after a failure
+    experimentOpened = Signal(int)  # the experiment id, as soon as the run knows it
+    questionDone = Signal()  # a question's session is complete and saved
+    message = Signal(str)
+
+    def __init__(self, db_path: Path, parent=None) -> None:
+        super().__init__("Run an experiment", parent)
+        self.db_path = db_path
+        self.engine: Engine | None = None
+        self.can_start: Callable[[], str | None] = lambda: None  # a reason not to, or None
+        self.dataset: Dataset | None = None
+        self.worker: RunWorker | None = None
+        self.thread: QThread | None = None
+        self._started = 0.0
+        self.experiment_id: int | None = None
+        self.dataset_path = QLineEdit(readOnly=True, placeholderText="no data set chosen")
+        self.open_button = QPushButton("Open data set…", toolTip="JSONL, CSV or GSM8K file")
+        self.open_button.clicked.connect(self.choose_dataset)
+        self.dataset_info = QLabel("Choose a JSONL, CSV or GSM8K file with questions and answers")
+        self.settings = SettingsRow("self-consistency")
+        self.limit = spin_box(0, 1_000_000, 0)
+        self.limit.setSpecialValueText("all")
+        self.limit.setToolTip("run only the first N questions (all: the whole data set)")
+        self.name = QLineEdit(placeholderText="name (optional)")
+        self.run_button = QPushButton("Run experiment")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel", enabled=False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.overall = QProgressBar(format="question %v / %m")
+        self.question_progress = QProgressBar(format="%v / %m tokens of this question")
+        self.eta = QLabel("")
+        self.timer = QTimer(self, interval=100)
+        self.timer.timeout.connect(self._poll)
+        self._layout()
+        self._update_buttons()
+
+    def _layout(self) -> None:
+        source = QHBoxLayout()
+        source.addWidget(self.dataset_path, 1)
+        source.addWidget(self.open_button)
+        options = QHBoxLayout()
+        options.addWidget(QLabel("questions"))
+        options.addWidget(self.limit)
+        options.addWidget(self.name, 1)
+        options.addWidget(self.run_button)
+        options.addWidget(self.cancel_button)
+        progress = QHBoxLayout()
+        progress.addWidget(self.overall, 1)
+        progress.addWidget(self.question_progress, 1)
+        progress.addWidget(self.eta)
+        layout = QVBoxLayout(self)
+        layout.addLayout(source)
+        layout.addWidget(self.dataset_info)
+        layout.addWidget(self.settings)
+        layout.addLayout(options)
+        layout.addLayout(progress)
+
+    # -- data set ------------------------------------------------------------------------------
+    def choose_dataset(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open data set", "", DATASET_FILTER)
+        if path:
+            self.load_dataset(Path(path))
+
+    def load_dataset(self, path: Path) -> None:
+        """Parse the file on a pool thread; a bad file is reported and changes nothing."""
+        self.dataset_info.setText(f"Reading {path.name}…")
+        run_in_pool(lambda: load_dataset(path), self.set_dataset, self._dataset_failed)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.dataset_path.setText(str(dataset.path))
+        self.dataset_info.setText(f"{dataset.name}: {len(dataset.questions)} questions")
+        self._update_buttons()
+
+    def _dataset_failed(self, message: str) -> None:
+        kept = f" (still using {self.dataset.name})" if self.dataset else ""
+        self.dataset_info.setText(f"Could not use this data set{kept}: {message}")
+        self.message.emit(f"Data set not loaded: {message}")
+
+    # -- running -------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def set_engine(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ready = self.engine is not None and self.dataset is not None and not self.running
+        self.run_button.setEnabled(ready)
+        self.open_button.setEnabled(not self.running)
+        self.cancel_button.setEnabled(self.running)
+
+    def resume(self, dataset: Dataset, settings: RunSettings, name: str) -> None:
+        """Run a saved experiment again: its finished questions are skipped."""
+        self.set_dataset(dataset)
+        self.settings.load(settings)
+        self.name.setText(name)
+        self.limit.setValue(0)
+        self.run()
+
+    def run(self) -> None:
+        reason = self.can_start() or (None if self.engine else "no model is loaded")
+        if reason or self.dataset is None or self.running:
+            self.message.emit(f"Cannot start the experiment: {reason or 'choose a data set'}")
+            return
+        engine, dataset, db_path = self.engine, self.dataset, self.db_path
+        settings, limit = self.settings.values(), self.limit.value() or None
+        name = self.name.text().strip() or None
+        worker = RunWorker(lambda hooks: None)
+        worker.experiment_id = None  # set by the job (an int assignment: thread-safe)
+
+        def job(hooks: RunHooks) -> SavedExperiment:
+            with Store.open(db_path) as store:
+                return run_saved_experiment(
+                    store, engine, dataset, settings, name=name, limit=limit, hooks=hooks,
+                    on_progress=worker.publish,
+                    on_experiment=lambda found: setattr(worker, "experiment_id", found),
+                )  # fmt: skip
+
+        worker.job = job
+        self.experiment_id = None
+        self._start(worker, limit or len(dataset.questions), expected_tokens(settings))
+
+    def _start(self, worker: RunWorker, questions: int, tokens_per_question: int) -> None:
+        if self.thread is not None:
+            self.thread.wait()
+            self.thread.deleteLater()
+        self.worker = worker
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.overall.setRange(0, questions)
+        self.overall.setValue(0)
+        self.question_progress.setRange(0, max(1, tokens_per_question))
+        self.question_progress.setValue(0)
+        self.eta.setText("starting…")
+        self._started = time.perf_counter()
+        self._update_buttons()
+        self.timer.start()
+        self.started.emit()
+        self.thread = start_worker(worker, self)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.eta.setText("cancelling after this step…")
+
+    def _poll(self) -> None:
+        if self.worker is None:
+            return
+        tokens = len(self.worker.take_tokens())
+        bar = self.question_progress
+        bar.setValue(min(bar.maximum(), bar.value() + tokens))
+        found = getattr(self.worker, "experiment_id", None)
+        if found is not None and found != self.experiment_id:
+            self.experiment_id = found
+            self.experimentOpened.emit(found)
+        progress = self.worker.take_progress()
+        if isinstance(progress, ExperimentProgress):
+            self._show_progress(progress)
+
+    def _show_progress(self, progress: ExperimentProgress) -> None:
+        self.overall.setRange(0, max(1, progress.total))
+        self.overall.setValue(progress.done)
+        self.question_progress.setValue(0)
+        left = (
+            f" · about {format_duration(progress.remaining)} left"
+            if progress.remaining is not None
+            else ""
+        )
+        self.eta.setText(f"{format_duration(progress.elapsed)} elapsed{left}")
+        if progress.session is not None:
+            self.questionDone.emit()
+
+    def _on_finished(self, saved: SavedExperiment) -> None:
+        self._poll()
+        self._stop()
+        outcome = saved.outcome
+        if not outcome.cancelled:
+            self.overall.setValue(self.overall.maximum())
+        verdict = "cancelled — Run again to resume" if outcome.cancelled else "done"
+        self.eta.setText(f"{verdict} in {format_duration(time.perf_counter() - self._started)}")
+        self.message.emit(
+            f"Experiment {saved.experiment_id}: ran {len(outcome.sessions)} questions, "
+            f"skipped {outcome.skipped} already done{' (cancelled)' if outcome.cancelled else ''}"
+        )
+        self.ended.emit(saved)
+
+    def _on_failed(self, message: str) -> None:
+        self._stop()
+        self.eta.setText("failed")
+        self.message.emit(f"Experiment failed: {message}")
+        self.ended.emit(None)
+
+    def _stop(self) -> None:
+        self.timer.stop()
+        self.worker = None
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+        if self.thread is not None:
+            self.thread.wait(10_000)

@@ -1,0 +1,59 @@
+"""Table models of the experiments list and of one experiment's results."""
+
+from __future__ import annotations
+
+from inspector.store.rows import ExperimentResult, ExperimentRow
+from inspector.ui.record_table import RecordTableModel, mark, one_line
+
+
+class ExperimentsTableModel(RecordTableModel):
+    columns = (
+        ("name", "Experiment"),
+        ("strategy", "Strategy"),
+        ("prompt_style", "Prompt"),
+        ("done", "Done"),
+        ("accuracy", "Accuracy"),
+        ("status", "Status"),
+        ("model", "Model"),
+        ("created", "Created"),
+    )
+
+    def display(self, record: ExperimentRow, key: str) -> str:
+        if key == "done":
+            return f"{record.done} / {record.n_questions}"
+        if key == "accuracy":
+            return "" if record.accuracy is None else f"{record.accuracy:.3f}"
+        if key == "created":
+            return record.created[:16].replace("T", " ")
+        return super().display(record, key)
+
+    def tooltip(self, record: ExperimentRow, key: str) -> str | None:
+        return f"{record.name}\ndata set: {record.dataset} ({record.n_questions} questions)"
+
+
+class ExperimentResultsModel(RecordTableModel):
+    columns = (
+        ("question_index", "#"),
+        ("question", "Question"),
+        ("gold", "Gold"),
+        ("chosen_answer", "Chosen"),
+        ("correct", "Correct"),
+        ("consistency", "Consistency"),
+    )
+
+    def display(self, record: ExperimentResult, key: str) -> str:
+        if key == "question_index":
+            return str(record.question_index + 1)
+        if key == "question":
+            return one_line(record.question)
+        if key == "correct":
+            return mark(record.correct)
+        if key == "consistency":
+            return "" if record.consistency is None else f"{record.consistency:.2f}"
+        return super().display(record, key)
+
+    def tooltip(self, record: ExperimentResult, key: str) -> str | None:
+        return record.question if key == "question" else None
+
+    def record_id(self, record: ExperimentResult) -> str:
+        return record.session_id

@@ -1,0 +1,189 @@
+"""The Experiments tab: run a data set, browse experiments and their results, and the plots
+over saved runs. A results row opens its session in the Explore tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import Store, StoreError
+from inspector.store.experiments import ExperimentPlan
+from inspector.ui.experiment_runner_box import ExperimentRunnerBox
+from inspector.ui.experiments_model import ExperimentResultsModel, ExperimentsTableModel
+from inspector.ui.stats_plots import StatsPlots
+from inspector.ui.workers import run_in_pool
+
+
+def table_view(model) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.setAlternatingRowColors(True)
+    return view
+
+
+class ExperimentsPage(QWidget):
+    openSession = Signal(str)
+    exportRequested = Signal(int, str)  # experiment id, name
+    message = Signal(str)
+
+    def __init__(self, db_path: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.runner = ExperimentRunnerBox(db_path)
+        self.experiments_model = ExperimentsTableModel(self)
+        self.results_model = ExperimentResultsModel(self)
+        self.experiments_view = table_view(self.experiments_model)
+        self.results_view = table_view(self.results_model)
+        self.results_view.setToolTip("double-click (or Enter) to open the question's session")
+        self.results_view.activated.connect(self._open_result)
+        self.experiments_view.selectionModel().currentRowChanged.connect(self._select_experiment)
+        self.resume_button = QPushButton("Resume", toolTip="run the questions not done yet")
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.export_button = QPushButton("Export…", toolTip="HTML, Markdown, JSON, CSV or JSONL")
+        self.export_button.clicked.connect(self.export_selected)
+        self.results_title = QLabel("Results")
+        self.plots = StatsPlots(db_path)
+        for source in (self.runner, self.plots):
+            source.message.connect(self.message)
+        self.runner.experimentOpened.connect(self._follow)
+        self.runner.questionDone.connect(self.refresh_tables)
+        self.runner.ended.connect(lambda _saved: self.refresh())
+        self._layout()
+        self._update_buttons()
+
+    def _layout(self) -> None:
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        header.addWidget(QLabel("Experiments"), 1)
+        header.addWidget(self.resume_button)
+        header.addWidget(self.export_button)
+        column.addLayout(header)
+        column.addWidget(self.experiments_view, 1)
+        column.addWidget(self.results_title)
+        column.addWidget(self.results_view, 2)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(self.plots)
+        body.setSizes([520, 880])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.runner)
+        layout.addWidget(body, 1)
+
+    # -- reading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the experiment list (keeping the selection), its results, and the plots."""
+        self.refresh_tables()
+        try:
+            with Store.open(self.db_path, read_only=True) as store:
+                models = store.model_names()
+        except (StoreError, ValueError, OSError):
+            models = []
+        experiments = [(row.id, row.name) for row in self.experiments_model.rows]
+        self.plots.set_choices(models, experiments)
+        self.plots.refresh()
+
+    def refresh_tables(self) -> None:
+        selected = self.selected_experiment()
+        try:
+            with Store.open(self.db_path, read_only=True) as store:
+                rows = store.list_experiments()
+        except (StoreError, ValueError, OSError) as error:
+            self.message.emit(f"Could not read the experiments: {error}")
+            return
+        self.experiments_model.set_rows(rows)
+        ids = [row.id for row in rows]
+        if selected in ids:
+            self.experiments_view.selectRow(ids.index(selected))
+        self._show_results(selected if selected in ids else None)
+
+    def selected_experiment(self) -> int | None:
+        index = self.experiments_view.currentIndex()
+        return self.experiments_model.id_at(index.row()) if index.isValid() else None
+
+    def _select_experiment(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        experiment_id = self.experiments_model.id_at(current.row()) if current.isValid() else None
+        self._show_results(experiment_id)
+        self.plots.show_experiment(experiment_id)
+
+    def _show_results(self, experiment_id: int | None) -> None:
+        rows = []
+        if experiment_id is not None:
+            try:
+                with Store.open(self.db_path, read_only=True) as store:
+                    rows = store.experiment_results(experiment_id)
+            except (StoreError, ValueError, OSError) as error:
+                self.message.emit(f"Could not read the results: {error}")
+        self.results_model.set_rows(rows)
+        answered = [r for r in rows if r.correct is not None]
+        right = sum(1 for r in answered if r.correct)
+        score = f" · accuracy {right / len(answered):.3f}" if answered else ""
+        self.results_title.setText(
+            f"Results of experiment {experiment_id}: {len(rows)} questions{score}"
+            if experiment_id is not None
+            else "Results (select an experiment)"
+        )
+        self._update_buttons()
+
+    def _follow(self, experiment_id: int) -> None:
+        """Select the experiment that just started, so its results fill in as it runs."""
+        self.refresh_tables()
+        ids = [row.id for row in self.experiments_model.rows]
+        if experiment_id in ids:
+            self.experiments_view.selectRow(ids.index(experiment_id))
+
+    def _open_result(self, index: QModelIndex) -> None:
+        session_id = self.results_model.id_at(index.row())
+        if session_id is not None:
+            self.openSession.emit(session_id)
+
+    # -- actions -------------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        chosen = self.selected_experiment() is not None
+        self.resume_button.setEnabled(chosen and not self.runner.running)
+        self.export_button.setEnabled(chosen)
+
+    def resume_selected(self) -> None:
+        experiment_id = self.selected_experiment()
+        if experiment_id is None:
+            return
+        db_path = self.db_path
+
+        def plan() -> ExperimentPlan:
+            with Store.open(db_path, read_only=True) as store:
+                return store.experiment_plan(experiment_id)
+
+        run_in_pool(plan, self._resume, lambda text: self.message.emit(f"Cannot resume: {text}"))
+
+    def _resume(self, plan: ExperimentPlan) -> None:
+        engine = self.runner.engine
+        if engine is not None and plan.model_path and engine.info().path != plan.model_path:
+            self.message.emit(
+                f"This experiment ran on {Path(plan.model_path).name}: open that model "
+                "(Model ▸ Open model…) to resume it"
+            )
+            return
+        self.runner.resume(plan.dataset, plan.settings, plan.name)
+
+    def export_selected(self) -> None:
+        experiment_id = self.selected_experiment()
+        if experiment_id is not None:
+            row = self.experiments_model.rows[self.experiments_view.currentIndex().row()]
+            self.exportRequested.emit(experiment_id, row.name)

@@ -1,0 +1,224 @@
+"""Plots over saved runs: reliability diagram, accuracy vs samples, consistency of correct vs
+incorrect answers, filtered by model, strategy and experiment, each exportable as PNG or SVG.
+
+The records are read and the numbers computed on a pool thread; the plots are drawn when they
+arrive. ``stats`` holds the numbers shown, ``items`` the drawn pyqtgraph items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.run_stats import RunStats, run_stats
+from inspector.core.session import STRATEGIES
+from inspector.store import Store
+from inspector.ui.plot_drawing import (
+    draw_accuracy_curve,
+    draw_calibration,
+    draw_consistency_histogram,
+)
+from inspector.ui.workers import run_in_pool
+
+PLOTS = ("calibration", "accuracy", "consistency")
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    model: str | None = None
+    strategy: str | None = None
+    experiment_id: int | None = None
+    confidence: str = "consistency"
+
+
+def load_stats(db_path: Path, chosen: StatsFilter) -> RunStats:
+    """Read the matching runs and compute their numbers (runs on a pool thread)."""
+    with Store.open(db_path, read_only=True) as store:
+        records = store.run_records(
+            strategy=chosen.strategy, model=chosen.model, experiment_id=chosen.experiment_id
+        )
+    return run_stats(records, chosen.confidence)
+
+
+def save_plot(widget: pg.PlotWidget, path: Path) -> Path:
+    """PNG (twice the on-screen width) or SVG, by the file's extension (PNG if none)."""
+    if path.suffix.lower() not in (".png", ".svg"):
+        path = path.with_suffix(".png")
+    item = widget.getPlotItem()
+    if path.suffix.lower() == ".svg":
+        pyqtgraph.exporters.SVGExporter(item).export(str(path))
+    else:
+        exporter = pyqtgraph.exporters.ImageExporter(item)
+        exporter.parameters()["width"] = max(800, 2 * int(item.width()))
+        exporter.export(str(path))
+    return path
+
+
+class StatsPlots(QWidget):
+    message = Signal(str)
+    updated = Signal()  # new numbers drawn
+
+    def __init__(self, db_path: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.stats: RunStats | None = None
+        self.items: dict[str, dict[str, Any]] = {}
+        self.model = QComboBox(toolTip="only runs of this model")
+        self.strategy = QComboBox(toolTip="only runs of this strategy")
+        self.strategy.addItems([ALL, *STRATEGIES])
+        self.experiment = QComboBox(toolTip="only the runs of this experiment")
+        self.confidence = QComboBox(toolTip="the confidence the reliability diagram bins by")
+        self.confidence.addItem("consistency", "consistency")
+        self.confidence.addItem("Δ (CoT-decoding)", "delta")
+        self.summary = QLabel("no runs yet")
+        self.summary.setWordWrap(True)
+        self.plots = {name: self._plot_widget() for name in PLOTS}
+        self._pending: StatsFilter | None = None
+        self._loading = False
+        self._layout()
+        for combo in (self.model, self.strategy, self.experiment, self.confidence):
+            combo.currentIndexChanged.connect(self.refresh)
+
+    def _plot_widget(self) -> pg.PlotWidget:
+        widget = pg.PlotWidget(background=self.palette().color(QPalette.ColorRole.Base))
+        widget.setMinimumSize(260, 220)
+        widget.getPlotItem().setMenuEnabled(False)
+        return widget
+
+    def _layout(self) -> None:
+        filters = QHBoxLayout()
+        named = {"model": self.model, "strategy": self.strategy}
+        named |= {"experiment": self.experiment, "confidence": self.confidence}
+        for text, combo in named.items():
+            filters.addWidget(QLabel(text))
+            filters.addWidget(combo, 1)
+        grid = QGridLayout()
+        for i, name in enumerate(PLOTS):
+            button = QPushButton("Save plot…", toolTip="save this plot as PNG or SVG")
+            button.clicked.connect(lambda _=False, name=name: self.export_dialog(name))
+            grid.addWidget(self.plots[name], 0, i)
+            grid.addWidget(button, 1, i)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.summary)
+        layout.addLayout(grid, 1)
+
+    def set_choices(self, models: list[str], experiments: list[tuple[int, str]]) -> None:
+        """Fill the model and experiment filters, keeping the current choices if still there."""
+        keep_model, keep_experiment = self.model.currentText(), self.experiment.currentData()
+        for combo in (self.model, self.experiment):
+            combo.blockSignals(True)
+            combo.clear()
+        self.model.addItems([ALL, *models])
+        self.model.setCurrentText(keep_model if keep_model in models else ALL)
+        self.experiment.addItem(ALL, None)
+        for experiment_id, name in experiments:
+            self.experiment.addItem(f"{experiment_id}: {name}", experiment_id)
+        found = self.experiment.findData(keep_experiment)
+        self.experiment.setCurrentIndex(max(0, found))
+        for combo in (self.model, self.experiment):
+            combo.blockSignals(False)
+
+    def show_experiment(self, experiment_id: int | None) -> None:
+        self.experiment.setCurrentIndex(max(0, self.experiment.findData(experiment_id)))
+
+    def current_filter(self) -> StatsFilter:
+        model, strategy = self.model.currentText(), self.strategy.currentText()
+        return StatsFilter(
+            model=None if model in ("", ALL) else model,
+            strategy=None if strategy == ALL else strategy,
+            experiment_id=self.experiment.currentData(),
+            confidence=self.confidence.currentData() or "consistency",
+        )
+
+    def refresh(self) -> None:
+        """Recompute with the current filters (one load at a time; the latest request wins)."""
+        self._pending = self.current_filter()
+        if not self._loading:
+            self._load_next()
+
+    def _load_next(self) -> None:
+        chosen, self._pending = self._pending, None
+        if chosen is None:
+            self._loading = False
+            return
+        self._loading = True
+        db_path = self.db_path
+        run_in_pool(lambda: load_stats(db_path, chosen), self._on_loaded, self._on_failed)
+
+    def _on_loaded(self, stats: RunStats) -> None:
+        self.show_stats(stats)
+        self._load_next()
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText(f"Could not read the saved runs: {message}")
+        self.message.emit(f"Plots: {message}")
+        self._load_next()
+
+    def show_stats(self, stats: RunStats) -> None:
+        self.stats = stats
+        ink = self.palette().color(QPalette.ColorRole.Text).name()
+        report = stats.calibration
+        self.items = {
+            "calibration": draw_calibration(
+                self.plots["calibration"].getPlotItem(),
+                report.bins,
+                report.ece,
+                ink,
+                stats.confidence,
+            ),
+            "accuracy": draw_accuracy_curve(self.plots["accuracy"].getPlotItem(), stats.curve, ink),
+            "consistency": draw_consistency_histogram(
+                self.plots["consistency"].getPlotItem(), stats.histogram, ink
+            ),
+        }
+        self.summary.setText(_summary(stats))
+        self.updated.emit()
+
+    def export_dialog(self, name: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save plot", f"{name}.png", "PNG image (*.png);;SVG image (*.svg)"
+        )
+        if path:
+            self.export_plot(name, Path(path))
+
+    def export_plot(self, name: str, path: Path) -> Path | None:
+        try:
+            saved = save_plot(self.plots[name], path)
+        except (OSError, RuntimeError, ValueError) as error:
+            self.message.emit(f"Could not save the plot: {error}")
+            return None
+        self.message.emit(f"Saved {saved}")
+        return saved
+
+
+def _summary(stats: RunStats) -> str:
+    if not stats.runs:
+        return "No saved runs with a gold answer match these filters."
+
+    def fmt(value: float | None) -> str:
+        return "—" if value is None else f"{value:.3f}"
+
+    report = stats.calibration
+    return (
+        f"{stats.runs} runs with a gold answer · accuracy {fmt(stats.accuracy)} · "
+        f"ECE {fmt(report.ece)} · Brier {fmt(report.brier)}"
+    )
