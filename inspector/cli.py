@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--model", metavar="PATH", help="GGUF model for the desktop app")
+    parser.add_argument(
+        "--db", dest="gui_db", metavar="PATH", help="session database for the desktop app"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     info = commands.add_parser("info", help="describe a model file and this llama.cpp build")
@@ -166,7 +169,9 @@ def _bench_store(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from inspector.ui.app import run_app
 
-    return run_app(model_path=args.model)
+    from inspector.store import resolve_db_path
+
+    return run_app(model_path=args.model, db_path=resolve_db_path(args.gui_db))
 
 
 def load_engine(args: argparse.Namespace) -> Engine:

@@ -12,9 +12,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,13 +40,15 @@ class AnnotationPanel(QWidget):
         self.note = QLineEdit(placeholderText="note")
         self.tags = QLineEdit(placeholderText="tags, comma-separated")
         self.target = QLabel()
+        self.new_label_button = QToolButton(text="+", toolTip="add a label to the label set")
+        self.new_label_button.clicked.connect(self.new_label_dialog)
         self.add_button = QPushButton("Annotate")
         self.add_button.clicked.connect(self.add)
         self.existing = QLabel()
         self.existing.setWordWrap(True)
         row = QHBoxLayout()
-        for widget, stretch in [(self.target, 0), (self.label, 0), (self.note, 2), (self.tags, 1),
-                                (self.add_button, 0)]:  # fmt: skip
+        for widget, stretch in [(self.target, 0), (self.label, 0), (self.new_label_button, 0),
+                                (self.note, 2), (self.tags, 1), (self.add_button, 0)]:  # fmt: skip
             row.addWidget(widget, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -79,6 +83,26 @@ class AnnotationPanel(QWidget):
             self.label.clear()
             self.label.addItems([NO_LABEL, *labels])
         self.existing.setText("<br>".join(describe(a) for a in notes))
+
+    def new_label_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, "New label", "Label name (e.g. arithmetic slip):")
+        if ok and name.strip():
+            self.add_label(name)
+
+    def add_label(self, name: str) -> bool:
+        """Add ``name`` to the label set (kept in the database) and select it."""
+        try:
+            with Store.open(self.db_path) as store:
+                store.add_label(name)
+                labels = store.labels()
+        except ValueError as error:
+            self.saved.emit(f"Could not add the label: {error}")
+            return False
+        self.label.clear()
+        self.label.addItems([NO_LABEL, *labels])
+        self.label.setCurrentText(name.strip())
+        self.saved.emit(f"Label {name.strip()!r} added")
+        return True
 
     def add(self) -> None:
         if self.session_id is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import Session
 from inspector.ui.colors import correctness_color
+from inspector.ui.theme import background
 
 PATH_COLUMNS = ("path", "origin", "answer", "Δ", "log p", "tokens", "correct")
 
@@ -30,7 +31,7 @@ class AnswersPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget(background=background(self))
         self.plot.setMinimumHeight(160)
         self.plot.setLabel("left", "paths")
         self.plot.setMouseEnabled(x=False, y=False)
@@ -48,9 +49,17 @@ class AnswersPanel(QWidget):
         self.table.cellClicked.connect(lambda row, _col: self._clicked(row))
         layout.addWidget(self.table, 3)
         self.bars: pg.BarGraphItem | None = None
+        self.session: Session | None = None
         self.show_session(None)
 
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plot"):
+            self.plot.setBackground(background(self))
+            self.show_session(self.session)
+
     def show_session(self, session: Session | None) -> None:
+        self.session = session
         self.plot.clear()
         self.table.setRowCount(0)
         if session is None:
@@ -70,6 +79,8 @@ class AnswersPanel(QWidget):
             self.plot.addItem(self.bars)
             axis = self.plot.getAxis("bottom")
             axis.setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
+            # room for at least four bars, so one answer is not one wall of colour
+            self.plot.setXRange(-0.6, max(len(answers), 4) - 0.4, padding=0)
         self.summary.setText(self._summary_html(session))
         self._fill_table(session)
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.ui.main_window import MainWindow
+from inspector.ui.theme import apply_theme, saved_theme
 
 
-def run_app(model_path: str | None = None, argv: list[str] | None = None) -> int:
+def run_app(
+    model_path: str | None = None, db_path: Path | None = None, argv: list[str] | None = None
+) -> int:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Reasoning Inspector")
     app.setOrganizationName("reasoning-inspector")
-    window = MainWindow(model_path)
+    preferences = QSettings()
+    apply_theme(app, saved_theme(preferences))
+    app.styleHints().colorSchemeChanged.connect(
+        lambda _scheme: apply_theme(app, "system") if saved_theme(QSettings()) == "system" else None
+    )
+    window = MainWindow(model_path, db_path, preferences)
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     return app.exec()

@@ -18,7 +18,15 @@ def probability_color(prob: float, alpha: int = 255) -> QColor:
     return color
 
 
-def correctness_color(correct: bool | None) -> QColor:
+CORRECT_ON_DARK = QColor("#81c784")
+INCORRECT_ON_DARK = QColor("#ef9a9a")
+UNKNOWN_ON_DARK = QColor("#bdbdbd")
+
+
+def correctness_color(correct: bool | None, dark: bool = False) -> QColor:
+    """Green, red or grey; lighter shades for text on a dark background."""
+    if dark:
+        return {True: CORRECT_ON_DARK, False: INCORRECT_ON_DARK, None: UNKNOWN_ON_DARK}[correct]
     return {True: CORRECT, False: INCORRECT, None: UNKNOWN}[correct]
 
 

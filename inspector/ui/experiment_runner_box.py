@@ -92,6 +92,7 @@ class ExperimentRunnerBox(QGroupBox):
         self.timer.timeout.connect(self._poll)
         self._layout()
         self._update_buttons()
+        self._show_progress_bars(False)
 
     def _layout(self) -> None:
         source = QHBoxLayout()
@@ -182,6 +183,10 @@ class ExperimentRunnerBox(QGroupBox):
         self.experiment_id = None
         self._start(worker, limit or len(dataset.questions), expected_tokens(settings))
 
+    def _show_progress_bars(self, shown: bool) -> None:
+        self.overall.setVisible(shown)
+        self.question_progress.setVisible(shown)
+
     def _start(self, worker: RunWorker, questions: int, tokens_per_question: int) -> None:
         if self.thread is not None:
             self.thread.wait()
@@ -194,6 +199,7 @@ class ExperimentRunnerBox(QGroupBox):
         self.question_progress.setRange(0, max(1, tokens_per_question))
         self.question_progress.setValue(0)
         self.eta.setText("starting…")
+        self._show_progress_bars(True)
         self._started = time.perf_counter()
         self._update_buttons()
         self.timer.start()

@@ -34,7 +34,18 @@ def table_view(model) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setStretchLastSection(True)
     view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    model.modelReset.connect(lambda: fit_columns(view))
     return view
+
+
+def fit_columns(view: QTableView, widest: int = 260) -> None:
+    """Columns as wide as their contents, none wider than ``widest`` pixels."""
+    view.resizeColumnsToContents()
+    header = view.horizontalHeader()
+    for column in range(header.count()):
+        header.resizeSection(column, min(widest, header.sectionSize(column)))
 
 
 class ExperimentsPage(QWidget):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from inspector import __version__
@@ -26,8 +28,26 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def icon(name: str) -> QIcon:
-    return QIcon(str(ICONS / f"{name}.svg"))
+LINE_COLOR = b"#37474f"  # the stroke of the toolbar and tab icons, replaced to suit the palette
+
+
+def icon(name: str, color: QColor | None = None) -> QIcon:
+    """An icon from resources/icons; line icons drawn in ``color`` if given (for dark themes)."""
+    path = ICONS / f"{name}.svg"
+    if color is None:
+        return QIcon(str(path))
+    renderer = QSvgRenderer(
+        QByteArray(path.read_bytes().replace(LINE_COLOR, color.name().encode()))
+    )
+    tinted = QIcon()
+    for size in (16, 24, 32, 48, 64):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        tinted.addPixmap(pixmap)
+    return tinted
 
 
 def shortcuts_html() -> str:

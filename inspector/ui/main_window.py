@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import Engine, ModelInfo
-from inspector.store import Store, resolve_db_path
+from inspector.store import Store, StoreError, resolve_db_path
 from inspector.store.experiment_runner import retriever
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
@@ -41,6 +42,7 @@ from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
 from inspector.ui.run_panel import RunPanel
 from inspector.ui.run_worker import RunWorker, start_worker
 from inspector.ui.sessions_panel import SessionsPanel
+from inspector.ui.theme import THEME_KEY, THEMES, apply_theme, saved_theme
 from inspector.ui.tree_view import ReasoningTreeView
 from inspector.ui.workers import run_in_pool
 
@@ -75,6 +77,7 @@ class MainWindow(ModelControls, QMainWindow):
         self._build()
         self.statusBar().showMessage("Loading model…")
         self._load_model()
+        QTimer.singleShot(0, self._check_database)
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -103,6 +106,7 @@ class MainWindow(ModelControls, QMainWindow):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.tabs)
         right.addWidget(self.answers)
+        right.setSizes([440, 360])
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(self.tree_view)
         body.addWidget(right)
@@ -113,15 +117,20 @@ class MainWindow(ModelControls, QMainWindow):
         main.setSizes([150, 710])
         self.experiments = ExperimentsPage(self.db_path)
         self.pages = QTabWidget(documentMode=True)
-        self.pages.addTab(main, icon("explore"), "Explore")
-        self.pages.addTab(self.experiments, icon("experiments"), "Experiments")
+        self.pages.addTab(main, "Explore")
+        self.pages.addTab(self.experiments, "Experiments")
         self.pages.setTabToolTip(0, "run one question and explore its reasoning paths")
         self.pages.setTabToolTip(1, "run a data set; calibration and accuracy over saved runs")
         self.pages.currentChanged.connect(self._page_changed)
         self.setCentralWidget(self.pages)
         self._connect_experiments()
+        self._icons = [
+            (lambda tinted: self.pages.setTabIcon(0, tinted), "explore"),
+            (lambda tinted: self.pages.setTabIcon(1, tinted), "experiments"),
+        ]
         self._build_toolbar()
         self._build_menus()
+        self._tint_icons()
         self.sessions = SessionsPanel(self.db_path)
         self.sessions.openRequested.connect(self.open_session)
         self.sessions.compareRequested.connect(self.compare_sessions)
@@ -151,10 +160,12 @@ class MainWindow(ModelControls, QMainWindow):
             ("&Import sessions…", None, self.import_sessions),
             ("Open &data set…", QKeySequence("Ctrl+D"), self.choose_dataset),
         ])  # fmt: skip
-        self._add_actions(self.menuBar().addMenu("&View"), [
+        view = self.menuBar().addMenu("&View")
+        self._add_actions(view, [
             ("&Explore", QKeySequence("Ctrl+1"), lambda: self.pages.setCurrentIndex(0)),
             ("E&xperiments", QKeySequence("Ctrl+2"), lambda: self.pages.setCurrentIndex(1)),
         ])  # fmt: skip
+        self._build_theme_menu(view.addMenu("&Theme"))
         self._add_actions(self.menuBar().addMenu("&Model"), [
             ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
             ("Model &settings…", None, self.edit_model_settings),
@@ -169,6 +180,20 @@ class MainWindow(ModelControls, QMainWindow):
         )
         help_menu.addActions([shortcuts, about])
 
+    def _build_theme_menu(self, menu) -> None:
+        group = QActionGroup(self)
+        current = saved_theme(self.preferences)
+        for name in THEMES:
+            action = QAction(name.capitalize(), self, checkable=True, checked=name == current)
+            action.triggered.connect(lambda _=False, name=name: self.set_theme(name))
+            group.addAction(action)
+            menu.addAction(action)
+
+    def set_theme(self, name: str) -> None:
+        """Light, dark, or follow the system; kept for the next launch."""
+        apply_theme(QApplication.instance(), name)
+        self.preferences.setValue(THEME_KEY, name)
+
     def _add_actions(self, menu, items) -> None:
         for text, shortcut, slot in items:
             action = QAction(text, self)
@@ -176,6 +201,17 @@ class MainWindow(ModelControls, QMainWindow):
                 action.setShortcut(shortcut)
             action.triggered.connect(lambda _=False, slot=slot: slot())
             menu.addAction(action)
+
+    def _tint_icons(self) -> None:
+        """Line icons in the palette's text colour, so they show on light and dark themes."""
+        color = self.palette().color(QPalette.ColorRole.WindowText)
+        for set_icon, name in self._icons:
+            set_icon(icon(name, color))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_icons"):
+            self._tint_icons()
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("View")
@@ -198,7 +234,8 @@ class MainWindow(ModelControls, QMainWindow):
             ),
             ("fit", "Fit tree", QKeySequence("Ctrl+0"), self.tree_view.fit),
         ]:
-            action = QAction(icon(name), text, self)
+            action = QAction(text, self)
+            self._icons.append((action.setIcon, name))
             action.setToolTip(text)
             if shortcut is not None:
                 action.setShortcut(shortcut)
@@ -231,6 +268,20 @@ class MainWindow(ModelControls, QMainWindow):
             self.sessions.refresh()
 
     # -- running -----------------------------------------------------------------------------
+    def _check_database(self) -> None:
+        """Say at once if the session database cannot be used (the file is left as it is)."""
+        try:
+            with Store.open(self.db_path):
+                pass
+        except (StoreError, OSError) as error:
+            self.statusBar().showMessage(f"Session database unusable: {error}")
+            QMessageBox.warning(
+                self,
+                "Session database",
+                f"{error}\n\nThe file was not changed. Runs cannot be saved until this is fixed "
+                "(or start with another database: --db PATH or INSPECTOR_DB).",
+            )
+
     def busy_reason(self) -> str | None:
         """Why the model cannot be used or swapped now, or None."""
         if self.worker is not None:

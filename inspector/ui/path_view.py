@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterator
 
-from PySide6.QtCore import QPoint, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QRect, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
 from inspector.core.session import ReasoningPath, Session
@@ -70,7 +71,26 @@ class PathView(QTextBrowser):
             + f" · {html.escape(str(path.finish_reason))}</p>"
         )
         prompt = html.escape(session.prompt if session else "").replace("\n", "<br>")
-        self.setHtml(f"{header}<p style='color: #555'>{prompt}</p><p>{body}</p>")
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        self.setHtml(f"{header}<p style='color: {muted}'>{prompt}</p><p>{body}</p>")
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "path"):
+            self.show_path(self.session, self.path)
+
+    def _token_fragments(self) -> Iterator[tuple[int, int, int]]:
+        """(token index, document position, length) of every token's text run."""
+        block = self.document().begin()
+        while block.isValid():
+            iterator = block.begin()
+            while not iterator.atEnd():
+                fragment = iterator.fragment()
+                href = fragment.charFormat().anchorHref()
+                if href.startswith("tok:"):
+                    yield int(href[4:]), fragment.position(), fragment.length()
+                iterator += 1
+            block = block.next()
 
     def selected_token_range(self) -> tuple[int, int] | None:
         """The tokens (start, end exclusive) the text selection touches, if any."""
@@ -78,19 +98,23 @@ class PathView(QTextBrowser):
         if not cursor.hasSelection():
             return None
         low, high = cursor.selectionStart(), cursor.selectionEnd()
-        touched = []
-        block = self.document().begin()
-        while block.isValid():
-            iterator = block.begin()
-            while not iterator.atEnd():
-                fragment = iterator.fragment()
-                href = fragment.charFormat().anchorHref()
-                start = fragment.position()
-                if href.startswith("tok:") and start < high and start + fragment.length() > low:
-                    touched.append(int(href[4:]))
-                iterator += 1
-            block = block.next()
+        touched = [
+            i
+            for i, start, length in self._token_fragments()
+            if start < high and start + length > low
+        ]
         return (min(touched), max(touched) + 1) if touched else None
+
+    def token_rect(self, index: int) -> QRect | None:
+        """Where token ``index`` is drawn, in viewport coordinates (for hover tests and tours)."""
+        for found, start, length in self._token_fragments():
+            if found == index:
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(start)
+                first = self.cursorRect(cursor)
+                cursor.setPosition(start + length)
+                return first.united(self.cursorRect(cursor))
+        return None
 
     def token_at(self, point: QPoint) -> int | None:
         anchor = self.anchorAt(point)

@@ -42,8 +42,9 @@ def draw_calibration(
     """Reliability diagram: accuracy per confidence bin (bars labelled with their counts), the
     diagonal of perfect calibration, and the ECE in the title."""
     plot.clear()
-    title = "Calibration" + (f" — ECE {ece:.3f}" if ece is not None else " — no runs")
-    style_plot(plot, title, "accuracy", CONFIDENCE_LABELS.get(confidence, confidence), ink)
+    title = "Calibration" + (f" · ECE {ece:.3f}" if ece is not None else " · no runs")
+    bottom = CONFIDENCE_LABELS.get(confidence, confidence) + " · bar labels: runs"
+    style_plot(plot, title, "accuracy", bottom, ink)
     filled = [b for b in bins if b.count and b.accuracy is not None]
     items: dict[str, Any] = {"bins": filled, "labels": []}
     if filled:
@@ -57,7 +58,7 @@ def draw_calibration(
         plot.addItem(bars)
         items["bars"] = bars
     for b in filled:
-        label = pg.TextItem(f"n={b.count}", color=ink, anchor=(0.5, 1.0))
+        label = pg.TextItem(str(b.count), color=ink, anchor=(0.5, 1.0))  # runs in the bin
         label.setPos((b.lower + b.upper) / 2, min(1.0, b.accuracy or 0.0) + 0.01)
         plot.addItem(label)
         items["labels"].append(label)
@@ -75,7 +76,7 @@ def draw_accuracy_curve(plot: Any, points: Sequence[SamplingPoint], ink: str) ->
     """Majority-vote accuracy against the number of sampled paths."""
     plot.clear()
     shown = [p for p in points if p.accuracy is not None]
-    title = "Accuracy vs number of samples" + ("" if shown else " — no sampled runs")
+    title = "Accuracy vs samples" + ("" if shown else " · no sampled runs")
     style_plot(plot, title, "accuracy", "samples (n)", ink)
     items: dict[str, Any] = {"points": shown}
     if shown:
@@ -96,7 +97,7 @@ def draw_consistency_histogram(
 ) -> dict[str, Any]:
     """Runs per consistency bin, correct and incorrect answers side by side."""
     plot.clear()
-    style_plot(plot, "Consistency of correct vs incorrect answers", "runs", "consistency", ink)
+    style_plot(plot, "Consistency: correct vs incorrect", "runs", "consistency", ink)
     edges = histogram.edges
     width = (edges[1] - edges[0]) / 2 if len(edges) > 1 else 0.5
     items: dict[str, Any] = {}

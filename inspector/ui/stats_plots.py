@@ -13,8 +13,9 @@ from typing import Any
 
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -34,6 +35,7 @@ from inspector.ui.plot_drawing import (
     draw_calibration,
     draw_consistency_histogram,
 )
+from inspector.ui.theme import background, ink
 from inspector.ui.workers import run_in_pool
 
 PLOTS = ("calibration", "accuracy", "consistency")
@@ -63,7 +65,16 @@ def save_plot(widget: pg.PlotWidget, path: Path) -> Path:
         path = path.with_suffix(".png")
     item = widget.getPlotItem()
     if path.suffix.lower() == ".svg":
-        pyqtgraph.exporters.SVGExporter(item).export(str(path))
+        # Qt's own SVG painter: pyqtgraph's SVGExporter fails on some polylines
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(widget.size())
+        generator.setViewBox(widget.rect())
+        generator.setTitle("Reasoning Inspector plot")
+        painter = QPainter(generator)
+        widget.render(painter)
+        if not painter.end():
+            raise OSError(f"could not write {path}")
     else:
         exporter = pyqtgraph.exporters.ImageExporter(item)
         exporter.parameters()["width"] = max(800, 2 * int(item.width()))
@@ -97,7 +108,7 @@ class StatsPlots(QWidget):
             combo.currentIndexChanged.connect(self.refresh)
 
     def _plot_widget(self) -> pg.PlotWidget:
-        widget = pg.PlotWidget(background=self.palette().color(QPalette.ColorRole.Base))
+        widget = pg.PlotWidget(background=background(self))
         widget.setMinimumSize(260, 220)
         widget.getPlotItem().setMenuEnabled(False)
         return widget
@@ -110,11 +121,15 @@ class StatsPlots(QWidget):
             filters.addWidget(QLabel(text))
             filters.addWidget(combo, 1)
         grid = QGridLayout()
-        for i, name in enumerate(PLOTS):
+        # the reliability diagram large on the left, the two others stacked on the right
+        places = {"calibration": (0, 0, 3), "accuracy": (0, 1, 1), "consistency": (2, 1, 1)}
+        for name, (row, column, span) in places.items():
             button = QPushButton("Save plot…", toolTip="save this plot as PNG or SVG")
             button.clicked.connect(lambda _=False, name=name: self.export_dialog(name))
-            grid.addWidget(self.plots[name], 0, i)
-            grid.addWidget(button, 1, i)
+            grid.addWidget(self.plots[name], row, column, span, 1)
+            grid.addWidget(button, row + span, column)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(2, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
@@ -175,23 +190,33 @@ class StatsPlots(QWidget):
 
     def show_stats(self, stats: RunStats) -> None:
         self.stats = stats
-        ink = self.palette().color(QPalette.ColorRole.Text).name()
+        text = ink(self).name()
         report = stats.calibration
         self.items = {
             "calibration": draw_calibration(
                 self.plots["calibration"].getPlotItem(),
                 report.bins,
                 report.ece,
-                ink,
+                text,
                 stats.confidence,
             ),
-            "accuracy": draw_accuracy_curve(self.plots["accuracy"].getPlotItem(), stats.curve, ink),
+            "accuracy": draw_accuracy_curve(
+                self.plots["accuracy"].getPlotItem(), stats.curve, text
+            ),
             "consistency": draw_consistency_histogram(
-                self.plots["consistency"].getPlotItem(), stats.histogram, ink
+                self.plots["consistency"].getPlotItem(), stats.histogram, text
             ),
         }
         self.summary.setText(_summary(stats))
         self.updated.emit()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plots"):
+            for widget in self.plots.values():
+                widget.setBackground(background(self))
+            if self.stats is not None:
+                self.show_stats(self.stats)
 
     def export_dialog(self, name: str) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QKeyEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from inspector.core.session import Session
 from inspector.core.tree import ROOT_ID, TreeNode
 from inspector.ui.colors import correctness_color, probability_color
+from inspector.ui.theme import ink, is_dark
 from inspector.ui.tree_layout import layout_tree, ordered_children
 
 NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
@@ -131,6 +132,7 @@ class ReasoningTreeView(QGraphicsView):
                 token = first[0]
                 label = self.scene().addSimpleText(f"{token.text!r} {math.exp(token.logprob):.0%}")
                 label.setFont(QFont("sans", 8))
+                label.setBrush(QBrush(ink(self)))
                 label.setPos(end_x - COLUMN_GAP + 4, end_y - 16)
 
     def _add_answers(self) -> None:
@@ -150,9 +152,14 @@ class ReasoningTreeView(QGraphicsView):
                 conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
                 parts.append(f"{star}#{path.id} → {path.answer}{conf}")
             text = self.scene().addSimpleText("   ".join(parts))
-            text.setBrush(QBrush(correctness_color(paths[0].correct)))
+            text.setBrush(QBrush(correctness_color(paths[0].correct, is_dark(self))))
             text.setFont(QFont("sans", 9, QFont.Weight.Bold))
             text.setPos(item.pos().x() + item.rect().width() + 8, item.pos().y() + 8)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.rebuild()  # labels drawn on the background take the new text colour
 
     # -- interaction -------------------------------------------------------------------------
     def fit(self) -> None:

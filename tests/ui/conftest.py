@@ -1,0 +1,37 @@
+"""A main window on the real default model, with its own database and preferences file."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from inspector.ui.main_window import MainWindow
+
+
+def preferences(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "preferences.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, model_path, tmp_path):
+    window = MainWindow(str(model_path), tmp_path / "sessions.db", preferences(tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
+    yield window
+    window.shutdown()
+
+
+def run_and_wait(qtbot, window, **values) -> None:
+    """Fill the run panel, run, and wait for the worker to report back."""
+    panel = window.run_panel
+    panel.strategy.setCurrentText(values.get("strategy", "cot-decoding"))
+    panel.k.setValue(values.get("k", 3))
+    panel.samples.setValue(values.get("samples", 3))
+    panel.max_tokens.setValue(values.get("max_tokens", 8))
+    panel.gold.setText(values.get("gold", "8"))
+    if "question" in values:
+        panel.question.setPlainText(values["question"])
+    window.start_run()
+    assert window.worker is not None and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
