@@ -149,9 +149,10 @@ def _bench_gui(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print("GUI event loop during a CoT-decoding run (k = 10 × 64 tokens, 5 ms heartbeat),")
-        print("and a synthetic 1,000-path tree (open, zoom and pan, each with a full repaint):")
-        print("\n".join(f"  {key:<18} {value}" for key, value in figures.items()))
+        print("GUI event loop (5 ms heartbeat) during a CoT-decoding run (k = 10 × 64 tokens)")
+        print("and a self-consistency experiment (4 questions × 8 samples × 48 tokens), and a")
+        print("synthetic 1,000-path tree (open, zoom and pan, each with a full repaint):")
+        print("\n".join(f"  {key:<28} {value}" for key, value in figures.items()))
     return 0
 
 
@@ -167,9 +168,8 @@ def _bench_store(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from inspector.ui.app import run_app
-
     from inspector.store import resolve_db_path
+    from inspector.ui.app import run_app
 
     return run_app(model_path=args.model, db_path=resolve_db_path(args.gui_db))
 

@@ -138,3 +138,52 @@ def test_no_verified_examples_without_gold(store):
     session.add_path(sequence([(" 8", 0.9, 0.05)]), "greedy", "g")
     store.save_session(session)
     assert store.verified_examples() == []
+
+
+def test_list_experiments_counts_done_and_correct(store):
+    settings = RunSettings(strategy="self-consistency", samples=3, prompt_style="few-shot-cot")
+    data_id = store.save_dataset(dataset())
+    first = store.create_experiment("first", data_id, settings, MODEL)
+    second = store.create_experiment("second", data_id, RunSettings(), OTHER_MODEL)
+    right = sc_session(["0", "0"], gold="0")
+    wrong = sc_session(["3", "3"], gold="2")
+    unfinished = sc_session(["4"], gold="4")
+    unfinished.status = "cancelled"
+    for index, session in enumerate((right, wrong, unfinished)):
+        store.save_session(session)
+        store.record_run(first, index, session.id)
+    rows = store.list_experiments()
+    assert [r.id for r in rows] == [second, first]  # newest first
+    listed = rows[1]
+    assert (listed.name, listed.dataset, listed.n_questions) == ("first", "tiny", 3)
+    assert (listed.strategy, listed.prompt_style, listed.status) == (
+        "self-consistency",
+        "few-shot-cot",
+        "running",
+    )
+    assert (listed.done, listed.correct, listed.accuracy) == (2, 1, 0.5)
+    assert listed.model == MODEL["description"]
+    assert (rows[0].done, rows[0].accuracy) == (0, None)
+    store.delete_session(right.id)
+    assert store.list_experiments()[1].done == 1
+
+
+def test_experiment_plan_gives_back_what_resuming_needs(store):
+    settings = RunSettings(strategy="cot-decoding", k=4, max_tokens=33)
+    data_id = store.save_dataset(dataset(4))
+    exp = store.create_experiment("plan", data_id, settings, MODEL)
+    plan = store.experiment_plan(exp)
+    assert plan.name == "plan" and plan.settings == settings
+    assert plan.model_path == MODEL["path"]
+    assert plan.dataset.questions == dataset(4).questions
+    assert plan.dataset.path == Path("/data/tiny.jsonl")
+    with pytest.raises(NotFoundError, match="no experiment 999"):
+        store.experiment_plan(999)
+
+
+def test_model_names_of_saved_sessions(store):
+    assert store.model_names() == []
+    store.save_session(make_session(model=OTHER_MODEL))
+    store.save_session(make_session())
+    store.save_session(make_session())
+    assert store.model_names() == sorted([MODEL["description"], OTHER_MODEL["description"]])
