@@ -22,6 +22,7 @@ from inspector.engine import (
     InvalidParameterError,
     SamplingSettings,
     TokenEvent,
+    TokenRecord,
 )
 
 TokenCallback = Callable[[TokenEvent], None]
@@ -182,6 +183,16 @@ def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None
     return _finish(session, hooks.cancel)
 
 
+def saved_texts(session: Session, tokens: Sequence[TokenRecord]) -> list[tuple[int, str]]:
+    """(token id, text) of a saved path and its alternatives: a remote backend, whose ids
+    stand for texts, needs them to continue a session made by an earlier connection."""
+    pairs = [(t.token_id, t.text) for t in tokens]
+    pairs += [(a.token_id, a.text) for t in tokens for a in t.top]
+    if len(session.prompt_tokens) == 1:
+        pairs.append((session.prompt_tokens[0], session.prompt))
+    return pairs
+
+
 def branch_here(
     engine: Engine,
     session: Session,
@@ -210,6 +221,7 @@ def branch_here(
         raise InvalidParameterError("no alternative token to branch with")
     start = session.boundary_node(path, depth)
     prefix = session.prompt_tokens + [t.token_id for t in tokens[:depth]]
+    engine.remember_texts(saved_texts(session, tokens))
     generation = (
         sampled_settings(session.settings, seed) if sample else greedy_settings(session.settings)
     )

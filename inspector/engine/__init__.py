@@ -12,6 +12,8 @@ from inspector.engine.errors import (
     ModelLoadError,
     NotGGUFError,
     PromptTooLongError,
+    RemoteServerError,
+    RemoteUnreachableError,
     TruncatedModelError,
     UnsupportedArchitectureError,
 )
@@ -38,6 +40,8 @@ __all__ = [
     "ModelSettings",
     "NotGGUFError",
     "PromptTooLongError",
+    "RemoteServerError",
+    "RemoteUnreachableError",
     "SamplingSettings",
     "TokenEvent",
     "TokenRecord",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class Engine:
         self.runtime = runtime
         self.explorer = TreeExplorer(runtime, default_seed=runtime.settings.seed)
         self.load_seconds = load_seconds
+        self.notices: list[str] = []  # what a backend could not provide (none, locally)
         self._lock = threading.RLock()
 
     @classmethod
@@ -146,6 +147,9 @@ class Engine:
     ) -> GeneratedSequence:
         """One continuation of the prompt."""
         return self.explore(prompt, [Branch()], settings, on_token, cancel)[0]
+
+    def remember_texts(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Nothing to learn: local token ids are the model's own (see RemoteEngine)."""
 
     def forget_cache(self) -> None:
         with self._lock:

@@ -45,3 +45,12 @@ class DefaultModelError(EngineError):
 
 class ChatTemplateError(EngineError):
     """The model has no chat template, or llama.cpp cannot render it."""
+
+
+class RemoteUnreachableError(EngineError):
+    """The inference server could not be reached (refused, closed, timed out) after retries."""
+
+
+class RemoteServerError(EngineError):
+    """The inference server answered with an error, or with something the inspector cannot use
+    (e.g. no log-probabilities)."""
