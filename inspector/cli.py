@@ -11,12 +11,16 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from inspector import __version__
 from inspector.cli_run import add_run_options, cmd_experiment, cmd_run, cmd_stats
 from inspector.cli_store import register as register_store_commands
 from inspector.core.session import STRATEGIES
 from inspector.engine import Engine, EngineError, ModelSettings
+
+if TYPE_CHECKING:
+    from inspector.engine.remote import RemoteEngine
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +36,24 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--gpu-layers", type=int, default=0, help="layers to offload to a GPU (-1 = all)"
+    )
+    remote = parser.add_argument_group("remote server (an OpenAI-compatible completions API)")
+    remote.add_argument(
+        "--backend", choices=("local", "openai"), default="local",
+        help="local: llama.cpp in this process (default); openai: a server at --base-url",
+    )  # fmt: skip
+    remote.add_argument("--base-url", metavar="URL", help="e.g. http://gpu-box:8080/v1")
+    remote.add_argument(
+        "--api-key", metavar="KEY", default=argparse.SUPPRESS,
+        help="sent as a bearer token, never saved (default: $INSPECTOR_API_KEY)",
+    )  # fmt: skip
+    remote.add_argument(
+        "--remote-model",
+        metavar="NAME",
+        help="the model the server should use (default: its first)",
+    )
+    remote.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for one request (default 120)"
     )
 
 
@@ -105,6 +127,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info.to_dict(), indent=2))
         return 0
+    if info.architecture == "remote":
+        print(f"server   {info.path.split('#')[0]}\nmodel    {info.path.split('#', 1)[1]}")
+        print(f"connect  {info.load_seconds:.2f} s (OpenAI-compatible completions API)")
+        return 0
     rows = [
         ("path", info.path),
         ("model", info.description),
@@ -128,6 +154,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.repeats < 1:
         raise SystemExit("inspector bench: error: --repeats must be at least 1")
+    if args.backend != "local":
+        raise ValueError("bench measures the local engine; it does not take --backend openai")
     if args.store:
         return _bench_store(args)
     if args.gui:
@@ -174,8 +202,23 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(model_path=args.model, db_path=resolve_db_path(args.gui_db))
 
 
-def load_engine(args: argparse.Namespace) -> Engine:
+def load_engine(args: argparse.Namespace) -> Engine | RemoteEngine:
+    if getattr(args, "backend", "local") == "openai":
+        return connect_remote(args)
     return Engine.load(getattr(args, "model", None), _model_settings(args))
+
+
+def connect_remote(args: argparse.Namespace) -> RemoteEngine:
+    from inspector.engine.remote import RemoteEngine
+    from inspector.engine.remote_http import HttpSettings
+
+    if not args.base_url:
+        raise ValueError("--backend openai needs --base-url (e.g. http://localhost:8080/v1)")
+    if args.timeout <= 0:
+        raise ValueError("--timeout must be positive")
+    key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
+    http = HttpSettings(timeout=args.timeout)
+    return RemoteEngine.connect(args.base_url, key, args.remote_model, http)
 
 
 COMMANDS = {

@@ -198,6 +198,12 @@ def print_session(session: Session, db_path: Path) -> None:
     print(f"consistency {_fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
 
 
+def print_notices(engine: Any) -> None:
+    """What a remote server could not provide (fewer alternatives, no ``n``), on stderr."""
+    for notice in getattr(engine, "notices", ()):
+        print(f"inspector: note: {notice}", file=sys.stderr)
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
 
@@ -246,6 +252,7 @@ def cmd_run(args: argparse.Namespace, engine_factory) -> int:
             on_token=on_token, on_path=lambda s, _p: store.save_session(s), cancel=cancel
         )
         run_strategy(engine, session, hooks)
+        print_notices(engine)
     progress_line("")
     store.save_session(session)
     if args.json:
@@ -283,6 +290,7 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
             on_progress=on_progress,
             examples=examples,
         )
+        print_notices(engine)
     progress_line("")
     rows = store.experiment_results(saved.experiment_id)
     return _report_experiment(args, saved.experiment_id, db_path, rows, saved.outcome)

@@ -46,3 +46,12 @@ def db_path(tmp_path):
 def store(db_path):
     with Store.open(db_path) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def llama_server_url(model_path):
+    """A real ``python -m llama_cpp.server`` on the default model, on 127.0.0.1."""
+    from tests.engine.remote_servers import llama_cpp_server
+
+    with llama_cpp_server(model_path) as url:
+        yield url

@@ -168,6 +168,7 @@ class MainWindow(ModelControls, QMainWindow):
         self._build_theme_menu(view.addMenu("&Theme"))
         self._add_actions(self.menuBar().addMenu("&Model"), [
             ("&Open model…", QKeySequence.StandardKey.Open, self.choose_model),
+            ("&Connect to a server…", None, self.connect_server),
             ("Model &settings…", None, self.edit_model_settings),
             ("Model &info", None, self.show_model_info),
         ])  # fmt: skip
@@ -400,7 +401,12 @@ class MainWindow(ModelControls, QMainWindow):
         self.run_panel.set_running(False)
         self.show_session(session)
         self.sessions.refresh()
-        self.statusBar().showMessage(f"Run {session.status}: {len(session.paths)} paths", 8000)
+        notices = " · ".join(getattr(self.engine, "notices", ()))
+        self.statusBar().showMessage(
+            f"Run {session.status}: {len(session.paths)} paths"
+            + (f" ({notices})" if notices else ""),
+            15_000,
+        )
 
     def _on_failed(self, message: str) -> None:
         self.live_timer.stop()

@@ -10,12 +10,15 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from inspector.engine import Engine, ModelSettings
+from inspector.engine.remote import RemoteEngine
+from inspector.engine.remote_http import HttpSettings
 from inspector.ui.model_dialogs import (
     MODEL_KEY,
     ModelSettingsDialog,
     info_text,
     save_model_settings,
 )
+from inspector.ui.server_dialog import ServerChoice, ServerDialog
 from inspector.ui.workers import run_in_pool
 
 
@@ -47,6 +50,28 @@ class ModelControls:
         if path:
             self.statusBar().showMessage(f"Loading {Path(path).name}…")
             self._load_model(path, self.model_settings)
+
+    def connect_server(self, choice: ServerChoice | None = None) -> None:
+        """Use a model on an OpenAI-compatible server; the current model stays until the
+        connection works."""
+        busy = self.busy_reason()
+        if busy:
+            self.statusBar().showMessage(busy, 5000)
+            return
+        if choice is None:
+            dialog = ServerDialog(self.preferences, self)
+            if not dialog.exec():
+                return
+            choice = dialog.choice()
+        self.statusBar().showMessage(f"Connecting to {choice.base_url}…")
+        self._set_ready(False)
+        self._loading_path = None
+        http = HttpSettings(timeout=choice.timeout)
+        run_in_pool(
+            lambda: RemoteEngine.connect(choice.base_url, choice.api_key, choice.model, http),
+            self._on_model_loaded,
+            self._on_model_failed,
+        )
 
     def edit_model_settings(self) -> None:
         busy = self.busy_reason()
@@ -86,9 +111,10 @@ class ModelControls:
             self.preferences.sync()
         self.model_info = engine.info()
         self._update_title()
-        self.model_label.setText(
-            f"{self.model_info.description} · {'GPU' if self.model_info.n_gpu_layers else 'CPU'}"
-        )
+        where = "GPU" if self.model_info.n_gpu_layers else "CPU"
+        if self.model_info.architecture == "remote":
+            where = "remote server"
+        self.model_label.setText(f"{self.model_info.description} · {where}")
         self.statusBar().showMessage(f"Model loaded in {self.model_info.load_seconds:.2f} s", 5000)
         self._set_ready(True)
 

@@ -150,3 +150,26 @@ def test_a_corrupt_database_is_a_message_and_stays_untouched(qtbot, model_path, 
     window.experiments.refresh()
     assert broken.read_bytes() == before
     window.shutdown()
+
+
+def test_connect_to_a_server_run_and_fall_back_on_failure(
+    qtbot, window, llama_server_url, monkeypatch
+):
+    from inspector.engine.remote import RemoteEngine
+    from inspector.ui.server_dialog import ServerChoice
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    window.connect_server(ServerChoice(llama_server_url, None, "sk-gui-SECRET", 60))
+    qtbot.waitUntil(lambda: isinstance(window.engine, RemoteEngine), timeout=30_000)
+    assert "remote server" in window.model_label.text()
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=2, max_tokens=4)
+    session = window.session
+    assert len(session.paths) == 2 and "@ 127.0.0.1" in session.model["description"]
+    assert len(window.tree_view.items) > 2
+    connected = window.engine
+    window.connect_server(ServerChoice("http://127.0.0.1:9/v1", None, None, 2))
+    qtbot.waitUntil(lambda: bool(warnings), timeout=30_000)
+    assert "could not reach the server" in warnings[0]
+    assert window.engine is connected and window.run_panel.run_button.isEnabled()
+    assert b"SECRET" not in window.db_path.read_bytes()

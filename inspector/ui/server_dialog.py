@@ -1,0 +1,80 @@
+"""Model ▸ Connect to a server: an OpenAI-compatible completions server (llama-server, vLLM,
+llama-cpp-python's server) instead of a local GGUF file.
+
+The URL, model name and timeout are remembered; the API key is kept only in memory for the
+session (or read from $INSPECTOR_API_KEY) and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
+
+SERVER_URL_KEY = "server/base_url"
+SERVER_MODEL_KEY = "server/model"
+SERVER_TIMEOUT_KEY = "server/timeout"
+
+
+@dataclass(frozen=True)
+class ServerChoice:
+    base_url: str
+    model: str | None
+    api_key: str | None
+    timeout: float
+
+
+class ServerDialog(QDialog):
+    def __init__(self, preferences: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to a server")
+        self.preferences = preferences
+        self.url = QLineEdit(str(preferences.value(SERVER_URL_KEY, "http://localhost:8080/v1")))
+        self.model = QLineEdit(str(preferences.value(SERVER_MODEL_KEY, "")))
+        self.model.setPlaceholderText("the server's first model")
+        self.api_key = QLineEdit(os.environ.get("INSPECTOR_API_KEY", ""))
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("none")
+        self.timeout = QDoubleSpinBox(minimum=1, maximum=3600, decimals=0, suffix=" s")
+        self.timeout.setValue(float(preferences.value(SERVER_TIMEOUT_KEY, 120)))
+        note = QLabel(
+            "Any server with an OpenAI-compatible /v1/completions API that returns logprobs:\n"
+            "llama.cpp's llama-server, vLLM, or python -m llama_cpp.server.\n"
+            "The API key is not saved."
+        )
+        form = QFormLayout(self)
+        form.addRow(note)
+        form.addRow("Base URL:", self.url)
+        form.addRow("Model:", self.model)
+        form.addRow("API key:", self.api_key)
+        form.addRow("Timeout per request:", self.timeout)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> ServerChoice:
+        """What was entered; the URL, model and timeout are remembered (not the key)."""
+        chosen = ServerChoice(
+            base_url=self.url.text().strip(),
+            model=self.model.text().strip() or None,
+            api_key=self.api_key.text().strip() or None,
+            timeout=self.timeout.value(),
+        )
+        self.preferences.setValue(SERVER_URL_KEY, chosen.base_url)
+        self.preferences.setValue(SERVER_MODEL_KEY, chosen.model or "")
+        self.preferences.setValue(SERVER_TIMEOUT_KEY, chosen.timeout)
+        self.preferences.sync()
+        return chosen
