@@ -7,6 +7,7 @@ Plots are rendered by an optional :class:`PlotRenderer` (the CLI passes the Qt o
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -156,7 +157,8 @@ def _experiment(store: Any, experiment_id: int) -> ExperimentReport:
 
 # -- helpers shared by the formats ------------------------------------------------------------
 def fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    """A number for a report; "—" when unknown (None, or NaN: a remote server's entropy)."""
+    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def verdict(correct: bool | None) -> str:

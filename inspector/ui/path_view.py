@@ -41,7 +41,12 @@ def alternatives_html(token: TokenRecord) -> str:
         for alt in token.top
     )
     chosen = f"<b>{html.escape(repr(token.text))}</b> p = {math.exp(token.logprob):.1%}"
-    return f"{chosen}<br>entropy {token.entropy:.2f} nats<table>{rows}</table>"
+    entropy = (
+        "entropy not reported by the server"
+        if math.isnan(token.entropy)
+        else f"entropy {token.entropy:.2f} nats"
+    )
+    return f"{chosen}<br>{entropy}<table>{rows}</table>"
 
 
 class PathView(QTextBrowser):

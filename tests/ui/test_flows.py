@@ -173,3 +173,14 @@ def test_connect_to_a_server_run_and_fall_back_on_failure(
     assert "could not reach the server" in warnings[0]
     assert window.engine is connected and window.run_panel.run_button.isEnabled()
     assert b"SECRET" not in window.db_path.read_bytes()
+
+
+def test_an_entropy_the_server_did_not_report_is_said_so():
+    import math
+
+    from inspector.engine import Alternative, TokenRecord
+    from inspector.ui.path_view import alternatives_html
+
+    token = TokenRecord(-5, " 5", b" 5", -0.1, math.nan, (Alternative(-5, " 5", -0.1),))
+    assert "entropy not reported by the server" in alternatives_html(token)
+    assert "nan" not in alternatives_html(token)
