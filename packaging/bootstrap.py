@@ -32,6 +32,8 @@ X11_PACKAGES = [
     "libxcb-render-util0", "libxcb-xinerama0", "libxcb-xkb1", "libxkbcommon-x11-0",
     "libxcb-shape0", "libxcb-randr0",
 ]  # fmt: skip
+# Validators of the Linux desktop entry and AppStream metainfo (tests/test_packaging.py).
+DESKTOP_CHECK_PACKAGES = ["desktop-file-utils", "appstream"]
 
 
 def log(message: str) -> None:
@@ -160,7 +162,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         ensure_debian_packages(QT_RUNTIME_PACKAGES)
         return subprocess.call([str(BIN / "inspector"), *rest], cwd=ROOT)
-    ensure_debian_packages(QT_RUNTIME_PACKAGES + X11_PACKAGES)
+    ensure_debian_packages(QT_RUNTIME_PACKAGES + X11_PACKAGES + DESKTOP_CHECK_PACKAGES)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)
 

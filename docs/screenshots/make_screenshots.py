@@ -120,7 +120,8 @@ def main() -> int:
         wait_for(app, lambda: window.session is not None)
         window.show_path(2)
         pump(app, 0.5)
-        show_token_tooltip(window, 3)
+        answer = window.path_view.path.answer_tokens
+        show_token_tooltip(window, answer[0] if answer else 2)  # the answer's alternatives
         shoot(app, "explore")
         window.pages.setCurrentIndex(1)
         wait_for(app, lambda: window.experiments.plots.stats is not None)

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QApplication
 from inspector.ui.main_window import MainWindow
 from inspector.ui.theme import apply_theme, saved_theme
 
+DESKTOP_ID = "io.github.reasoning_inspector.ReasoningInspector"
+
 
 def run_app(
     model_path: str | None = None, db_path: Path | None = None, argv: list[str] | None = None
@@ -18,6 +20,7 @@ def run_app(
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Reasoning Inspector")
     app.setOrganizationName("reasoning-inspector")
+    app.setDesktopFileName(DESKTOP_ID)  # matches the window to its menu entry on Wayland
     preferences = QSettings()
     apply_theme(app, saved_theme(preferences))
     app.styleHints().colorSchemeChanged.connect(

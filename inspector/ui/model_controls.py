@@ -111,7 +111,8 @@ class ModelControls:
             self.preferences.sync()
         self.model_info = engine.info()
         self._update_title()
-        where = "GPU" if self.model_info.n_gpu_layers else "CPU"
+        offloaded = self.model_info.gpu_offload_supported and self.model_info.n_gpu_layers != 0
+        where = "GPU" if offloaded else "CPU"
         if self.model_info.architecture == "remote":
             where = "remote server"
         self.model_label.setText(f"{self.model_info.description} · {where}")
