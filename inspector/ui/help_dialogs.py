@@ -18,6 +18,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Enter", "Run the strategy on the question"),
     ("Ctrl+O", "Open a GGUF model (or drop one on the window)"),
     ("Ctrl+E", "Export the shown session"),
+    ("Ctrl+D", "Open a data set in the Experiments tab"),
+    ("Ctrl+1 / Ctrl+2", "Show the Explore / Experiments tab"),
     ("Ctrl++ / Ctrl+− / Ctrl+0", "Zoom the tree in / out / fit it"),
     ("Mouse wheel, drag", "Zoom and pan the tree"),
     ("← → ↑ ↓", "Tree: parent, first child, previous / next sibling"),
