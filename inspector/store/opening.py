@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -114,6 +115,22 @@ def check_writable(path: Path) -> None:
         raise ReadOnlyError(path, f"the directory {directory} is not writable")
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL mode (kept in the file, so usually already on). Two first openers of a
+    new file race for this switch and SQLite answers "locked" at once, without its busy
+    handler: retry within the busy timeout like any other write."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     """A connection with foreign keys on and a busy timeout (and WAL mode when writing)."""
     if read_only:
@@ -129,7 +146,7 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as exc:
         raise StoreError(path, f"cannot open the database: {exc}") from exc

@@ -205,6 +205,29 @@ def test_two_stores_on_one_file_write_in_turn(db_path):
             assert len(store.annotations(a.id)) == 1
 
 
+def test_first_opens_of_a_new_file_at_once_all_succeed(tmp_path):
+    """The GUI opens a new database from two threads at start: both must get it (the WAL
+    switch used to answer "database is locked" to the loser of the race)."""
+    failures = []
+    for trial in range(60):
+        path = tmp_path / f"new-{trial}.db"
+        start = threading.Barrier(4)
+
+        def open_it(path=path, start=start) -> None:
+            start.wait()
+            try:
+                Store.open(path).close()
+            except StoreError as error:
+                failures.append(str(error))
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+
+
 def test_a_writer_waits_for_another_process_lock(db_path):
     with Store.open(db_path) as store:
         other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
