@@ -200,7 +200,7 @@ def print_session(session: Session, db_path: Path) -> None:
 
 def print_notices(engine: Any) -> None:
     """What a remote server could not provide (fewer alternatives, no ``n``), on stderr."""
-    for notice in getattr(engine, "notices", ()):
+    for notice in engine.notices:
         print(f"inspector: note: {notice}", file=sys.stderr)
 
 

@@ -284,9 +284,8 @@ class RemoteEngine:
         )
         for position, index in enumerate(group):
             result = results[index]
-            choice = (
-                choices[position] if not sampling.greedy and choices else (choices or [None])[0]
-            )
+            # a sampled group has one choice per branch; a greedy group one shared by all
+            choice = choices[min(position, len(choices) - 1)] if choices else None
             tokens = forced + (
                 parse_logprobs(choice.get("logprobs"), settings.n_alternatives) if choice else []
             )

@@ -31,7 +31,7 @@ from inspector.engine import Engine
 from inspector.store import Store
 from inspector.store.experiment_runner import SavedExperiment, run_saved_experiment
 from inspector.ui.run_worker import RunWorker, start_worker
-from inspector.ui.settings_row import SettingsRow
+from inspector.ui.settings_row import SettingsRow, expected_tokens
 from inspector.ui.widgets import spin_box
 from inspector.ui.workers import run_in_pool
 
@@ -47,12 +47,6 @@ def format_duration(seconds: float) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-def expected_tokens(settings: RunSettings) -> int:
-    """Tokens a question may take at most (for the per-question progress bar)."""
-    branches = {"cot-decoding": settings.k, "self-consistency": settings.samples + 1}
-    return settings.max_tokens * branches.get(settings.strategy, 1)
 
 
 class ExperimentRunnerBox(QGroupBox):

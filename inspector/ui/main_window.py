@@ -34,6 +34,7 @@ from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
 from inspector.ui.run_panel import RunPanel
 from inspector.ui.run_worker import RunWorker, start_worker
 from inspector.ui.sessions_panel import SessionsPanel
+from inspector.ui.settings_row import expected_tokens
 from inspector.ui.tree_view import ReasoningTreeView
 from inspector.ui.window_chrome import WindowChrome
 from inspector.ui.workers import run_in_pool
@@ -193,11 +194,7 @@ class MainWindow(WindowChrome, ModelControls, QMainWindow):
                     store.save_session(session)
             return session
 
-        expected = settings.max_tokens * (
-            settings.k if settings.strategy == "cot-decoding" else
-            settings.samples + 1 if settings.strategy == "self-consistency" else 1
-        )  # fmt: skip
-        self._start_worker(job, expected, "Running")
+        self._start_worker(job, expected_tokens(settings), "Running")
 
     def start_branch(self, path_id: int, depth: int, token_id: int) -> None:
         if self.engine is None or self.session is None or self.busy_reason():
@@ -260,7 +257,7 @@ class MainWindow(WindowChrome, ModelControls, QMainWindow):
         )
 
     def _experiment_ended(self, _saved) -> None:
-        self.run_panel.set_ready(self.engine is not None and self.worker is None)
+        self._set_ready(self.engine is not None)
         self.sessions.refresh()
 
     def _open_from_experiment(self, session_id: str) -> None:
@@ -278,7 +275,7 @@ class MainWindow(WindowChrome, ModelControls, QMainWindow):
         self.run_panel.set_running(False)
         self.show_session(session)
         self.sessions.refresh()
-        notices = " · ".join(getattr(self.engine, "notices", ()))
+        notices = " · ".join(self.engine.notices) if self.engine is not None else ""
         self.statusBar().showMessage(
             f"Run {session.status}: {len(session.paths)} paths"
             + (f" ({notices})" if notices else ""),

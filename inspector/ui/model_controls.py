@@ -27,6 +27,13 @@ class ModelControls:
     ``model_settings``, ``model_label`` and ``_model_path`` attributes and its
     ``busy_reason()`` and ``_set_ready()`` methods."""
 
+    def _refuse_when_busy(self) -> bool:
+        """Say why the model cannot change now, if it cannot (a run or an experiment)."""
+        busy = self.busy_reason()
+        if busy:
+            self.statusBar().showMessage(busy, 5000)
+        return busy is not None
+
     def _load_model(self, path: str | None = None, settings: ModelSettings | None = None) -> None:
         path = path or self._model_path
         settings = settings or self.model_settings
@@ -39,9 +46,7 @@ class ModelControls:
     def choose_model(self, path: str | None = None) -> None:
         """Load another GGUF file (from the file dialog or a drop); the current one stays
         until the new one has loaded."""
-        busy = self.busy_reason()
-        if busy:
-            self.statusBar().showMessage(busy, 5000)
+        if self._refuse_when_busy():
             return
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
@@ -54,9 +59,7 @@ class ModelControls:
     def connect_server(self, choice: ServerChoice | None = None) -> None:
         """Use a model on an OpenAI-compatible server; the current model stays until the
         connection works."""
-        busy = self.busy_reason()
-        if busy:
-            self.statusBar().showMessage(busy, 5000)
+        if self._refuse_when_busy():
             return
         if choice is None:
             dialog = ServerDialog(self.preferences, self)
@@ -74,9 +77,7 @@ class ModelControls:
         )
 
     def edit_model_settings(self) -> None:
-        busy = self.busy_reason()
-        if busy:
-            self.statusBar().showMessage(busy, 5000)
+        if self._refuse_when_busy():
             return
         dialog = ModelSettingsDialog(self.model_settings, self)
         if dialog.exec():

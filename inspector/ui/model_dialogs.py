@@ -9,14 +9,13 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QWidget,
 )
 
 from inspector.engine import ModelInfo, ModelSettings
 from inspector.engine.settings import default_thread_count
-from inspector.ui.widgets import spin_box
+from inspector.ui.widgets import ok_cancel, spin_box
 
 MODEL_KEY = "model/path"
 
@@ -54,12 +53,7 @@ class ModelSettingsDialog(QDialog):
         form.addRow("CPU threads:", self.threads)
         form.addRow("Context (tokens, shared by all branches):", self.context)
         form.addRow("GPU layers (-1 = all):", self.gpu_layers)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
 
     def values(self) -> ModelSettings:
         return ModelSettings(

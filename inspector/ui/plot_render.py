@@ -34,20 +34,17 @@ def ensure_app() -> Any:
     return app if app is not None else QApplication([])
 
 
-def _plot(title: str, left: str, bottom: str):
+def _plot(title: str = "", left: str = "", bottom: str = ""):
     import pyqtgraph as pg
+
+    from inspector.ui.plot_drawing import style_plot
 
     ensure_app()
     widget = pg.PlotWidget(background="w")
     widget.resize(WIDTH, HEIGHT)
     plot = widget.getPlotItem()
     plot.setGeometry(0, 0, WIDTH, HEIGHT)  # the widget is never shown, so lay out by hand
-    plot.setTitle(title, color=INK, size="12pt")  # titles are fixed text, never user text
-    for name, label in (("left", left), ("bottom", bottom)):
-        axis = plot.getAxis(name)
-        axis.setLabel(label, color=INK)
-        axis.setPen(INK)
-        axis.setTextPen(INK)
+    style_plot(plot, title, left, bottom, INK)
     plot.setMenuEnabled(False)
     return widget, plot
 
@@ -96,7 +93,7 @@ def render_calibration(bins: Sequence[CalibrationBin], ece: float | None) -> byt
     diagonal of perfect calibration, and the ECE in the title."""
     from inspector.ui.plot_drawing import draw_calibration
 
-    widget, plot = _plot("", "", "")
+    widget, plot = _plot()
     draw_calibration(plot, bins, ece, INK)
     return _png(widget)
 
@@ -105,7 +102,7 @@ def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
     """Majority-vote accuracy against the number of sampled paths."""
     from inspector.ui.plot_drawing import draw_accuracy_curve
 
-    widget, plot = _plot("", "", "")
+    widget, plot = _plot()
     draw_accuracy_curve(plot, points, INK)
     return _png(widget)
 

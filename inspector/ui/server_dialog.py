@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QWidget,
 )
+
+from inspector.ui.widgets import ok_cancel
 
 SERVER_URL_KEY = "server/base_url"
 SERVER_MODEL_KEY = "server/model"
@@ -58,12 +59,7 @@ class ServerDialog(QDialog):
         form.addRow("Model:", self.model)
         form.addRow("API key:", self.api_key)
         form.addRow("Timeout per request:", self.timeout)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
 
     def choice(self) -> ServerChoice:
         """What was entered; the URL, model and timeout are remembered (not the key)."""

@@ -19,6 +19,12 @@ TOOLTIPS = {
 }
 
 
+def expected_tokens(settings: RunSettings) -> int:
+    """The most tokens a run of these settings can generate (for progress bars)."""
+    branches = {"cot-decoding": settings.k, "self-consistency": settings.samples + 1}
+    return settings.max_tokens * branches.get(settings.strategy, 1)
+
+
 class SettingsRow(QWidget):
     def __init__(self, strategy: str = "cot-decoding", parent=None) -> None:
         super().__init__(parent)

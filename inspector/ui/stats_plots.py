@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from inspector.core.run_stats import RunStats, run_stats
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
+from inspector.store.exporting_report import fmt
 from inspector.ui.plot_drawing import (
     draw_accuracy_curve,
     draw_calibration,
@@ -238,10 +239,6 @@ class StatsPlots(QWidget):
 def _summary(stats: RunStats) -> str:
     if not stats.runs:
         return "No saved runs with a gold answer match these filters."
-
-    def fmt(value: float | None) -> str:
-        return "—" if value is None else f"{value:.3f}"
-
     report = stats.calibration
     return (
         f"{stats.runs} runs with a gold answer · accuracy {fmt(stats.accuracy)} · "
