@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from inspector.core.strategies import RunHooks
 from inspector.engine import CancelToken, TokenEvent
@@ -79,7 +79,11 @@ def start_worker(worker: RunWorker, parent: QObject) -> QThread:
     thread = QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
-    worker.failed.connect(thread.quit)
+    # Quit from the worker's own thread, at once: queued to the GUI thread, the quit could
+    # still be waiting when a slot of ``finished`` starts the next run and ``wait()``s for
+    # this thread, and the GUI thread would block forever.
+    direct = Qt.ConnectionType.DirectConnection
+    worker.finished.connect(thread.quit, direct)
+    worker.failed.connect(thread.quit, direct)
     thread.start()
     return thread
