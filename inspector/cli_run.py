@@ -230,31 +230,26 @@ def _open_store(args: argparse.Namespace):
     return Store.open(path), path
 
 
-def cmd_run(args: argparse.Namespace, engine_factory) -> int:
-    from inspector.core.strategies import RunHooks, new_session, run_strategy
-    from inspector.store.experiment_runner import retriever
+def cmd_run(args: argparse.Namespace, engine_factory: EngineFactory) -> int:
+    from inspector.core.strategies import RunHooks
+    from inspector.service import run_and_save
 
     settings = run_settings(args)
     examples = few_shot_examples(args)
     store, db_path = _open_store(args)
     with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
-        retrieve = retriever(store, settings)
-        retrieved = retrieve(args.question) if retrieve else None
-        session = new_session(engine, args.question, settings, args.gold, examples, retrieved)
-        store.save_session(session)
         counter = {"tokens": 0}
 
-        def on_token(_event) -> None:
+        def on_token(_event: TokenEvent) -> None:
             counter["tokens"] += 1
             progress_line(f"{counter['tokens']} tokens…")
 
-        hooks = RunHooks(
-            on_token=on_token, on_path=lambda s, _p: store.save_session(s), cancel=cancel
+        hooks = RunHooks(on_token=on_token, cancel=cancel)
+        session = run_and_save(
+            store, engine, args.question, settings, gold=args.gold, examples=examples, hooks=hooks
         )
-        run_strategy(engine, session, hooks)
         print_notices(engine)
     progress_line("")
-    store.save_session(session)
     if args.json:
         print_json(session_json(session))
     else:
@@ -265,7 +260,7 @@ def cmd_run(args: argparse.Namespace, engine_factory) -> int:
 def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
     from inspector.core.datasets import load_dataset
     from inspector.core.strategies import RunHooks
-    from inspector.store.experiment_runner import run_saved_experiment
+    from inspector.service import run_saved_experiment
 
     settings = run_settings(args)
     if args.limit is not None and args.limit < 1:

@@ -29,7 +29,7 @@ from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
 from inspector.engine import Engine
 from inspector.store import Store
-from inspector.store.experiment_runner import SavedExperiment, run_saved_experiment
+from inspector.service.experiments import SavedExperiment, run_saved_experiment
 from inspector.ui.run_worker import RunWorker, start_worker
 from inspector.ui.settings_row import SettingsRow, expected_tokens
 from inspector.ui.widgets import spin_box

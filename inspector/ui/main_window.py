@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.session import Session
-from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
+from inspector.core.strategies import RunHooks
 from inspector.engine import Engine, ModelInfo
 from inspector.store import Store, StoreError, resolve_db_path
-from inspector.store.experiment_runner import retriever
+from inspector.service import branch_and_save, run_and_save
 from inspector.ui.annotation_panel import AnnotationPanel
 from inspector.ui.answers_panel import AnswersPanel
 from inspector.ui.compare_view import CompareDialog
@@ -183,16 +183,7 @@ class MainWindow(WindowChrome, ModelControls, QMainWindow):
         def job(hooks: RunHooks) -> Session:
             # the worker thread has its own connection: saved as each path is made
             with Store.open(db_path) as store:
-                retrieve = retriever(store, settings)
-                retrieved = retrieve(question) if retrieve else None
-                session = new_session(engine, question, settings, gold, None, retrieved)
-                store.save_session(session)
-                hooks.on_path = lambda s, _p: store.save_session(s)
-                try:
-                    run_strategy(engine, session, hooks)
-                finally:
-                    store.save_session(session)
-            return session
+                return run_and_save(store, engine, question, settings, gold=gold, hooks=hooks)
 
         self._start_worker(job, expected_tokens(settings), "Running")
 
@@ -207,11 +198,7 @@ class MainWindow(WindowChrome, ModelControls, QMainWindow):
 
         def job(hooks: RunHooks) -> Session:
             with Store.open(db_path) as store:
-                hooks.on_path = lambda s, _p: store.save_session(s)
-                try:
-                    branch_here(engine, session, path_id, depth, alternatives, hooks=hooks)
-                finally:
-                    store.save_session(session)
+                branch_and_save(store, engine, session, path_id, depth, alternatives, hooks=hooks)
             return session
 
         self._start_worker(

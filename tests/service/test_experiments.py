@@ -10,7 +10,7 @@ from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
 from inspector.engine import CancelToken, PromptTooLongError
-from inspector.store.experiment_runner import run_saved_experiment
+from inspector.service.experiments import run_saved_experiment
 
 SETTINGS = RunSettings(strategy="greedy", max_tokens=6)
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.experiment import ExperimentOutcome, ExperimentProgress, run_experiment
-from inspector.core.prompts import WorkedExample, most_similar
+from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings, Session
 from inspector.core.strategies import RunHooks
+from inspector.service.runs import retriever, saving_hooks
 
 if TYPE_CHECKING:
-    from inspector.engine import Engine
+    from inspector.engine.backend import Backend
+    from inspector.store import Store
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,8 @@ class SavedExperiment:
     outcome: ExperimentOutcome
 
 
-def retriever(store: Any, settings: RunSettings) -> Callable[[str], list[WorkedExample]] | None:
-    """For analogical prompts: the most similar verified paths from earlier sessions."""
-    if settings.prompt_style != "analogical":
-        return None
-    candidates = store.verified_examples()
-    return lambda question: most_similar(question, candidates, n=2)
-
-
 def open_experiment(
-    store: Any, dataset: Dataset, settings: RunSettings, engine: Engine, name: str | None = None
+    store: Store, dataset: Dataset, settings: RunSettings, engine: Backend, name: str | None = None
 ) -> int:
     """The id of the experiment for this data set, settings and model, created if new."""
     info = engine.info()
@@ -49,8 +43,8 @@ def open_experiment(
 
 
 def run_saved_experiment(
-    store: Any,
-    engine: Engine,
+    store: Store,
+    engine: Backend,
     dataset: Dataset,
     settings: RunSettings,
     *,
@@ -66,8 +60,7 @@ def run_saved_experiment(
     experiment_id = open_experiment(store, dataset, settings, engine, name)
     if on_experiment is not None:
         on_experiment(experiment_id)
-    hooks = hooks or RunHooks()
-    hooks.on_path = lambda session, _path: store.save_session(session)
+    hooks = saving_hooks(store, hooks)
 
     def on_session(question: DatasetQuestion, session: Session) -> None:
         store.save_session(session)
