@@ -40,7 +40,7 @@ def test_the_checker_sees_a_qt_import(tmp_path):
 
 def test_headless_modules_load_without_qt():
     code = (
-        "import sys, inspector.cli, inspector.engine, inspector.engine.benchmark; "
+        "import sys, inspector.cli, inspector.engine, inspector.bench.engine; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'PySide6', 'pyqtgraph', 'shiboken6'}))"
     )

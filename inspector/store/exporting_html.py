@@ -12,6 +12,7 @@ import html
 from collections.abc import Iterable
 
 from inspector.core.tree import ROOT_ID
+from inspector.core.display import fmt, verdict
 from inspector.store.exporting_report import (
     ExperimentReport,
     Report,
@@ -19,10 +20,8 @@ from inspector.store.exporting_report import (
     TokenView,
     annotation_target,
     display_text,
-    fmt,
     settings_rows,
     token_views,
-    verdict,
 )
 from inspector.store.rows import Annotation
 

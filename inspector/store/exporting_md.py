@@ -12,16 +12,15 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from inspector.core.display import fmt, verdict
 from inspector.store.exporting_report import (
     ExperimentReport,
     Report,
     SessionReport,
     annotation_target,
     display_text,
-    fmt,
     settings_rows,
     token_views,
-    verdict,
 )
 from inspector.store.rows import Annotation
 

@@ -7,12 +7,12 @@ Plots are rendered by an optional :class:`PlotRenderer` (the CLI passes the Qt o
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inspector.core import metrics
+from inspector.core.display import fmt
 from inspector.core.run_stats import run_stats
 from inspector.core.session import ReasoningPath, Session, SessionSummary
 from inspector.engine.records import TokenRecord
@@ -156,15 +156,6 @@ def _experiment(store: Any, experiment_id: int) -> ExperimentReport:
 
 
 # -- helpers shared by the formats ------------------------------------------------------------
-def fmt(value: float | None, digits: int = 3) -> str:
-    """A number for a report; "—" when unknown (None, or NaN: a remote server's entropy)."""
-    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def verdict(correct: bool | None) -> str:
-    return {True: "correct", False: "wrong", None: "—"}[correct]
-
-
 def annotation_target(annotation: Annotation) -> str:
     if annotation.path_id is None:
         return "session"

@@ -14,15 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.display import fmt
 from inspector.core.session import Session
 from inspector.ui.colors import correctness_color
 from inspector.ui.theme import background
 
 PATH_COLUMNS = ("path", "origin", "answer", "Δ", "log p", "tokens", "correct")
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 class AnswersPanel(QWidget):
@@ -92,7 +89,7 @@ class AnswersPanel(QWidget):
             f" ({html.escape(session.settings.strategy)})",
             f"majority {html.escape(str(s.majority.answer))}{tie} · "
             f"weighted {html.escape(str(s.weighted.answer))}"
-            f" · consistency {_fmt(s.consistency, 2)}",
+            f" · consistency {fmt(s.consistency, 2)}",
             f"CoT-decoding pick: path #{s.cot_path_id} → {html.escape(str(s.cot_pick.answer))}"
             f" · aggregated Δ → {html.escape(str(s.cot_aggregated.answer))}",
         ]
@@ -105,7 +102,7 @@ class AnswersPanel(QWidget):
         self.table.setRowCount(len(session.paths))
         for row, path in enumerate(session.paths):
             values = [
-                f"#{path.id}", path.origin, str(path.answer), _fmt(path.confidence),
+                f"#{path.id}", path.origin, str(path.answer), fmt(path.confidence),
                 f"{path.logprob:.2f}", str(path.n_tokens),
                 {True: "✓", False: "✗", None: ""}[path.correct],
             ]  # fmt: skip

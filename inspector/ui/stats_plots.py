@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from inspector.core.run_stats import RunStats, run_stats
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
-from inspector.store.exporting_report import fmt
+from inspector.core.display import fmt
 from inspector.ui.plot_drawing import (
     draw_accuracy_curve,
     draw_calibration,

@@ -13,7 +13,7 @@ import time
 from inspector.core.session import Session
 from inspector.engine.records import GeneratedSequence
 from inspector.store import Store
-from inspector.store.synthetic import synthetic_session
+from inspector.bench.synthetic import synthetic_session
 
 
 def hold(db: str, n: int) -> None:

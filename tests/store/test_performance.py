@@ -10,7 +10,7 @@ import random
 import pytest
 
 from inspector.store import Store
-from inspector.store.synthetic import big_session, fill_store, synthetic_session
+from inspector.bench.synthetic import big_session, fill_store, synthetic_session
 from tests.store.conftest import assert_same_session
 
 

@@ -1,4 +1,4 @@
-"""`inspector run`, `inspector experiment` and `inspector stats`: strategies from the shell.
+"""`inspector run` and `inspector experiment`: strategies from the shell.
 
 Each saves what it produces to the session database as it goes (``--db``, ``$INSPECTOR_DB`` or
 the user data directory).
@@ -8,21 +8,43 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import math
 import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from inspector.cli.model import add_model_options, load_engine
+from inspector.cli.output import open_store, print_json, print_notices, progress_line
 from inspector.core.answers import parse_rule
+from inspector.core.display import fmt
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, RunSettings, Session
-from inspector.engine import CancelToken
+from inspector.engine import CancelToken, TokenEvent
+
+if TYPE_CHECKING:
+    from inspector.core.experiment import ExperimentOutcome, ExperimentProgress
+    from inspector.store import ExperimentResult
 
 DEFAULTS = RunSettings()
+
+
+def register(commands: Any) -> None:
+    """Add ``run`` and ``experiment`` to ``commands`` (argparse subparsers)."""
+    run = commands.add_parser("run", help="run a strategy on one question and save the session")
+    run.add_argument("question", help="the question to ask")
+    run.add_argument("--gold", help="the known answer (to score the paths)")
+    add_model_options(run)
+    add_run_options(run)
+    run.set_defaults(handler=cmd_run)
+
+    experiment = commands.add_parser("experiment", help="run a strategy over a question set")
+    experiment.add_argument("file", help="JSONL, CSV or GSM8K file with question and answer")
+    experiment.add_argument("--limit", type=int, help="only the first N questions")
+    experiment.add_argument("--name", help="a name for the experiment")
+    add_model_options(experiment)
+    add_run_options(experiment)
+    experiment.set_defaults(handler=cmd_experiment)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -94,11 +116,6 @@ def cancel_on_interrupt() -> Iterator[CancelToken]:
 
 def few_shot_examples(args: argparse.Namespace) -> list[WorkedExample] | None:
     return load_examples(Path(args.few_shot)) if args.few_shot else None
-
-
-# -- output ---------------------------------------------------------------------------------
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def session_json(session: Session) -> dict[str, Any]:
@@ -175,8 +192,8 @@ def print_session(session: Session, db_path: Path) -> None:
         text = " ".join(path.text.split())[:60]
         print(
             f"{mark:2}{path.id:>3}  {first.text if first else ''!r:<14}"
-            f"{_fmt(first.prob if first else None):>9}  {path.answer!s:<10}"
-            f"{_fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
+            f"{fmt(first.prob if first else None):>9}  {path.answer!s:<10}"
+            f"{fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
         )
     votes = ", ".join(f"{answer} ×{count}" for answer, count in summary.votes.items()) or "none"
     tie = f" (tie between {', '.join(summary.majority.tied)})" if summary.majority.is_tie else ""
@@ -191,53 +208,22 @@ def print_session(session: Session, db_path: Path) -> None:
         print(
             f"greedy path: answer {marginal.greedy_answer}, sequence probability "
             f"{marginal.greedy_sequence_probability:.2e}; share of samples reaching it "
-            f"{_fmt(marginal.greedy_answer_probability, 2)} (majority {marginal.majority_answer}: "
-            f"{_fmt(marginal.majority_answer_probability, 2)})"
+            f"{fmt(marginal.greedy_answer_probability, 2)} (majority {marginal.majority_answer}: "
+            f"{fmt(marginal.majority_answer_probability, 2)})"
         )
     correct = {True: "yes", False: "no", None: "no gold answer"}[summary.correct]
-    print(f"consistency {_fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
-
-
-def print_notices(engine: Any) -> None:
-    """What a remote server could not provide (fewer alternatives, no ``n``), on stderr."""
-    for notice in engine.notices:
-        print(f"inspector: note: {notice}", file=sys.stderr)
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not serialisable: {type(value).__name__}")
-
-
-def progress_line(text: str) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r\x1b[K{text}")
-        sys.stderr.flush()
+    print(f"consistency {fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
 
 
 # -- commands -------------------------------------------------------------------------------
-def _open_store(args: argparse.Namespace):
-    from inspector.store import Store, resolve_db_path
-
-    path = resolve_db_path(args.db)
-    return Store.open(path), path
-
-
-def cmd_run(args: argparse.Namespace, engine_factory: EngineFactory) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from inspector.core.strategies import RunHooks
     from inspector.service import run_and_save
 
     settings = run_settings(args)
     examples = few_shot_examples(args)
-    store, db_path = _open_store(args)
-    with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
+    store, db_path = open_store(args)
+    with load_engine(args) as engine, cancel_on_interrupt() as cancel:
         counter = {"tokens": 0}
 
         def on_token(_event: TokenEvent) -> None:
@@ -257,7 +243,7 @@ def cmd_run(args: argparse.Namespace, engine_factory: EngineFactory) -> int:
     return 130 if session.status == "cancelled" else 0
 
 
-def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
+def cmd_experiment(args: argparse.Namespace) -> int:
     from inspector.core.datasets import load_dataset
     from inspector.core.strategies import RunHooks
     from inspector.service import run_saved_experiment
@@ -267,13 +253,13 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
         raise ValueError("--limit must be at least 1")
     dataset = load_dataset(args.file)
     examples = few_shot_examples(args)
-    store, db_path = _open_store(args)
+    store, db_path = open_store(args)
 
-    def on_progress(progress) -> None:
+    def on_progress(progress: ExperimentProgress) -> None:
         eta = f", about {progress.remaining:.0f} s left" if progress.remaining else ""
         progress_line(f"question {progress.done}/{progress.total}{eta}")
 
-    with engine_factory(args) as engine, cancel_on_interrupt() as cancel:
+    with load_engine(args) as engine, cancel_on_interrupt() as cancel:
         saved = run_saved_experiment(
             store,
             engine,
@@ -291,7 +277,13 @@ def cmd_experiment(args: argparse.Namespace, engine_factory) -> int:
     return _report_experiment(args, saved.experiment_id, db_path, rows, saved.outcome)
 
 
-def _report_experiment(args, experiment_id: int, db_path: Path, rows, outcome) -> int:
+def _report_experiment(
+    args: argparse.Namespace,
+    experiment_id: int,
+    db_path: Path,
+    rows: list[ExperimentResult],
+    outcome: ExperimentOutcome,
+) -> int:
     answered = [r for r in rows if r.correct is not None]
     accuracy = sum(1 for r in answered if r.correct) / len(answered) if answered else None
     data = {
@@ -325,58 +317,7 @@ def _report_experiment(args, experiment_id: int, db_path: Path, rows, outcome) -
             mark = {True: "✓", False: "✗", None: "?"}[r.correct]
             print(
                 f"  {mark} #{r.question_index + 1:<4} gold {r.gold!s:<8} chosen "
-                f"{r.chosen_answer!s:<8} consistency {_fmt(r.consistency, 2)}"
+                f"{r.chosen_answer!s:<8} consistency {fmt(r.consistency, 2)}"
             )
-        print(f"accuracy {_fmt(accuracy, 3)} over {len(answered)} questions")
+        print(f"accuracy {fmt(accuracy, 3)} over {len(answered)} questions")
     return 130 if outcome.cancelled else 0
-
-
-def cmd_stats(args: argparse.Namespace) -> int:
-    from inspector.core.run_stats import run_stats
-
-    store, db_path = _open_store(args)
-    records = store.run_records(
-        strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
-    )
-    stats = run_stats(records, args.confidence, n_bins=args.bins)
-    report, curve = stats.calibration, stats.curve
-    data = {
-        "database": str(db_path),
-        "runs": len(records),
-        "accuracy": stats.accuracy,
-        "confidence": args.confidence,
-        "ece": report.ece,
-        "brier": report.brier,
-        "bins": [
-            {
-                "lower": b.lower,
-                "upper": b.upper,
-                "count": b.count,
-                "mean_confidence": b.mean_confidence,
-                "accuracy": b.accuracy,
-            }
-            for b in report.bins
-        ],
-        "accuracy_vs_samples": [
-            {"n": p.n, "accuracy": p.accuracy, "questions": p.questions} for p in curve
-        ],
-    }
-    if args.json:
-        print_json(data)
-        return 0
-    print(f"{len(records)} saved runs with a gold answer in {db_path}")
-    print(
-        f"accuracy {_fmt(data['accuracy'])} · ECE {_fmt(report.ece)} · Brier {_fmt(report.brier)}"
-        f"  (confidence = {args.confidence})"
-    )
-    print(f"  {'bin':<11}{'count':>6}{'mean conf':>11}{'accuracy':>10}")
-    for b in report.bins:
-        print(
-            f"  {b.lower:.1f}–{b.upper:.1f}  {b.count:>6}{_fmt(b.mean_confidence):>11}"
-            f"{_fmt(b.accuracy):>10}"
-        )
-    if curve:
-        print("accuracy vs number of samples (majority vote over random subsets):")
-        for p in curve:
-            print(f"  n={p.n:<3} accuracy {_fmt(p.accuracy)} over {p.questions} questions")
-    return 0

@@ -95,7 +95,7 @@ def _spin_until(app, condition, timeout_s: float) -> None:
 def measure_big_tree(n_paths: int = 1000, tokens_per_path: int = 50) -> dict[str, float]:
     """Open a synthetic session of ``n_paths`` paths in the tree view; time a zoom and a pan
     (each including a full repaint of the view)."""
-    from inspector.store.synthetic import big_session
+    from inspector.bench.synthetic import big_session
     from inspector.ui.tree_view import ReasoningTreeView
 
     app = QApplication.instance() or QApplication([])

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.store.database import Store
-from inspector.store.synthetic import big_session, fill_store
+from inspector.bench.synthetic import big_session, fill_store
 
 APPLES = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
 

@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
     export.add_argument(
         "--no-plots", action="store_true", help="html/md: tables only, no rendered plots"
     )
-    export.set_defaults(store_command=cmd_export)
+    export.set_defaults(handler=cmd_export)
 
     imp = commands.add_parser("import", help="import a JSON export into the session database")
     imp.add_argument("file", help="a file written by `inspector export --format json`")
@@ -44,12 +44,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="overwrite sessions whose ids already exist (default: refuse)",
     )
-    imp.set_defaults(store_command=cmd_import)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Dispatch to the command chosen by :func:`register`."""
-    return args.store_command(args)
+    imp.set_defaults(handler=cmd_import)
 
 
 def _renderer(args: argparse.Namespace) -> Any:

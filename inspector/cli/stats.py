@@ -1,0 +1,79 @@
+"""`inspector stats`: accuracy and calibration over the saved runs with a gold answer."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from inspector.cli.output import open_store, print_json
+from inspector.core.display import fmt
+from inspector.core.session import STRATEGIES
+
+
+def register(commands: Any) -> None:
+    """Add ``stats`` to ``commands`` (argparse subparsers)."""
+    stats = commands.add_parser("stats", help="accuracy and calibration over saved runs")
+    stats.add_argument("--db", metavar="PATH", help="session database")
+    stats.add_argument("--strategy", choices=STRATEGIES, help="only this strategy")
+    stats.add_argument("--model", dest="model_filter", metavar="TEXT", help="only models matching")
+    stats.add_argument("--experiment", type=int, help="only this experiment")
+    stats.add_argument(
+        "--confidence",
+        choices=("consistency", "delta"),
+        default="consistency",
+        help="what to calibrate: vote consistency or CoT-decoding Δ",
+    )
+    stats.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.set_defaults(handler=cmd_stats)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from inspector.core.run_stats import run_stats
+
+    store, db_path = open_store(args)
+    records = store.run_records(
+        strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
+    )
+    stats = run_stats(records, args.confidence, n_bins=args.bins)
+    report, curve = stats.calibration, stats.curve
+    data = {
+        "database": str(db_path),
+        "runs": len(records),
+        "accuracy": stats.accuracy,
+        "confidence": args.confidence,
+        "ece": report.ece,
+        "brier": report.brier,
+        "bins": [
+            {
+                "lower": b.lower,
+                "upper": b.upper,
+                "count": b.count,
+                "mean_confidence": b.mean_confidence,
+                "accuracy": b.accuracy,
+            }
+            for b in report.bins
+        ],
+        "accuracy_vs_samples": [
+            {"n": p.n, "accuracy": p.accuracy, "questions": p.questions} for p in curve
+        ],
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{len(records)} saved runs with a gold answer in {db_path}")
+    print(
+        f"accuracy {fmt(data['accuracy'])} · ECE {fmt(report.ece)} · Brier {fmt(report.brier)}"
+        f"  (confidence = {args.confidence})"
+    )
+    print(f"  {'bin':<11}{'count':>6}{'mean conf':>11}{'accuracy':>10}")
+    for b in report.bins:
+        print(
+            f"  {b.lower:.1f}–{b.upper:.1f}  {b.count:>6}{fmt(b.mean_confidence):>11}"
+            f"{fmt(b.accuracy):>10}"
+        )
+    if curve:
+        print("accuracy vs number of samples (majority vote over random subsets):")
+        for p in curve:
+            print(f"  n={p.n:<3} accuracy {fmt(p.accuracy)} over {p.questions} questions")
+    return 0
