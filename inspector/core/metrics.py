@@ -19,6 +19,10 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspector.engine.records import TokenRecord
 
 _FLOAT_TIE_TOLERANCE = 1e-9
 
@@ -148,6 +152,12 @@ def select_by_confidence(
     tied = tuple(i for i, d in candidates if math.isclose(d, best, rel_tol=_FLOAT_TIE_TOLERANCE))
     index = tied[0]
     return PathSelection(index, answers[index], deltas[index], tied if len(tied) > 1 else ())
+
+
+def answer_confidence(tokens: Sequence[TokenRecord], span: tuple[int, int]) -> float | None:
+    """CoT-decoding's Δ: mean over the answer tokens of p(top-1) − p(top-2)."""
+    margins = [t.top[0].prob - t.top[1].prob for t in tokens[span[0] : span[1]] if len(t.top) >= 2]
+    return sum(margins) / len(margins) if margins else None
 
 
 def consistency(answers: Iterable[str | None]) -> float | None:

@@ -98,12 +98,6 @@ class SessionSummary:
     greedy_vs_marginal: metrics.GreedyVsMarginal | None = None
 
 
-def answer_confidence(tokens: Sequence[TokenRecord], span: tuple[int, int]) -> float | None:
-    """CoT-decoding's Δ: mean over the answer tokens of p(top-1) − p(top-2)."""
-    margins = [t.top[0].prob - t.top[1].prob for t in tokens[span[0] : span[1]] if len(t.top) >= 2]
-    return sum(margins) / len(margins) if margins else None
-
-
 @dataclass
 class Session:
     question: str
@@ -195,7 +189,7 @@ class Session:
         path.answer_text = found.text if found else None
         path.answer_span = found.span if found else None
         path.answer_tokens = char_span_to_token_range(texts, found.span) if found else None
-        path.confidence = answer_confidence(tokens, path.answer_tokens) if found else None
+        path.confidence = metrics.answer_confidence(tokens, path.answer_tokens) if found else None
         path.correct = None
         if self.gold is not None and path.finished:
             path.correct = answers_match(path.answer, self.gold, self.settings.answer_rule)

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from inspector.core.session import RunSettings, Session, answer_confidence
+from inspector.core.metrics import answer_confidence
+from inspector.core.session import RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 
 
