@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inspector.store.database import Store
 from inspector.bench.synthetic import big_session, fill_store
+from inspector.store.database import Store
 
 APPLES = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
 

@@ -69,7 +69,7 @@ def branch_and_save(
     seed: int | None = None,
     hooks: RunHooks | None = None,
 ) -> list[ReasoningPath]:
-    """"Branch here" on a saved session: the new paths are saved as each ends, and the
+    """Branch here on a saved session: the new paths are saved as each ends, and the
     session once more at the end, whatever ends it."""
     try:
         return branch_here(
