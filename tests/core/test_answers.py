@@ -194,7 +194,7 @@ def test_extracted_normalized_is_normalize_of_text() -> None:
 
 
 def test_parse_rule() -> None:
-    assert ANSWER_RULES == ("last-number", "answer-is", "gsm8k", "choice")
+    assert ANSWER_RULES == ("auto", "last-number", "answer-is", "gsm8k", "boxed", "choice")
     assert parse_rule("gsm8k").name == "gsm8k"
     regex_rule = parse_rule(r"regex:(\d+)")
     assert regex_rule.name == "regex"
