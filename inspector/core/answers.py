@@ -45,6 +45,7 @@ removed. ``choice`` normalises to the upper-case letter.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -66,6 +67,8 @@ UNIT_WORDS: tuple[str, ...] = (
     "degrees", "degree",
 )  # fmt: skip
 
+_MAX_DIGITS = 300
+_MAX_WRAPPERS = 16  # layers of $..$, \\boxed{..}, ... that normalisation removes
 _SIGN = r"[-−+]"
 _SEP = r"(?:,|\{,\}|\\,)"
 _INT = r"\d{1,3}(?:" + _SEP + r"\d{3})+|\d+"
@@ -82,12 +85,10 @@ _NUMBER_SEARCH = re.compile(rf"(?<![A-Za-z0-9_.])(?:{_LATEX_NUMBER}|{_PLAIN_SEAR
 _FRAC_FULL = re.compile(
     rf"(?P<sign>{_SIGN})?\s*\$?(?P<whole>\d+)?\\[dtc]?frac\s*(?P<a>{_FRAC_ARG})\s*(?P<b>{_FRAC_ARG})"
 )
-_OVER_FULL = re.compile(r"(?P<a>[^\\]+?)\s*\\over(?![A-Za-z])\s*(?P<b>[^\\]+)")
 _THOUSANDS_SPACE = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\!|\\ |~)(?=\d{3}(?!\d))")
-_UNIT_SUFFIX = re.compile(
-    r"(?:\s*\\(?:text|mbox|textrm|mathrm)\s*\{[^{}]*\}"
-    r"|\s*\^\s*\{?\s*\\circ\s*\}?|\s*°"
-    r"|\s+(?i:" + "|".join(w.replace(" ", r"\s+") for w in UNIT_WORDS) + r"))\Z"
+_UNIT_SUFFIX = re.compile(  # no leading \s*: a search must not rescan whitespace runs
+    r"(?:\\(?:text|mbox|textrm|mathrm)\s*\{[^{}]*\}|\^\s*\{?\s*\\circ\s*\}?|°"
+    r"|(?<=\s)(?i:" + "|".join(w.replace(" ", r"\s+") for w in UNIT_WORDS) + r"))\Z"
 )
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -217,8 +218,15 @@ def _format_fraction(value: Fraction) -> str:
 
 
 def _match_value(match: re.Match[str]) -> Fraction | None:
-    """Exact value of a numeric match of ``_NUMBER_CORE``; None for a zero denominator."""
-    value = Fraction(re.sub(r"[^\d.]", "", match["num"]))
+    """Exact value of a numeric match of ``_NUMBER_CORE``; None for a zero denominator.
+
+    None too for a number of more than ``_MAX_DIGITS`` digits (it stays text): Python refuses
+    to convert very long digit strings, and such a run is no numeric answer.
+    """
+    digits = re.sub(r"[^\d.]", "", match["num"])
+    if len(digits) > _MAX_DIGITS or len(match["den"] or "") > _MAX_DIGITS:
+        return None
+    value = Fraction(digits)
     if match["den"] is not None:
         if int(match["den"]) == 0:
             return None
@@ -281,6 +289,24 @@ def _matching_brace(text: str, open_index: int) -> int | None:
     return None
 
 
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Index of each ``{`` that closes -> index of its ``}`` (one pass; ``\\{`` is literal)."""
+    pairs: dict[int, int] = {}
+    opened: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            pairs[opened.pop()] = index
+        index += 1
+    return pairs
+
+
 def _unwrap(text: str) -> str:
     """``text`` without surrounding markdown, math delimiters and wrapping LaTeX commands.
 
@@ -288,7 +314,9 @@ def _unwrap(text: str) -> str:
     ``**X**`` become ``X``, repeatedly, when they wrap the whole text.
     """
     previous = None
-    while text != previous:
+    for _ in range(_MAX_WRAPPERS):
+        if text == previous:
+            break
         previous = text
         text = _strip_edges(text)
         for opening, closing in _MATH_DELIMITERS:
@@ -297,13 +325,20 @@ def _unwrap(text: str) -> str:
                 text = text[len(opening) : -len(closing)]
                 break
         command = _WRAPPER_COMMANDS.match(text)
-        if command is not None and _matching_brace(text, command.end() - 1) == len(text) - 1:
+        if (
+            command is not None
+            and text.endswith("}")
+            and _matching_brace(text, command.end() - 1) == len(text) - 1
+        ):
             text = text[command.end() : -1]
     return text
 
 
 def _plain_value(text: str) -> Fraction | None:
-    """Exact value of a bare number without LaTeX (after the LaTeX spellings are replaced)."""
+    """Exact value of a bare number without LaTeX, perhaps in braces (``{3}``), else None."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == "{" and text[-1] == "}":
+        text = text[1:-1].strip()
     match = _BARE_NUMBER.fullmatch(text)
     return None if match is None else _match_value(match)
 
@@ -324,15 +359,17 @@ def _number_value(text: str) -> Fraction | None:
         return value
     frac = _FRAC_FULL.fullmatch(text)
     if frac is not None:
-        value = _fraction_of(_number_value(frac["a"]), _number_value(frac["b"]))
+        value = _fraction_of(_plain_value(frac["a"]), _plain_value(frac["b"]))
         if value is None:
             return None
         if frac["whole"] is not None:
+            if len(frac["whole"]) > _MAX_DIGITS:
+                return None
             value += int(frac["whole"])
         return -value if frac["sign"] in ("-", "−") else value
-    over = _OVER_FULL.fullmatch(text)
-    if over is not None:
-        return _fraction_of(_number_value(over["a"]), _number_value(over["b"]))
+    numerator, over, denominator = text.partition("\\over")
+    if over and not denominator[:1].isalpha():
+        return _fraction_of(_plain_value(numerator), _plain_value(denominator))
     return None
 
 
@@ -346,14 +383,12 @@ def _value_of(raw: str) -> Fraction | None:
     text = _latex_to_plain(_unwrap(raw))
     if _NUMBER_START.match(text) is None:
         return None
-    while True:
-        value = _number_value(text)
-        if value is not None:
-            return value
+    value = _number_value(text)
+    if value is None:  # one unit at most: "18 dollars", "18\\text{ dollars}", "90^\\circ"
         unit = _UNIT_SUFFIX.search(text)
-        if unit is None or unit.start() == 0:
-            return None
-        text = _unwrap(text[: unit.start()])
+        if unit is not None and unit.start() > 0:
+            value = _number_value(_unwrap(text[: unit.start()]))
+    return value
 
 
 def normalize_number(raw: str) -> str | None:
@@ -446,14 +481,27 @@ def _find_after_marker(
     For an unfinished text, an answer that may have been cut off is skipped: a number followed
     only by number characters up to the end, or a text whose sentence has no end.
     """
-    for found in reversed(list(marker.finditer(text))):
+    markers = list(marker.finditer(text))
+    if not markers:
+        return None
+    # One pass for the sentence ends and the numbers: many markers in one long sentence
+    # would otherwise each scan the rest of the text.
+    stops = [found.start() for found in end_at.finditer(text)]
+    numbers = _number_spans(text, 0, len(text), number_words)
+    number_starts = [span[0] for span in numbers]
+    for found in reversed(markers):
         start = found.end()
-        stop = end_at.search(text, start)
-        end = stop.start() if stop else len(text)
-        numbers = _number_spans(text, start, end, number_words)
-        if numbers:
-            if finished or not _may_be_cut(text, numbers[0][1]):
-                return numbers[0]
+        index = bisect_left(stops, start)
+        stop = stops[index] if index < len(stops) else None
+        end = len(text) if stop is None else stop
+        index = bisect_left(number_starts, start)
+        first = numbers[index] if index < len(numbers) and numbers[index][0] < end else None
+        if first is not None and first[1] > end:  # runs past the sentence end: search in it
+            inside = _number_spans(text, start, end, number_words)
+            first = inside[0] if inside else None
+        if first is not None:
+            if finished or not _may_be_cut(text, first[1]):
+                return first
             continue
         start, end = _trim(text, start, end)
         if start < end and (finished or stop is not None):
@@ -463,8 +511,10 @@ def _find_after_marker(
 
 def _find_boxed(text: str, number_words: bool, finished: bool) -> tuple[int, int] | None:
     """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` that closes and is not empty."""
-    for found in reversed(list(_BOXED.finditer(text))):
-        close = _matching_brace(text, found.end() - 1)
+    boxes = list(_BOXED.finditer(text))
+    pairs = _brace_pairs(text) if boxes else {}
+    for found in reversed(boxes):
+        close = pairs.get(found.end() - 1)
         if close is None:
             continue
         start, end = _trim(text, found.end(), close)

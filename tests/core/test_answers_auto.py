@@ -5,6 +5,8 @@ Every expected value is written by hand.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from inspector.core.answers import (
@@ -227,3 +229,28 @@ def test_start_limits_the_search_and_spans_stay_absolute() -> None:
     assert extract_answer("<think>maybe 5</think>", "auto", start=22) is None
     with pytest.raises(ValueError, match="outside the text"):
         extract_answer("abc", "auto", start=4)
+
+
+def test_long_digit_runs_stay_text() -> None:
+    # Python refuses int() of more than 4300 digits; a degenerate path may write such a run.
+    run = "1" * 5000
+    assert normalize_number(run) is None
+    assert normalize_answer(run) == run
+    found = extract_answer(f"So {run}", "auto")
+    assert found is not None and found.normalized == run
+    assert normalize_number("1" * 300) == "1" * 300
+
+
+def test_degenerate_texts_are_fast() -> None:
+    start = time.monotonic()
+    for text in (
+        r"\boxed{" * 3000,
+        "The answer is " * 3000,
+        "5" + " dollars" * 3000,
+        "5" + " " * 20000 + r"\overx",
+        r"\text{" * 2000 + "5" + "}" * 2000,
+    ):
+        extract_answer(text, "auto")
+        extract_answer(text, "auto", finished=False)
+        normalize_answer(text)
+    assert time.monotonic() - start < 5.0
