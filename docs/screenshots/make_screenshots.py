@@ -90,7 +90,7 @@ def show_token_tooltip(window, index: int) -> None:
     """Hover a token: its alternatives and entropy, as the mouse would show them."""
     from PySide6.QtWidgets import QToolTip
 
-    from inspector.ui.path_view import alternatives_html
+    from inspector.ui.explore.path_view import alternatives_html
 
     view = window.path_view
     rect = view.token_rect(index)
@@ -107,7 +107,7 @@ def main() -> int:
         from PySide6.QtWidgets import QApplication
 
         from inspector.ui.main_window import MainWindow
-        from inspector.ui.theme import apply_theme
+        from inspector.ui.shared.theme import apply_theme
 
         app = QApplication([sys.argv[0]])
         apply_theme(app, "light")

@@ -96,7 +96,7 @@ def measure_big_tree(n_paths: int = 1000, tokens_per_path: int = 50) -> dict[str
     """Open a synthetic session of ``n_paths`` paths in the tree view; time a zoom and a pan
     (each including a full repaint of the view)."""
     from inspector.bench.synthetic import big_session
-    from inspector.ui.tree_view import ReasoningTreeView
+    from inspector.ui.explore.tree_view import ReasoningTreeView
 
     app = QApplication.instance() or QApplication([])
     session = big_session(n_paths, tokens_per_path)

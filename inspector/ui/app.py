@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.ui.main_window import MainWindow
-from inspector.ui.theme import apply_theme, saved_theme
+from inspector.ui.shared.theme import apply_theme, saved_theme
 
 DESKTOP_ID = "io.github.reasoning_inspector.ReasoningInspector"
 

@@ -21,23 +21,23 @@ from PySide6.QtWidgets import (
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks
 from inspector.engine import Engine, ModelInfo
-from inspector.store import Store, StoreError, resolve_db_path
 from inspector.service import branch_and_save, run_and_save
-from inspector.ui.annotation_panel import AnnotationPanel
-from inspector.ui.answers_panel import AnswersPanel
-from inspector.ui.compare_view import CompareDialog
-from inspector.ui.experiments_page import ExperimentsPage
-from inspector.ui.help_dialogs import icon
-from inspector.ui.model_controls import ModelControls
-from inspector.ui.model_dialogs import MODEL_KEY, load_model_settings
-from inspector.ui.path_view import ALL_ALTERNATIVES, PathView
-from inspector.ui.run_panel import RunPanel
-from inspector.ui.run_worker import RunWorker, start_worker
-from inspector.ui.sessions_panel import SessionsPanel
-from inspector.ui.settings_row import expected_tokens
-from inspector.ui.tree_view import ReasoningTreeView
+from inspector.store import Store, StoreError, resolve_db_path
+from inspector.ui.experiments.page import ExperimentsPage
+from inspector.ui.explore.annotation_panel import AnnotationPanel
+from inspector.ui.explore.answers_panel import AnswersPanel
+from inspector.ui.explore.path_view import ALL_ALTERNATIVES, PathView
+from inspector.ui.explore.run_panel import RunPanel
+from inspector.ui.explore.tree_view import ReasoningTreeView
+from inspector.ui.model.dialogs import MODEL_KEY, load_model_settings
+from inspector.ui.model.model_controls import ModelControls
+from inspector.ui.sessions.compare_view import CompareDialog
+from inspector.ui.sessions.panel import SessionsPanel
+from inspector.ui.shared.help_dialogs import icon
+from inspector.ui.shared.run_worker import RunWorker, start_worker
+from inspector.ui.shared.settings_row import expected_tokens
+from inspector.ui.shared.workers import run_in_pool
 from inspector.ui.window_chrome import WindowChrome
-from inspector.ui.workers import run_in_pool
 
 
 class MainWindow(WindowChrome, ModelControls, QMainWindow):

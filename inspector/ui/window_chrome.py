@@ -9,13 +9,13 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QToolBar
 
-from inspector.ui.export_actions import (
+from inspector.ui.shared.export_actions import (
     export_experiment_dialog,
     export_session_dialog,
     import_dialog,
 )
-from inspector.ui.help_dialogs import icon, show_about, show_shortcuts
-from inspector.ui.theme import THEME_KEY, THEMES, apply_theme, saved_theme
+from inspector.ui.shared.help_dialogs import icon, show_about, show_shortcuts
+from inspector.ui.shared.theme import THEME_KEY, THEMES, apply_theme, saved_theme
 
 
 class WindowChrome:

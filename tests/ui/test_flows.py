@@ -100,7 +100,7 @@ def test_a_new_label_joins_the_label_set(qtbot, window):
 
 
 def test_dark_and_light_themes(qtbot, window):
-    from inspector.ui.theme import THEME_KEY, is_dark
+    from inspector.ui.shared.theme import THEME_KEY, is_dark
 
     app = QApplication.instance()
     original = app.palette()
@@ -156,7 +156,7 @@ def test_connect_to_a_server_run_and_fall_back_on_failure(
     qtbot, window, llama_server_url, monkeypatch
 ):
     from inspector.engine.remote import RemoteEngine
-    from inspector.ui.server_dialog import ServerChoice
+    from inspector.ui.model.server_dialog import ServerChoice
 
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
@@ -179,7 +179,7 @@ def test_an_entropy_the_server_did_not_report_is_said_so():
     import math
 
     from inspector.engine import Alternative, TokenRecord
-    from inspector.ui.path_view import alternatives_html
+    from inspector.ui.explore.path_view import alternatives_html
 
     token = TokenRecord(-5, " 5", b" 5", -0.1, math.nan, (Alternative(-5, " 5", -0.1),))
     assert "entropy not reported by the server" in alternatives_html(token)

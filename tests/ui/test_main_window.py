@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
+from inspector.ui.explore.path_view import ALL_ALTERNATIVES
 from inspector.ui.main_window import MainWindow
-from inspector.ui.path_view import ALL_ALTERNATIVES
 from tests.ui.conftest import preferences, run_and_wait
 
 
@@ -109,7 +109,7 @@ def test_a_failed_model_switch_keeps_the_previous_model(qtbot, window, tmp_path,
 
 def test_model_choice_and_settings_persist(qtbot, window, model_path, tmp_path):
     from inspector.engine import ModelSettings
-    from inspector.ui.model_dialogs import MODEL_KEY, load_model_settings, save_model_settings
+    from inspector.ui.model.dialogs import MODEL_KEY, load_model_settings, save_model_settings
 
     assert window.preferences.value(MODEL_KEY) == str(model_path)
     save_model_settings(window.preferences, ModelSettings(n_ctx=2048, n_threads=1))
@@ -123,7 +123,7 @@ def test_model_choice_and_settings_persist(qtbot, window, model_path, tmp_path):
 
 
 def test_export_the_shown_session_as_html(qtbot, window, tmp_path):
-    from inspector.ui.export_actions import export_session
+    from inspector.ui.shared.export_actions import export_session
 
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
     out = tmp_path / "report.html"
@@ -166,7 +166,7 @@ def test_annotate_a_path_and_a_selected_step(qtbot, window):
 
 
 def test_title_icons_help_and_about(qtbot, window):
-    from inspector.ui.help_dialogs import ICONS, about_html, icon, shortcuts_html
+    from inspector.ui.shared.help_dialogs import ICONS, about_html, icon, shortcuts_html
 
     assert window.windowTitle() == f"Reasoning Inspector — {window.model_info.description}"
     run_and_wait(qtbot, window, strategy="greedy")

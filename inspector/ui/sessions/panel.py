@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
-from inspector.ui.sessions_model import SessionsTableModel
-from inspector.ui.workers import run_in_pool
+from inspector.ui.sessions.table_model import SessionsTableModel
+from inspector.ui.shared.workers import run_in_pool
 
 
 class SessionsPanel(QWidget):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.ui.widgets import ok_cancel
+from inspector.ui.shared.widgets import ok_cancel
 
 SERVER_URL_KEY = "server/base_url"
 SERVER_MODEL_KEY = "server/model"

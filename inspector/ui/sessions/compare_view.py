@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from inspector.core.session import Session
-from inspector.ui.answers_panel import AnswersPanel
+from inspector.ui.explore.answers_panel import AnswersPanel
 
 
 def session_header(session: Session) -> str:

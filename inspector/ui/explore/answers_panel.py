@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from inspector.core.display import fmt
 from inspector.core.session import Session
-from inspector.ui.colors import correctness_color
-from inspector.ui.theme import background
+from inspector.ui.shared.colors import correctness_color
+from inspector.ui.shared.theme import background
 
 PATH_COLUMNS = ("path", "origin", "answer", "Δ", "log p", "tokens", "correct")
 

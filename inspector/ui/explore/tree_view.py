@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import Session
 from inspector.core.tree import ROOT_ID, TreeNode
-from inspector.ui.colors import correctness_color, probability_color
-from inspector.ui.theme import ink, is_dark
-from inspector.ui.tree_layout import layout_tree, ordered_children
+from inspector.ui.explore.tree_layout import layout_tree, ordered_children
+from inspector.ui.shared.colors import correctness_color, probability_color
+from inspector.ui.shared.theme import ink, is_dark
 
 NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
 COLUMN_GAP, ROW_GAP = 90.0, 16.0

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 
 from inspector.store import Store, StoreError
 from inspector.store.experiments import ExperimentPlan
-from inspector.ui.experiment_runner_box import ExperimentRunnerBox
-from inspector.ui.experiments_model import ExperimentResultsModel, ExperimentsTableModel
-from inspector.ui.stats_plots import StatsPlots
-from inspector.ui.workers import run_in_pool
+from inspector.ui.experiments.runner_box import ExperimentRunnerBox
+from inspector.ui.experiments.stats_plots import StatsPlots
+from inspector.ui.experiments.table_models import ExperimentResultsModel, ExperimentsTableModel
+from inspector.ui.shared.workers import run_in_pool
 
 
 def table_view(model) -> QTableView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.store.rows import ExperimentResult, ExperimentRow
-from inspector.ui.record_table import RecordTableModel, mark, one_line
+from inspector.ui.shared.record_table import RecordTableModel, mark, one_line
 
 
 class ExperimentsTableModel(RecordTableModel):

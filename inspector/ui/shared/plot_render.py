@@ -37,7 +37,7 @@ def ensure_app() -> Any:
 def _plot(title: str = "", left: str = "", bottom: str = ""):
     import pyqtgraph as pg
 
-    from inspector.ui.plot_drawing import style_plot
+    from inspector.ui.shared.plot_drawing import style_plot
 
     ensure_app()
     widget = pg.PlotWidget(background="w")
@@ -91,7 +91,7 @@ def render_votes(votes: Mapping[str, int]) -> bytes:
 def render_calibration(bins: Sequence[CalibrationBin], ece: float | None) -> bytes:
     """Reliability diagram: accuracy per confidence bin (bars labelled with counts), the
     diagonal of perfect calibration, and the ECE in the title."""
-    from inspector.ui.plot_drawing import draw_calibration
+    from inspector.ui.shared.plot_drawing import draw_calibration
 
     widget, plot = _plot()
     draw_calibration(plot, bins, ece, INK)
@@ -100,7 +100,7 @@ def render_calibration(bins: Sequence[CalibrationBin], ece: float | None) -> byt
 
 def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
     """Majority-vote accuracy against the number of sampled paths."""
-    from inspector.ui.plot_drawing import draw_accuracy_curve
+    from inspector.ui.shared.plot_drawing import draw_accuracy_curve
 
     widget, plot = _plot()
     draw_accuracy_curve(plot, points, INK)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inspector.core.tree import ROOT_ID, ReasoningTree
 from inspector.engine.records import TokenRecord
-from inspector.ui.tree_layout import layout_tree
+from inspector.ui.explore.tree_layout import layout_tree
 
 
 def seq(*ids: int) -> list[TokenRecord]:

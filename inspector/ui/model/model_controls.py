@@ -12,14 +12,14 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from inspector.engine import Engine, ModelSettings
 from inspector.engine.remote import RemoteEngine
 from inspector.engine.remote_http import HttpSettings
-from inspector.ui.model_dialogs import (
+from inspector.ui.model.dialogs import (
     MODEL_KEY,
     ModelSettingsDialog,
     info_text,
     save_model_settings,
 )
-from inspector.ui.server_dialog import ServerChoice, ServerDialog
-from inspector.ui.workers import run_in_pool
+from inspector.ui.model.server_dialog import ServerChoice, ServerDialog
+from inspector.ui.shared.workers import run_in_pool
 
 
 class ModelControls:

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QW
 
 from inspector.core.prompts import PROMPT_STYLES
 from inspector.core.session import STRATEGIES, RunSettings
-from inspector.ui.widgets import spin_box
+from inspector.ui.shared.widgets import spin_box
 
 TOOLTIPS = {
     "strategy": "greedy: one path · cot-decoding: one path per top-k first token · "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Slot
 
-from inspector.ui.run_worker import RunWorker, start_worker
+from inspector.ui.shared.run_worker import RunWorker, start_worker
 
 
 class Receiver(QObject):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
 from inspector.core.session import ReasoningPath, Session
 from inspector.engine.records import TokenRecord
-from inspector.ui.colors import ANSWER_HIGHLIGHT, probability_color
+from inspector.ui.shared.colors import ANSWER_HIGHLIGHT, probability_color
 
 ALL_ALTERNATIVES = -1
 

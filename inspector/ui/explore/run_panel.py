@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.session import RunSettings
-from inspector.ui.settings_row import SettingsRow
+from inspector.ui.shared.settings_row import SettingsRow
 
 DEFAULT_QUESTION = (
     "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"

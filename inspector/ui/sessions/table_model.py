@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.store.rows import SessionRow
-from inspector.ui.record_table import RecordTableModel, mark, one_line
+from inspector.ui.shared.record_table import RecordTableModel, mark, one_line
 
 
 class SessionsTableModel(RecordTableModel):

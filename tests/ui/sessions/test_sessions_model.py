@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from inspector.store.rows import SessionRow
-from inspector.ui.sessions_model import SessionsTableModel
+from inspector.ui.sessions.table_model import SessionsTableModel
 
 COLUMNS = SessionsTableModel.columns
 

@@ -28,12 +28,12 @@ from inspector.core.experiment import ExperimentProgress
 from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
 from inspector.engine import Engine
-from inspector.store import Store
 from inspector.service.experiments import SavedExperiment, run_saved_experiment
-from inspector.ui.run_worker import RunWorker, start_worker
-from inspector.ui.settings_row import SettingsRow, expected_tokens
-from inspector.ui.widgets import spin_box
-from inspector.ui.workers import run_in_pool
+from inspector.store import Store
+from inspector.ui.shared.run_worker import RunWorker, start_worker
+from inspector.ui.shared.settings_row import SettingsRow, expected_tokens
+from inspector.ui.shared.widgets import spin_box
+from inspector.ui.shared.workers import run_in_pool
 
 DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from inspector.engine import ModelInfo, ModelSettings
 from inspector.engine.settings import default_thread_count
-from inspector.ui.widgets import ok_cancel, spin_box
+from inspector.ui.shared.widgets import ok_cancel, spin_box
 
 MODEL_KEY = "model/path"
 

@@ -27,17 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.display import fmt
 from inspector.core.run_stats import RunStats, run_stats
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
-from inspector.core.display import fmt
-from inspector.ui.plot_drawing import (
+from inspector.ui.shared.plot_drawing import (
     draw_accuracy_curve,
     draw_calibration,
     draw_consistency_histogram,
 )
-from inspector.ui.theme import background, ink
-from inspector.ui.workers import run_in_pool
+from inspector.ui.shared.theme import background, ink
+from inspector.ui.shared.workers import run_in_pool
 
 PLOTS = ("calibration", "accuracy", "consistency")
 ALL = "all"

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from inspector import __version__
 
-ICONS = Path(__file__).resolve().parent.parent.parent / "resources" / "icons"
+ICONS = Path(__file__).resolve().parents[3] / "resources" / "icons"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Enter", "Run the strategy on the question"),

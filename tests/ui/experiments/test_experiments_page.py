@@ -10,7 +10,7 @@ import pytest
 
 from inspector.store import Store
 from inspector.store.rows import ExperimentResult, ExperimentRow
-from inspector.ui.experiments_model import ExperimentResultsModel, ExperimentsTableModel
+from inspector.ui.experiments.table_models import ExperimentResultsModel, ExperimentsTableModel
 
 QUESTIONS = [
     ("Tom has 2 apples and buys 3 more. How many apples does he have?", "5"),
@@ -163,7 +163,7 @@ def test_a_result_row_opens_its_session(qtbot, window, dataset_file):
 
 
 def test_export_an_experiment_report(qtbot, window, dataset_file, tmp_path):
-    from inspector.ui.export_actions import export_experiment
+    from inspector.ui.shared.export_actions import export_experiment
 
     runner = prepare(qtbot, window, dataset_file)
     runner.limit.setValue(2)

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from inspector.ui.colors import correctness_color
+from inspector.ui.shared.colors import correctness_color
 
 Index = QModelIndex | QPersistentModelIndex
 

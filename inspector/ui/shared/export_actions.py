@@ -7,9 +7,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from inspector.store import Store
-from inspector.store.exporting import export
-from inspector.store.importing import import_json
-from inspector.ui.plot_render import QtPlotRenderer
+from inspector.store.export import export
+from inspector.store.imports import import_json
+from inspector.ui.shared.plot_render import QtPlotRenderer
 
 EXPORT_FILTERS: dict[str, str] = {
     "HTML report (*.html)": "html",

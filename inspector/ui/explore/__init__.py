@@ -1,0 +1,1 @@
+"""The Explore page: run one question, see its reasoning tree, read and annotate paths."""

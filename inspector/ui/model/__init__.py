@@ -1,0 +1,1 @@
+"""The model: load a GGUF file or connect to a server, its settings and information."""

@@ -1,0 +1,1 @@
+"""The sessions dock: search, open, delete, rerun and compare saved sessions."""
