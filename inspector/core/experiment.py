@@ -15,7 +15,7 @@ from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings, Session
 from inspector.core.strategies import RunHooks, new_session, run_strategy
-from inspector.engine import CancelToken, Engine
+from inspector.engine import Backend, CancelToken
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def questions_to_run(
 
 
 def run_experiment(
-    engine: Engine,
+    engine: Backend,
     dataset: Dataset,
     settings: RunSettings,
     *,

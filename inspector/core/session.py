@@ -188,8 +188,9 @@ class Session:
         path.answer = found.normalized if found else None
         path.answer_text = found.text if found else None
         path.answer_span = found.span if found else None
-        path.answer_tokens = char_span_to_token_range(texts, found.span) if found else None
-        path.confidence = metrics.answer_confidence(tokens, path.answer_tokens) if found else None
+        span = char_span_to_token_range(texts, found.span) if found else None
+        path.answer_tokens = span
+        path.confidence = metrics.answer_confidence(tokens, span) if span is not None else None
         path.correct = None
         if self.gold is not None and path.finished:
             path.correct = answers_match(path.answer, self.gold, self.settings.answer_rule)

@@ -16,16 +16,15 @@ from inspector.engine import (
     GREEDY,
     Branch,
     CancelToken,
-    Engine,
     GeneratedSequence,
     GenerationSettings,
     InvalidParameterError,
     SamplingSettings,
-    TokenEvent,
+    Backend,
+    TokenCallback,
     TokenRecord,
 )
 
-TokenCallback = Callable[[TokenEvent], None]
 PathCallback = Callable[[Session, ReasoningPath], None]
 
 
@@ -52,7 +51,7 @@ def validate_settings(settings: RunSettings) -> None:
 
 
 def make_prompt(
-    engine: Engine,
+    engine: Backend,
     question: str,
     settings: RunSettings,
     examples: Sequence[WorkedExample] | None = None,
@@ -77,7 +76,7 @@ def make_prompt(
 
 
 def new_session(
-    engine: Engine,
+    engine: Backend,
     question: str,
     settings: RunSettings,
     gold: str | None = None,
@@ -128,7 +127,7 @@ def _finish(session: Session, cancel: CancelToken | None) -> Session:
 
 
 def _run_branches(
-    engine: Engine,
+    engine: Backend,
     session: Session,
     prefix: list[int],
     branches: list[Branch],
@@ -140,7 +139,7 @@ def _run_branches(
 ) -> list[ReasoningPath]:
     """Reserve a path per branch, then fill each the moment its branch ends (saved through
     ``hooks.on_path`` while the others go on); branches cut by a cancel stay, marked."""
-    paths = [session.reserve_path(origin, label, **where) for origin, label in labels]  # type: ignore[arg-type]
+    paths = [session.reserve_path(origin, label, **where) for origin, label in labels]
     if hooks.on_path is not None and paths:
         hooks.on_path(session, paths[0])
 
@@ -157,7 +156,7 @@ def _run_branches(
     return paths
 
 
-def run_strategy(engine: Engine, session: Session, hooks: RunHooks | None = None) -> Session:
+def run_strategy(engine: Backend, session: Session, hooks: RunHooks | None = None) -> Session:
     """Fill ``session`` with the paths of its strategy."""
     hooks = hooks or RunHooks()
     settings = session.settings
@@ -194,7 +193,7 @@ def saved_texts(session: Session, tokens: Sequence[TokenRecord]) -> list[tuple[i
 
 
 def branch_here(
-    engine: Engine,
+    engine: Backend,
     session: Session,
     path_id: int,
     depth: int,

@@ -1,7 +1,8 @@
 """Model backends. Nothing here imports Qt: the engine runs headless, in the CLI and in tests."""
 
+from inspector.engine.backend import Backend, Branch, FinishCallback, ModelInfo, TokenCallback
 from inspector.engine.cancel import CancelToken
-from inspector.engine.engine import Engine, ModelInfo
+from inspector.engine.engine import Engine
 from inspector.engine.errors import (
     ChatTemplateError,
     DecodeError,
@@ -17,7 +18,6 @@ from inspector.engine.errors import (
     TruncatedModelError,
     UnsupportedArchitectureError,
 )
-from inspector.engine.explorer import Branch
 from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
 from inspector.engine.settings import GREEDY, GenerationSettings, ModelSettings, SamplingSettings
 
@@ -25,6 +25,7 @@ __all__ = [
     "GREEDY",
     "Alternative",
     "Branch",
+    "Backend",
     "CancelToken",
     "ChatTemplateError",
     "DecodeError",
@@ -32,6 +33,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "GeneratedSequence",
+    "FinishCallback",
     "GenerationSettings",
     "InvalidParameterError",
     "ModelFileNotFoundError",
@@ -45,6 +47,7 @@ __all__ = [
     "SamplingSettings",
     "TokenEvent",
     "TokenRecord",
+    "TokenCallback",
     "TruncatedModelError",
     "UnsupportedArchitectureError",
 ]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+from inspector.engine.backend import Branch, FinishCallback, ModelInfo, TokenCallback
 from inspector.engine.cancel import CancelToken
 from inspector.engine.default_model import resolve_model_path
 from inspector.engine.errors import PromptTooLongError
-from inspector.engine.explorer import Branch, FinishCallback, TokenCallback, TreeExplorer
+from inspector.engine.explorer import TreeExplorer
 from inspector.engine.records import Alternative, GeneratedSequence
 from inspector.engine.runtime import LlamaRuntime, gpu_offload_supported
 from inspector.engine.settings import GenerationSettings, ModelSettings
@@ -27,30 +26,10 @@ _FILE_TYPES = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What ``inspector info`` shows about a model file."""
-
-    path: str
-    file_size: int
-    architecture: str
-    description: str
-    n_params: int
-    n_vocab: int
-    context_length: int
-    quantization: str
-    has_chat_template: bool
-    gpu_offload_supported: bool
-    n_gpu_layers: int
-    load_seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class Engine:
-    """One loaded model. Calls are serialised by a lock, so a GUI worker and a caller on
-    another thread cannot interleave batches on the same context."""
+    """One loaded model, a :class:`~inspector.engine.backend.Backend` on llama.cpp. Calls are
+    serialised by a lock, so a GUI worker and a caller on another thread cannot interleave
+    batches on the same context."""
 
     def __init__(self, runtime: LlamaRuntime, load_seconds: float) -> None:
         self.runtime = runtime

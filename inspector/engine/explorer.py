@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import codecs
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from inspector.engine.backend import Branch, FinishCallback, TokenCallback
 from inspector.engine.cancel import CancelToken
 from inspector.engine.distribution import RowAnalyzer, RowStats, choose_token, make_rng
 from inspector.engine.errors import InvalidParameterError, PromptTooLongError
@@ -23,18 +24,7 @@ from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent,
 from inspector.engine.runtime import BatchEntry, LlamaRuntime
 from inspector.engine.settings import GenerationSettings, SamplingSettings
 
-TokenCallback = Callable[[TokenEvent], None]
-FinishCallback = Callable[[GeneratedSequence], None]
 PREFIX_SEQ = 0
-
-
-@dataclass(frozen=True)
-class Branch:
-    """A continuation to decode: ``forced`` tokens first (recorded with their real
-    probabilities), then tokens chosen by ``sampling`` (the request's default when None)."""
-
-    forced: tuple[int, ...] = ()
-    sampling: SamplingSettings | None = None
 
 
 @dataclass
@@ -53,6 +43,11 @@ class _BranchState:
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
     )
+
+    def next_token(self) -> int:
+        """The token this live branch feeds to the next batch (chosen by ``_advance``)."""
+        assert self.pending is not None, "a live branch always has a token to evaluate"
+        return self.pending
 
 
 class TreeExplorer:
@@ -228,7 +223,7 @@ class TreeExplorer:
         while live:
             if cancel is not None and cancel.cancelled:
                 return
-            entries = [BatchEntry(s.pending, s.next_pos, s.seq, True) for s in live]
+            entries = [BatchEntry(s.next_token(), s.next_pos, s.seq, True) for s in live]
             try:
                 rows = self.runtime.decode(entries, (lambda: cancel.cancelled) if cancel else None)
             except InterruptedError:
@@ -236,7 +231,7 @@ class TreeExplorer:
                     self.runtime.seq_remove(state.seq, state.next_pos, -1)
                 return
             for state, row in zip(live, rows, strict=True):
-                state.kv_tokens.append(state.pending)
+                state.kv_tokens.append(state.next_token())
                 state.next_pos += 1
                 self._advance(state, row, self._stats(row, settings), settings, on_token)
             _report_finished(live, on_finish)

@@ -17,15 +17,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from inspector.engine.backend import Branch, FinishCallback, ModelInfo, TokenCallback
 from inspector.engine.cancel import CancelToken
-from inspector.engine.engine import ModelInfo
 from inspector.engine.errors import (
     ChatTemplateError,
     InvalidParameterError,
     PromptTooLongError,
     RemoteServerError,
 )
-from inspector.engine.explorer import Branch, FinishCallback, TokenCallback
 from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
 from inspector.engine.remote_http import Cancelled, HttpSettings, JsonClient
 from inspector.engine.remote_records import fewest_alternatives, parse_logprobs, token_key
