@@ -21,6 +21,7 @@ from inspector.core.display import fmt
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, RunSettings, Session
 from inspector.engine import CancelToken, TokenEvent
+from inspector.store.export.json import path_doc
 
 if TYPE_CHECKING:
     from inspector.core.experiment import ExperimentOutcome, ExperimentProgress
@@ -118,24 +119,31 @@ def few_shot_examples(args: argparse.Namespace) -> list[WorkedExample] | None:
     return load_examples(Path(args.few_shot)) if args.few_shot else None
 
 
+# the fields of the export's path serialisation that `run --json` prints, in its order
+_PATH_KEYS = (
+    "id",
+    "origin",
+    "label",
+    "text",
+    "answer",
+    "confidence",
+    "logprob",
+    "n_tokens",
+    "correct",
+    "finish_reason",
+    "answer_tokens",
+)
+
+
 def session_json(session: Session) -> dict[str, Any]:
     summary = session.summary()
     paths = []
     for path in session.paths:
         tokens = session.path_tokens(path)
+        doc = path_doc(path, strict=False)
         paths.append(
             {
-                "id": path.id,
-                "origin": path.origin,
-                "label": path.label,
-                "text": path.text,
-                "answer": path.answer,
-                "confidence": path.confidence,
-                "logprob": path.logprob,
-                "n_tokens": path.n_tokens,
-                "correct": path.correct,
-                "finish_reason": path.finish_reason,
-                "answer_tokens": list(path.answer_tokens) if path.answer_tokens else None,
+                **{key: doc[key] for key in _PATH_KEYS},
                 "tokens": [
                     {
                         "text": t.text,

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from inspector.store.exporting import EXPORT_FORMATS
+from inspector.store.export import EXPORT_FORMATS
 
 
 def register(commands: Any) -> None:
@@ -26,6 +26,9 @@ def register(commands: Any) -> None:
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True, dest="fmt")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     export.add_argument("--db", metavar="PATH", help="session database")
+    export.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists (never a database)"
+    )
     export.add_argument(
         "--pairs",
         action="store_true",
@@ -51,7 +54,7 @@ def _renderer(args: argparse.Namespace) -> Any:
     if args.fmt not in ("html", "md") or args.no_plots:
         return None
     try:
-        from inspector.ui.plot_render import QtPlotRenderer
+        from inspector.ui.shared.plot_render import QtPlotRenderer
     except ImportError as exc:  # Qt missing: still export, with tables instead of plots
         print(f"inspector: warning: no plots ({exc})", file=sys.stderr)
         return None
@@ -60,7 +63,7 @@ def _renderer(args: argparse.Namespace) -> Any:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from inspector.store import Store, resolve_db_path
-    from inspector.store.exporting import export
+    from inspector.store.export import export
 
     db_path = resolve_db_path(args.db)
     with Store.open(db_path, read_only=True) as store:
@@ -72,6 +75,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             experiment_id=args.experiment,
             render=_renderer(args),
             pairs=args.pairs,
+            force=args.force,
         )
     what = f"session {args.session}" if args.session else f"experiment {args.experiment}"
     extra = ""
@@ -85,7 +89,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from inspector.store import Store, resolve_db_path
-    from inspector.store.importing import apply_import, read_import
+    from inspector.store.imports import apply_import, read_import
 
     document = read_import(args.file)  # the whole file is checked before the database opens
     db_path = resolve_db_path(args.db)

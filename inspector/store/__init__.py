@@ -10,6 +10,7 @@ from inspector.store.errors import (
     ReadOnlyError,
     StoreBusyError,
     StoreError,
+    StoreFullError,
 )
 from inspector.store.location import default_db_path, resolve_db_path
 from inspector.store.rows import Annotation, ExperimentResult, RunRecord, SessionRow
@@ -30,6 +31,7 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "StoreError",
+    "StoreFullError",
     "default_db_path",
     "latest_version",
     "resolve_db_path",

@@ -8,9 +8,20 @@ from typing import Any
 
 from inspector.store.base import StoreBase, now
 from inspector.store.errors import NotFoundError, StoreError
-from inspector.store.rows import Annotation
+from inspector.store.rows import Annotation, AnnotationRow
 
 _UNSET: Any = object()
+_COLUMNS = (
+    "session_id",
+    "path_id",
+    "token_start",
+    "token_end",
+    "label",
+    "note",
+    "tags",
+    "created",
+    "updated",
+)
 
 
 class AnnotationsMixin(StoreBase):
@@ -19,11 +30,27 @@ class AnnotationsMixin(StoreBase):
     def labels(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM labels ORDER BY position, name")]
 
+    def label_descriptions(self) -> list[tuple[str, str]]:
+        """(name, description) of every label, in the labels' order."""
+        rows = self.db.execute("SELECT name, description FROM labels ORDER BY position, name")
+        return [(name, description) for name, description in rows]
+
+    def ensure_labels(self, labels: Iterable[tuple[str, str]]) -> None:
+        """Add each (name, description) not defined yet, after the existing labels (those
+        already defined keep their description)."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                "INSERT INTO labels (name, description, position) VALUES (?, ?, "
+                "(SELECT coalesce(max(position) + 1, 0) FROM labels)) "
+                "ON CONFLICT (name) DO NOTHING",
+                list(labels),
+            )
+
     def add_label(self, name: str, description: str = "") -> None:
         name = name.strip()
         if not name:
             raise StoreError(self.path, "a label needs a name")
-        with self._write() as db:
+        with self.transaction() as db:
             position = db.execute("SELECT coalesce(max(position) + 1, 0) FROM labels").fetchone()
             db.execute(
                 "INSERT INTO labels (name, description, position) VALUES (?, ?, ?) "
@@ -45,7 +72,7 @@ class AnnotationsMixin(StoreBase):
         """Annotate a session (no ``path_id``), a path, or tokens [start, end) of a path."""
         _check_target(path_id, token_start, token_end)
         stamp = now()
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone() is None:
                 raise NotFoundError(self.path, f"no session {session_id!r}")
             self._check_label(label)
@@ -65,6 +92,22 @@ class AnnotationsMixin(StoreBase):
                 ],
             )
             return int(cursor.lastrowid or 0)
+
+    def insert_annotations(self, rows: Iterable[AnnotationRow]) -> None:
+        """Insert annotations exactly as given (an import; their sessions, paths and labels
+        must exist)."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                f"INSERT INTO annotations ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                [
+                    (
+                        *(r["session_id"], r["path_id"], r["token_start"], r["token_end"]),
+                        *(r["label"], r["note"], r["tags"], r["created"], r["updated"]),
+                    )
+                    for r in rows
+                ],
+            )
 
     def annotations(self, session_id: str, path_id: int | None = None) -> list[Annotation]:
         """A session's annotations (only one path's with ``path_id``), oldest first."""
@@ -97,7 +140,7 @@ class AnnotationsMixin(StoreBase):
             changes["note"] = note
         if tags is not _UNSET:
             changes["tags"] = _tags(tags)
-        with self._write() as db:
+        with self.transaction() as db:
             if "label" in changes:
                 self._check_label(label)
             assignments = ", ".join(f"{column} = ?" for column in [*changes, "updated"])
@@ -109,7 +152,7 @@ class AnnotationsMixin(StoreBase):
                 raise NotFoundError(self.path, f"no annotation {annotation_id}")
 
     def delete_annotation(self, annotation_id: int) -> None:
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute("DELETE FROM annotations WHERE id = ?", [annotation_id])
             if cursor.rowcount == 0:
                 raise NotFoundError(self.path, f"no annotation {annotation_id}")

@@ -153,7 +153,8 @@ def tokens_by_node(rows: list[tuple[Any, ...]]) -> dict[int, list[TokenRecord]]:
     """
     tops = json.loads("[" + ",".join([row[6] for row in rows]) + "]")
     nodes: dict[int, list[TokenRecord]] = {}
-    current, bucket = None, []
+    current: int | None = None
+    bucket: list[TokenRecord] = []
     nan, alternative, record = math.nan, Alternative, TokenRecord
     with gc_paused():  # a no-op inside load_session, which pauses it already
         for (node_id, token_id, text, piece, logprob, entropy, _), top in zip(

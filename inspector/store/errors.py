@@ -41,5 +41,9 @@ class StoreBusyError(StoreError):
     """Another program held the database lock for longer than the busy timeout."""
 
 
+class StoreFullError(StoreError):
+    """The disk (or the quota) holding the database is full."""
+
+
 class NotFoundError(StoreError):
     """No such session, experiment, data set or annotation."""

@@ -12,7 +12,14 @@ from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.session import RunSettings
 from inspector.store.base import StoreBase, now, to_json
 from inspector.store.errors import NotFoundError
-from inspector.store.rows import ExperimentResult, ExperimentRow, as_bool
+from inspector.store.rows import (
+    ExperimentCopy,
+    ExperimentRecord,
+    ExperimentResult,
+    ExperimentRow,
+    ExperimentRun,
+    as_bool,
+)
 
 EXPERIMENT_STATUSES = ("running", "complete", "cancelled", "interrupted")
 
@@ -28,34 +35,46 @@ class ExperimentsMixin(StoreBase):
 
     def save_dataset(self, dataset: Dataset) -> int:
         """The id of this data set, inserting it (with its questions) if not stored yet."""
-        digest = dataset_digest(dataset)
-        with self._write() as db:
-            row = db.execute("SELECT id FROM datasets WHERE sha256 = ?", [digest]).fetchone()
+        return self.put_dataset(dataset, dataset_digest(dataset), str(dataset.path))
+
+    def put_dataset(self, dataset: Dataset, sha256: str, source_path: str | None) -> int:
+        """The id of the stored data set whose questions have digest ``sha256``, inserted
+        (as ``dataset`` with its questions, from ``source_path``) if there is none."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM datasets WHERE sha256 = ?", [sha256]).fetchone()
             if row is not None:
                 return int(row[0])
             cursor = db.execute(
                 "INSERT INTO datasets (name, source_path, sha256, n_questions, created) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [dataset.name, str(dataset.path), digest, len(dataset.questions), now()],
+                [dataset.name, source_path, sha256, len(dataset.questions), now()],
             )
             dataset_id = int(cursor.lastrowid or 0)
-            db["dataset_questions"].insert_all(
-                {
-                    "dataset_id": dataset_id,
-                    "idx": q.index,
-                    "question": q.question,
-                    "answer": q.answer,
-                    "solution": q.solution,
-                    "ext_id": q.id,
-                }
-                for q in dataset.questions
+            db.conn.executemany(
+                "INSERT INTO dataset_questions (dataset_id, idx, question, answer, solution, "
+                "ext_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (dataset_id, q.index, q.question, q.answer, q.solution, q.id)
+                    for q in dataset.questions
+                ],
             )
             return dataset_id
+
+    def dataset_questions(self, dataset_id: int) -> list[DatasetQuestion]:
+        """A stored data set's questions, in order."""
+        return [
+            DatasetQuestion(q["idx"], q["question"], q["answer"], q["solution"], q["ext_id"])
+            for q in self.db.query(
+                "SELECT idx, question, answer, solution, ext_id FROM dataset_questions "
+                "WHERE dataset_id = ? ORDER BY idx",
+                [dataset_id],
+            )
+        ]
 
     def create_experiment(
         self, name: str, dataset_id: int, settings: RunSettings, model: dict[str, Any]
     ) -> int:
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM datasets WHERE id = ?", [dataset_id]).fetchone() is None:
                 raise NotFoundError(self.path, f"no data set {dataset_id}")
             stamp = now()
@@ -90,7 +109,7 @@ class ExperimentsMixin(StoreBase):
     def set_experiment_status(self, experiment_id: int, status: str) -> None:
         if status not in EXPERIMENT_STATUSES:
             raise ValueError(f"unknown experiment status {status!r}")
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE experiments SET status = ?, updated = ? WHERE id = ?",
                 [status, now(), experiment_id],
@@ -100,7 +119,7 @@ class ExperimentsMixin(StoreBase):
 
     def record_run(self, experiment_id: int, question_index: int, session_id: str) -> None:
         """Note that ``session_id`` answered this question (replacing an earlier run)."""
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone() is None:
                 raise NotFoundError(self.path, f"no session {session_id!r}")
             db.execute(
@@ -177,31 +196,91 @@ class ExperimentsMixin(StoreBase):
             for r in rows
         ]
 
-    def experiment_plan(self, experiment_id: int) -> ExperimentPlan:
-        """What is needed to resume an experiment: its questions, settings and model file."""
-        rows = list(
-            self.db.query(
-                "SELECT e.name, e.settings, m.path AS model_path, d.id AS dataset_id, "
-                "d.name AS dataset, d.source_path FROM experiments e "
-                "JOIN datasets d ON d.id = e.dataset_id LEFT JOIN models m ON m.id = e.model_id "
-                "WHERE e.id = ?",
-                [experiment_id],
-            )
-        )
+    def experiment(self, experiment_id: int) -> ExperimentRecord:
+        """One experiment with its data set's and model's details (``NotFoundError`` if
+        there is none)."""
+        rows = list(self.db.query(_EXPERIMENT, [experiment_id]))
         if not rows:
             raise NotFoundError(self.path, f"no experiment {experiment_id}")
         row = rows[0]
-        questions = [
-            DatasetQuestion(q["idx"], q["question"], q["answer"], q["solution"], q["ext_id"])
-            for q in self.db.query(
-                "SELECT idx, question, answer, solution, ext_id FROM dataset_questions "
-                "WHERE dataset_id = ? ORDER BY idx",
-                [row["dataset_id"]],
+        return ExperimentRecord(
+            id=row["id"],
+            name=row["name"],
+            strategy=row["strategy"],
+            settings=json.loads(row["settings"]),
+            model=json.loads(row["model_metadata"]) if row["model_metadata"] else {},
+            model_path=row["model_path"],
+            status=row["status"],
+            created=row["created"],
+            updated=row["updated"],
+            dataset_id=row["dataset_id"],
+            dataset_name=row["dataset_name"],
+            dataset_source=row["source_path"],
+            dataset_sha256=row["sha256"],
+            n_questions=row["n_questions"],
+        )
+
+    def experiment_runs(self, experiment_id: int) -> list[ExperimentRun]:
+        """Every recorded run of an experiment (deleted sessions included), by question."""
+        return [
+            ExperimentRun(r["question_index"], r["session_id"], r["created"])
+            for r in self.db.query(
+                "SELECT question_index, session_id, created FROM experiment_runs "
+                "WHERE experiment_id = ? ORDER BY question_index",
+                [experiment_id],
             )
         ]
-        dataset = Dataset(row["dataset"], Path(row["source_path"] or ""), questions)
-        settings = RunSettings.from_dict(json.loads(row["settings"]))
-        return ExperimentPlan(row["name"], dataset, settings, row["model_path"])
+
+    def experiment_plan(self, experiment_id: int) -> ExperimentPlan:
+        """What is needed to resume an experiment: its questions, settings and model file."""
+        with self.snapshot():
+            record = self.experiment(experiment_id)
+            questions = self.dataset_questions(record.dataset_id)
+        dataset = Dataset(record.dataset_name, Path(record.dataset_source or ""), questions)
+        settings = RunSettings.from_dict(record.settings)
+        return ExperimentPlan(record.name, dataset, settings, record.model_path)
+
+    def restore_experiment(self, copy: ExperimentCopy, *, replace: bool = False) -> int:
+        """Store an exported experiment (with its data set, if new) and its runs; return its
+        id. With ``replace``, an experiment of the same data set, settings, name and creation
+        time is updated and its runs rewritten instead of a new one being added. The runs'
+        sessions must be stored already (call inside the same ``transaction()``)."""
+        with self.transaction() as db:
+            dataset_id = self.put_dataset(copy.dataset, copy.sha256, copy.source_path)
+            settings = to_json(copy.settings)
+            found = db.execute(
+                "SELECT id FROM experiments WHERE dataset_id = ? AND settings = ? AND name = ? "
+                "AND created = ? ORDER BY id DESC LIMIT 1",
+                [dataset_id, settings, copy.name, copy.created],
+            ).fetchone()
+            model_id = self._model_id(copy.model)
+            if found is not None and replace:
+                experiment_id = int(found[0])
+                db.execute(
+                    "UPDATE experiments SET strategy = ?, model_id = ?, status = ?, updated = ? "
+                    "WHERE id = ?",
+                    [copy.strategy, model_id, copy.status, copy.updated, experiment_id],
+                )
+                db.execute("DELETE FROM experiment_runs WHERE experiment_id = ?", [experiment_id])
+            else:
+                cursor = db.execute(
+                    "INSERT INTO experiments (name, dataset_id, settings, strategy, model_id, "
+                    "status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        *(copy.name, dataset_id, settings, copy.strategy),
+                        *(model_id, copy.status, copy.created, copy.updated),
+                    ],
+                )
+                experiment_id = int(cursor.lastrowid or 0)
+            db.conn.executemany(
+                "INSERT INTO experiment_runs (experiment_id, question_index, session_id, "
+                "created) VALUES (?, ?, ?, ?)",
+                [
+                    (experiment_id, run.question_index, run.session_id, run.created)
+                    for run in copy.runs
+                ],
+            )
+            return experiment_id
 
     def model_names(self) -> list[str]:
         """The description (or path) of every model that made a saved session, sorted."""
@@ -210,6 +289,16 @@ class ExperimentsMixin(StoreBase):
             "JOIN models m ON m.id = s.model_id WHERE s.deleted_at IS NULL"
         )
         return sorted(name for (name,) in rows if name)
+
+
+# the one lookup of an experiment (the exports and resuming read it through experiment())
+_EXPERIMENT = """
+SELECT e.id, e.name, e.strategy, e.settings, e.status, e.created, e.updated, e.dataset_id,
+    m.path AS model_path, m.metadata AS model_metadata, d.name AS dataset_name,
+    d.source_path, d.sha256, d.n_questions
+FROM experiments e JOIN datasets d ON d.id = e.dataset_id
+LEFT JOIN models m ON m.id = e.model_id WHERE e.id = ?
+"""
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class QueriesMixin(StoreBase):
             where.append("s.id IN (SELECT session_id FROM experiment_runs WHERE experiment_id = ?)")
             params.append(experiment_id)
         sql = _GREEDY.format(records=_RUN_RECORDS.format(where=" AND ".join(where)))
-        with self._read() as db:
+        with self.snapshot() as db:
             rows = db.conn.execute(sql, params).fetchall()
         return [_record(row) for row in rows]
 

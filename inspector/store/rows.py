@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from inspector.core.datasets import Dataset
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,74 @@ class Annotation:
         if self.path_id is None:
             return "session"
         return "path" if self.token_start is None else "tokens"
+
+
+@dataclass(frozen=True)
+class SessionStamps:
+    """When a saved session was last written, and when it was (soft) deleted."""
+
+    updated: str
+    deleted_at: str | None
+
+
+@dataclass(frozen=True)
+class ExperimentRun:
+    """The session that answered one question of an experiment."""
+
+    question_index: int
+    session_id: str
+    created: str
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    """One experiment as stored, with its data set's and model's details."""
+
+    id: int
+    name: str
+    strategy: str
+    settings: dict[str, Any]  # ``RunSettings.to_dict()``
+    model: dict[str, Any]  # the model description ({} when unknown)
+    model_path: str | None
+    status: str
+    created: str
+    updated: str
+    dataset_id: int
+    dataset_name: str
+    dataset_source: str | None
+    dataset_sha256: str
+    n_questions: int
+
+
+@dataclass(frozen=True)
+class ExperimentCopy:
+    """An experiment without database ids, its data set whole (what a JSON export holds)."""
+
+    name: str
+    strategy: str
+    settings: dict[str, Any]
+    model: dict[str, Any]
+    status: str
+    created: str
+    updated: str
+    dataset: Dataset
+    source_path: str | None
+    sha256: str
+    runs: list[ExperimentRun]
+
+
+class AnnotationRow(TypedDict):
+    """An ``annotations`` row without its id (``tags`` as JSON text)."""
+
+    session_id: str
+    path_id: int | None
+    token_start: int | None
+    token_end: int | None
+    label: str | None
+    note: str
+    tags: str
+    created: str
+    updated: str
 
 
 def as_bool(value: int | None) -> bool | None:

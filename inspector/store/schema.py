@@ -199,12 +199,12 @@ FTS_COLUMNS: dict[str, tuple[str, ...]] = {
 def _v1(db: Database) -> None:
     """The first schema: every table, the default labels and the FTS5 indexes."""
     db.executescript(_V1_TABLES)
-    db["labels"].insert_all(
+    db.table("labels").insert_all(
         {"name": name, "description": text, "position": i}
         for i, (name, text) in enumerate(DEFAULT_LABELS)
     )
     for table, columns in FTS_COLUMNS.items():
-        db[table].enable_fts(columns, create_triggers=True, tokenize="porter")
+        db.table(table).enable_fts(columns, create_triggers=True, tokenize="porter")
 
 
 _V2 = """

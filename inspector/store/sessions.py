@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from inspector.core.session import Session
+from inspector.core.session import Session, SessionSummary
 from inspector.store import codec, writers
 from inspector.store.base import StoreBase, now
 from inspector.store.errors import NotFoundError
-from inspector.store.rows import SessionRow, as_bool
+from inspector.store.rows import SessionRow, SessionStamps, as_bool
 
 _REMEMBERED_SESSIONS = 16  # node layouts kept for incremental saves
 
@@ -32,21 +32,49 @@ class SessionsMixin(StoreBase):
         """
         summary = session.summary()
         layout = codec.node_layout(session)
-        with self._write() as db:
+        with self.transaction() as db:
             previous = self._previous_layout(session.id)
             stamp = now()
             model_id = self._model_id(session.model)
             row = codec.session_row(session, summary, model_id, stamp)
             row["writer"] = self._writer
-            db["sessions"].upsert(row, pk="id")
+            db.table("sessions").upsert(row, pk="id")
             for table in ("votes", "paths"):
                 db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session.id])
             self._write_nodes(session, layout, previous)
-            db["paths"].insert_all(codec.path_row(session.id, p) for p in session.paths)
-            db["votes"].insert_all(codec.vote_rows(session.id, summary))
+            db.table("paths").insert_all(codec.path_row(session.id, p) for p in session.paths)
+            db.table("votes").insert_all(codec.vote_rows(session.id, summary))
         self._saved[session.id] = (stamp, layout)
         while len(self._saved) > _REMEMBERED_SESSIONS:
             self._saved.popitem(last=False)
+
+    def write_session(
+        self,
+        session: Session,
+        summary: SessionSummary,
+        *,
+        updated: str,
+        deleted_at: str | None = None,
+    ) -> None:
+        """Write a whole session as given (an import): its row with these stamps, every node
+        with its tokens, its paths and votes. Clear an earlier version first
+        (:meth:`clear_session`, in the same ``transaction()``)."""
+        with self.transaction() as db:
+            row = codec.session_row(session, summary, self._model_id(session.model), updated)
+            row["deleted_at"] = deleted_at
+            db.table("sessions").upsert(row, pk="id")
+            self._write_nodes(session, codec.node_layout(session), {})
+            db.table("paths").insert_all(codec.path_row(session.id, p) for p in session.paths)
+            db.table("votes").insert_all(codec.vote_rows(session.id, summary))
+        self._saved.pop(session.id, None)
+
+    def clear_session(self, session_id: str) -> None:
+        """Remove a session's annotations, votes, paths, tokens and nodes (its row stays,
+        to be overwritten by :meth:`write_session`)."""
+        with self.transaction() as db:
+            for table in ("annotations", "votes", "paths", "tokens", "nodes"):
+                db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session_id])
+        self._saved.pop(session_id, None)
 
     def _previous_layout(self, session_id: str) -> dict[int, codec.NodeLayout]:
         """The node layout this store last wrote, if the row still carries that save's stamp
@@ -60,7 +88,10 @@ class SessionsMixin(StoreBase):
         return cached[1]
 
     def _write_nodes(
-        self, session: Session, layout: dict[int, codec.NodeLayout], previous: dict
+        self,
+        session: Session,
+        layout: dict[int, codec.NodeLayout],
+        previous: dict[int, codec.NodeLayout],
     ) -> None:
         conn, sid = self.db.conn, session.id
         gone = [(sid, n) for n in previous if n not in layout]
@@ -84,7 +115,7 @@ class SessionsMixin(StoreBase):
 
     def load_session(self, session_id: str) -> Session:
         """The session as saved: tree (same node ids), paths, settings, status, model."""
-        with codec.gc_paused(), self._read() as db:
+        with codec.gc_paused(), self.snapshot() as db:
             row = self._session_row(session_id)
             model = self._model_metadata(row["model_id"])
             nodes = db.conn.execute(
@@ -115,6 +146,15 @@ class SessionsMixin(StoreBase):
             return {}
         row = self.db.execute("SELECT metadata FROM models WHERE id = ?", [model_id]).fetchone()
         return json.loads(row[0]) if row else {}
+
+    def session_stamps(self, session_id: str) -> SessionStamps:
+        """When a saved session was last written and (soft) deleted."""
+        row = self.db.execute(
+            "SELECT updated, deleted_at FROM sessions WHERE id = ?", [session_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(self.path, f"no session {session_id!r}")
+        return SessionStamps(row[0], row[1])
 
     def has_session(self, session_id: str) -> bool:
         row = self.db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone()
@@ -182,7 +222,7 @@ class SessionsMixin(StoreBase):
         self._update_session(session_id, "status = ?", [status])
 
     def _update_session(self, session_id: str, assignment: str, params: list[Any]) -> None:
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 f"UPDATE sessions SET {assignment}, updated = ? WHERE id = ?",
                 [*params, now(), session_id],
@@ -193,7 +233,7 @@ class SessionsMixin(StoreBase):
     def mark_interrupted(self, before: str | None = None) -> int:
         """Sessions still ``running`` (their process died) become ``interrupted``; with
         ``before`` (ISO time) only those last saved earlier. Returns how many changed."""
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE sessions SET status = 'interrupted', updated = ? "
                 "WHERE status = 'running' AND (? IS NULL OR updated < ?)",
@@ -210,7 +250,7 @@ class SessionsMixin(StoreBase):
         orphans = [(sid, w) for sid, w in running if not writers.writer_alive(w)]
         if not orphans:
             return []
-        with self._write() as db:  # unless its writer changed (or it finished) meanwhile
+        with self.transaction() as db:  # unless its writer changed (or it finished) meanwhile
             db.conn.executemany(
                 "UPDATE sessions SET status = 'interrupted', updated = ? WHERE id = ? "
                 "AND status = 'running' AND writer IS ?",

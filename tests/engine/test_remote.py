@@ -93,7 +93,7 @@ def test_branch_here_on_a_session_from_an_earlier_connection(server_url, remote)
 
 
 def test_the_api_key_is_never_saved_or_exported(remote, store, tmp_path):
-    from inspector.store.exporting import export
+    from inspector.store.export import export
 
     session = new_session(remote, QUESTION, RunSettings(strategy="greedy", max_tokens=4))
     run_strategy(remote, session)

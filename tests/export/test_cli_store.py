@@ -25,7 +25,7 @@ def saved(db_path):
 def test_export_every_format(db_path, saved, tmp_path, capsys, fmt):
     session_id, exp = saved
     for target in (["--session", session_id], ["--experiment", str(exp)]):
-        out = tmp_path / f"out.{fmt}"
+        out = tmp_path / f"out-{target[0][2:]}.{fmt}"
         code = main(["export", *target, "--format", fmt, "-o", str(out), "--db", str(db_path)])
         assert code == 0, capsys.readouterr().err
         assert out.stat().st_size > 0

@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from inspector.store.exporting import export
-from inspector.store.exporting_md import md
-from inspector.store.exporting_tables import spreadsheet_safe
-from inspector.ui.plot_render import QtPlotRenderer
+from inspector.store.export import export
+from inspector.store.export.csv import spreadsheet_safe
+from inspector.store.export.md import md
+from inspector.ui.shared.plot_render import QtPlotRenderer
 from tests.export.conftest import IMG, SCRIPT, make_experiment
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -158,7 +158,7 @@ def test_jsonl_holds_only_verified_correct_paths(store, annotated, tmp_path):
     ]
     assert records[0]["session_id"] == annotated.id
 
-    export(store, out, "jsonl", session_id=annotated.id, pairs=True)
+    export(store, out, "jsonl", session_id=annotated.id, pairs=True, force=True)
     (pair,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert pair["prompt"] == annotated.prompt and pair["completion"] == " He has 5, 3 + 5 = 8"
 

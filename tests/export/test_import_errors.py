@@ -8,9 +8,11 @@ import json
 import pytest
 
 from inspector.cli import main
-from inspector.store import Store, importing, importing_checks
-from inspector.store.exporting_json import build_document, dump_document
-from inspector.store.importing import ImportConflictError, ImportFileError, import_json
+from inspector.store import Store
+from inspector.store.export.json import build_document, dump_document
+from inspector.store.imports import ImportConflictError, ImportFileError, import_json
+from inspector.store.imports import checks as importing_checks
+from inspector.store.imports import reading as importing
 from tests.export.conftest import hostile_session, make_experiment
 
 

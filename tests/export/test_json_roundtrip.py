@@ -7,8 +7,8 @@ import json
 import pytest
 
 from inspector.store import Store
-from inspector.store.exporting import export
-from inspector.store.importing import ImportConflictError, import_json, read_import
+from inspector.store.export import export
+from inspector.store.imports import ImportConflictError, import_json, read_import
 from tests.export.conftest import make_experiment
 from tests.store.conftest import assert_same_session
 

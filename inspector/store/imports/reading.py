@@ -1,11 +1,8 @@
-"""Import a JSON export (``inspector export --format json``) into a session database.
+"""Reading an import file: the whole JSON export parsed and validated, nothing written.
 
-The whole file is read and validated first (format and version, every field's presence and
-type, sizes, nesting depth, duplicate ids, references between sessions, nodes, paths,
-annotations and runs); only then is it written, in one transaction. A bad file raises
-:class:`ImportFileError` naming the JSON location of the problem and leaves the database as
-it was. A session id that already exists is refused unless ``replace=True``, which
-overwrites that session (its tree, paths, votes and annotations) with the file's version.
+Checks format and version, every field's presence and type, sizes, nesting depth, duplicate
+ids, and the references between sessions, nodes, paths, annotations and runs. A bad file
+raises :class:`ImportFileError` naming the JSON location of the problem.
 """
 
 from __future__ import annotations
@@ -20,8 +17,8 @@ from typing import Any
 from inspector.core.session import ReasoningPath, Session, SessionSummary
 from inspector.core.tree import ROOT_ID, ReasoningTree, TreeNode
 from inspector.engine.records import Alternative, TokenRecord
-from inspector.store.exporting_json import FORMAT_NAME, FORMAT_VERSION
-from inspector.store.importing_checks import (
+from inspector.store.export.json import FORMAT_NAME, FORMAT_VERSION
+from inspector.store.imports.checks import (
     MAX_ALTERNATIVES,
     MAX_ITEMS,
     MAX_NODES,
@@ -44,25 +41,15 @@ from inspector.store.importing_checks import (
     load_json,
     obj_at,
 )
-from inspector.store.importing_records import (
-    ImportedExperiment,
+from inspector.store.imports.records import (
     annotation_row,
     experiment_from,
     labels_from,
     parse_settings,
 )
-from inspector.store.importing_writer import ImportConflictError, ImportResult, apply_import
+from inspector.store.rows import AnnotationRow, ExperimentCopy
 
 SESSION_STATUSES = ("running", "complete", "cancelled", "interrupted")
-__all__ = [
-    "ImportConflictError",
-    "ImportDocument",
-    "ImportFileError",
-    "ImportResult",
-    "apply_import",
-    "import_json",
-    "read_import",
-]
 
 
 class ImportFileError(ValueError):
@@ -84,9 +71,9 @@ class ImportedSession:
 @dataclass
 class ImportDocument:
     sessions: list[ImportedSession]
-    experiment: ImportedExperiment | None
+    experiment: ExperimentCopy | None
     labels: list[tuple[str, str]]
-    annotations: list[dict[str, Any]]
+    annotations: list[AnnotationRow]
 
 
 class _Counts:
@@ -270,10 +257,3 @@ def parse_path(data: Any, where: str, tree: ReasoningTree) -> ReasoningPath:
         confidence=get_float(obj, "confidence", where, null=True),
         correct=get_bool(obj, "correct", where, null=True),
     )
-
-
-# -- writing ----------------------------------------------------------------------------------
-def import_json(store: Any, path: Path | str, *, replace: bool = False) -> list[str]:
-    """Validate ``path`` completely, then import it in one transaction; return the session
-    ids imported. A bad file or a conflict raises and changes nothing."""
-    return apply_import(store, read_import(path), replace=replace).session_ids

@@ -16,7 +16,7 @@ from inspector.core.display import fmt
 from inspector.core.run_stats import run_stats
 from inspector.core.session import ReasoningPath, Session, SessionSummary
 from inspector.engine.records import TokenRecord
-from inspector.store.errors import NotFoundError
+from inspector.store.database import Store
 from inspector.store.rows import Annotation, ExperimentResult
 
 MAX_SESSION_PLOTS = 50  # experiments with more sessions show their votes as tables only
@@ -86,14 +86,14 @@ class Report:
 
 
 def collect_report(
-    store: Any,
+    store: Store,
     *,
     session_id: str | None = None,
     experiment_id: int | None = None,
     render: PlotRenderer | None = None,
 ) -> Report:
     """One session, or an experiment with its (non-deleted) sessions, plots rendered."""
-    with store._read():
+    with store.snapshot():
         report = Report()
         if experiment_id is not None:
             report.experiment = _experiment(store, experiment_id)
@@ -104,8 +104,7 @@ def collect_report(
             raise ValueError("export needs a session or an experiment")
         for sid in ids:
             session = store.load_session(sid)
-            row = store.db.execute("SELECT deleted_at FROM sessions WHERE id = ?", [sid])
-            deleted = row.fetchone()[0] is not None
+            deleted = store.session_stamps(sid).deleted_at is not None
             report.sessions.append(
                 SessionReport(session, session.summary(), store.annotations(sid), deleted)
             )
@@ -127,28 +126,19 @@ def _render(report: Report, render: PlotRenderer) -> None:
             experiment.curve_png = render.accuracy_curve(experiment.curve)
 
 
-def _experiment(store: Any, experiment_id: int) -> ExperimentReport:
-    rows = list(
-        store.db.query(
-            "SELECT e.*, d.name AS dataset_name, d.n_questions FROM experiments e "
-            "JOIN datasets d ON d.id = e.dataset_id WHERE e.id = ?",
-            [experiment_id],
-        )
-    )
-    if not rows:
-        raise NotFoundError(store.path, f"no experiment {experiment_id}")
-    row = rows[0]
+def _experiment(store: Store, experiment_id: int) -> ExperimentReport:
+    record = store.experiment(experiment_id)
     stats = run_stats(store.run_records(experiment_id=experiment_id), n_bins=CALIBRATION_BINS)
     return ExperimentReport(
         id=experiment_id,
-        name=row["name"],
-        strategy=row["strategy"],
-        status=row["status"],
-        created=row["created"],
-        settings=json.loads(row["settings"]),
-        model=store._model_metadata(row["model_id"]),
-        dataset=row["dataset_name"],
-        n_questions=row["n_questions"],
+        name=record.name,
+        strategy=record.strategy,
+        status=record.status,
+        created=record.created,
+        settings=record.settings,
+        model=record.model,
+        dataset=record.dataset_name,
+        n_questions=record.n_questions,
         results=store.experiment_results(experiment_id),
         calibration=stats.calibration,
         curve=list(stats.curve),

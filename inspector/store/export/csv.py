@@ -1,21 +1,19 @@
-"""Machine-readable exports: CSV for spreadsheets and JSONL training data (STaR-style)."""
+"""The CSV export for spreadsheets: one row per path (a session) or per question (an
+experiment), every cell that a spreadsheet would run as a formula made inert."""
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.store.exporting_report import Report, SessionReport
+from inspector.store.export.report import Report, SessionReport
 
 #: a cell starting with one of these is a formula in Excel, LibreOffice or Google Sheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-#: a path a person labelled with one of these is never exported as training data
-REJECTING_LABELS = frozenset({"incorrect", "flawed reasoning", "lucky guess"})
 
 SESSION_COLUMNS = (
     "session_id",
@@ -121,37 +119,3 @@ def write_csv(report: Report, out: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows([_cell(value) for value in row] for row in rows)
-
-
-def training_records(report: Report, *, pairs: bool = False) -> Iterator[dict[str, Any]]:
-    """One record per verified-correct path (finished, matching the gold answer), skipping
-    paths a person labelled incorrect / flawed reasoning / lucky guess and repeats of the same
-    text within a session."""
-    for item in report.sessions:
-        session, seen = item.session, set()
-        rejected = {a.path_id for a in item.annotations if a.label in REJECTING_LABELS}
-        for path in session.paths:
-            if path.correct is not True or path.id in rejected or path.text in seen:
-                continue
-            seen.add(path.text)
-            if pairs:
-                record: dict[str, Any] = {"prompt": session.prompt, "completion": path.text}
-            else:
-                record = {
-                    "messages": [
-                        {"role": "user", "content": session.question},
-                        {"role": "assistant", "content": path.text.strip()},
-                    ]
-                }
-            record.update(session_id=session.id, path_id=path.id)
-            yield record
-
-
-def write_jsonl(report: Report, out: Path, *, pairs: bool = False) -> int:
-    """Write the training records; return how many."""
-    count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for record in training_records(report, pairs=pairs):
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    return count

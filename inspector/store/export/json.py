@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from inspector.core.session import ReasoningPath, Session
 from inspector.engine.records import TokenRecord
-from inspector.store.errors import NotFoundError
-from inspector.store.rows import Annotation
+from inspector.store.database import Store
+from inspector.store.rows import Annotation, SessionStamps
 
 FORMAT_NAME = "reasoning-inspector"
 FORMAT_VERSION = 1
@@ -49,7 +50,11 @@ def token_doc(token: TokenRecord) -> dict[str, Any]:
     }
 
 
-def path_doc(path: ReasoningPath) -> dict[str, Any]:
+def path_doc(path: ReasoningPath, *, strict: bool = True) -> dict[str, Any]:
+    """A path as JSON: the one serialisation of a path (the JSON export, ``inspector run
+    --json``). ``strict`` writes non-finite floats as strings (:func:`encode_float`); without
+    it they stay floats, for output that handles them itself."""
+    number = encode_float if strict else _same
     return {
         "id": path.id,
         "node": path.node_id,
@@ -60,18 +65,22 @@ def path_doc(path: ReasoningPath) -> dict[str, Any]:
         "parent_path": path.parent_path,
         "branch_depth": path.branch_depth,
         "text": path.text,
-        "logprob": encode_float(path.logprob),
+        "logprob": number(path.logprob),
         "n_tokens": path.n_tokens,
         "answer": path.answer,
         "answer_text": path.answer_text,
         "answer_span": list(path.answer_span) if path.answer_span else None,
         "answer_tokens": list(path.answer_tokens) if path.answer_tokens else None,
-        "confidence": encode_float(path.confidence),
+        "confidence": number(path.confidence),
         "correct": path.correct,
     }
 
 
-def session_doc(session: Session, updated: str, deleted_at: str | None) -> dict[str, Any]:
+def _same(value: float | None) -> float | None:
+    return value
+
+
+def session_doc(session: Session, stamps: SessionStamps) -> dict[str, Any]:
     """One session; nodes are listed parents first, children in their tree order."""
     return {
         "id": session.id,
@@ -82,8 +91,8 @@ def session_doc(session: Session, updated: str, deleted_at: str | None) -> dict[
         "prompt_tokens": list(session.prompt_tokens),
         "status": session.status,
         "created": session.created,
-        "updated": updated,
-        "deleted_at": deleted_at,
+        "updated": stamps.updated,
+        "deleted_at": stamps.deleted_at,
         "settings": session.settings.to_dict(),
         "model": session.model,
         "nodes": [
@@ -113,66 +122,42 @@ def annotation_doc(annotation: Annotation) -> dict[str, Any]:
     }
 
 
-def session_stamps(store: Any, session_id: str) -> tuple[str, str | None]:
-    """(updated, deleted_at) of a saved session."""
-    row = store.db.execute(
-        "SELECT updated, deleted_at FROM sessions WHERE id = ?", [session_id]
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(store.path, f"no session {session_id!r}")
-    return row[0], row[1]
-
-
-def experiment_doc(store: Any, experiment_id: int) -> dict[str, Any]:
+def experiment_doc(store: Store, experiment_id: int) -> dict[str, Any]:
     """The experiment, its data set (with every question) and its runs."""
-    rows = list(store.db.query("SELECT * FROM experiments WHERE id = ?", [experiment_id]))
-    if not rows:
-        raise NotFoundError(store.path, f"no experiment {experiment_id}")
-    row = rows[0]
-    dataset = next(store.db.query("SELECT * FROM datasets WHERE id = ?", [row["dataset_id"]]))
-    questions = store.db.query(
-        "SELECT idx, question, answer, solution, ext_id FROM dataset_questions "
-        "WHERE dataset_id = ? ORDER BY idx",
-        [row["dataset_id"]],
-    )
-    runs = store.db.query(
-        "SELECT question_index, session_id, created FROM experiment_runs "
-        "WHERE experiment_id = ? ORDER BY question_index",
-        [experiment_id],
-    )
+    record = store.experiment(experiment_id)
     return {
-        "name": row["name"],
-        "strategy": row["strategy"],
-        "settings": json.loads(row["settings"]),
-        "model": store._model_metadata(row["model_id"]),
-        "status": row["status"],
-        "created": row["created"],
-        "updated": row["updated"],
+        "name": record.name,
+        "strategy": record.strategy,
+        "settings": record.settings,
+        "model": record.model,
+        "status": record.status,
+        "created": record.created,
+        "updated": record.updated,
         "dataset": {
-            "name": dataset["name"],
-            "source_path": dataset["source_path"],
-            "sha256": dataset["sha256"],
+            "name": record.dataset_name,
+            "source_path": record.dataset_source,
+            "sha256": record.dataset_sha256,
             "questions": [
                 {
-                    "index": q["idx"],
-                    "question": q["question"],
-                    "answer": q["answer"],
-                    "solution": q["solution"],
-                    "id": q["ext_id"],
+                    "index": q.index,
+                    "question": q.question,
+                    "answer": q.answer,
+                    "solution": q.solution,
+                    "id": q.id,
                 }
-                for q in questions
+                for q in store.dataset_questions(record.dataset_id)
             ],
         },
-        "runs": [dict(r) for r in runs],
+        "runs": [asdict(run) for run in store.experiment_runs(experiment_id)],
     }
 
 
 def build_document(
-    store: Any, *, session_id: str | None = None, experiment_id: int | None = None
+    store: Store, *, session_id: str | None = None, experiment_id: int | None = None
 ) -> dict[str, Any]:
     """The whole export of one session, or of an experiment with every session it ran
     (soft-deleted ones included, marked by ``deleted_at``)."""
-    with store._read():
+    with store.snapshot():
         experiment = None
         if experiment_id is not None:
             experiment = experiment_doc(store, experiment_id)
@@ -184,14 +169,12 @@ def build_document(
         sessions, annotations = [], []
         for sid in ids:
             session = store.load_session(sid)
-            sessions.append(session_doc(session, *session_stamps(store, sid)))
+            sessions.append(session_doc(session, store.session_stamps(sid)))
             annotations += [annotation_doc(a) for a in store.annotations(sid)]
         used = sorted({a["label"] for a in annotations if a["label"] is not None})
         labels = [
             {"name": name, "description": description}
-            for name, description in store.db.execute(
-                "SELECT name, description FROM labels ORDER BY position, name"
-            )
+            for name, description in store.label_descriptions()
             if name in used
         ]
     return {

@@ -1,16 +1,15 @@
-"""Validating an import's labels, annotations and experiment (sessions are in ``importing``)."""
+"""Validating an import's labels, annotations and experiment (sessions are in ``reading``)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.session import RunSettings, Session
 from inspector.store.experiments import EXPERIMENT_STATUSES, dataset_digest
-from inspector.store.importing_checks import (
+from inspector.store.imports.checks import (
     MAX_ITEMS,
     check_float,
     check_int,
@@ -26,23 +25,9 @@ from inspector.store.importing_checks import (
     get_str,
     obj_at,
 )
+from inspector.store.rows import AnnotationRow, ExperimentCopy, ExperimentRun
 
 MAX_TAGS = 1_000
-
-
-@dataclass
-class ImportedExperiment:
-    name: str
-    strategy: str
-    settings: dict[str, Any]
-    model: dict[str, Any]
-    status: str
-    created: str
-    updated: str
-    dataset: Dataset
-    source_path: str | None
-    sha256: str
-    runs: list[tuple[int, str, str]]  # (question index, session id, created)
 
 
 def parse_settings(obj: dict[str, Any], where: str) -> RunSettings:
@@ -85,7 +70,7 @@ def labels_from(data: Any, where: str) -> list[tuple[str, str]]:
     return list(labels.items())
 
 
-def annotation_row(data: Any, where: str, sessions: dict[str, Session]) -> dict[str, Any]:
+def annotation_row(data: Any, where: str, sessions: dict[str, Session]) -> AnnotationRow:
     """One annotation as its ``annotations`` row (without the database id)."""
     obj = obj_at(data, where)
     session_id = get_str(obj, "session_id", where)
@@ -119,14 +104,15 @@ def annotation_row(data: Any, where: str, sessions: dict[str, Session]) -> dict[
 
 def experiment_from(
     obj: dict[str, Any], where: str, sessions: dict[str, Session]
-) -> ImportedExperiment:
+) -> ExperimentCopy:
     """The experiment with its data set (checked against its sha256) and runs."""
     settings = parse_settings(get_obj(obj, "settings", where), f"{where}.settings")
     model = get_obj(obj, "model", where)
     check_json_strings(model, f"{where}.model")
     dataset, source, sha256 = _dataset(get_obj(obj, "dataset", where), f"{where}.dataset")
     indices = {q.index for q in dataset.questions}
-    runs, seen = [], set()
+    runs: list[ExperimentRun] = []
+    seen: set[int] = set()
     for i, item in enumerate(get_list(obj, "runs", where, MAX_ITEMS)):
         at = f"{where}.runs[{i}]"
         run = obj_at(item, at)
@@ -139,8 +125,8 @@ def experiment_from(
         if session_id not in sessions:
             fail(f"{at}.session_id", f"no session {session_id!r} in this file")
         seen.add(index)
-        runs.append((index, session_id, get_str(run, "created", at)))
-    return ImportedExperiment(
+        runs.append(ExperimentRun(index, session_id, get_str(run, "created", at)))
+    return ExperimentCopy(
         name=get_str(obj, "name", where),
         strategy=get_str(obj, "strategy", where),
         settings=settings.to_dict(),

@@ -9,11 +9,11 @@ run inside.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from inspector.core.display import fmt, verdict
-from inspector.store.exporting_report import (
+from inspector.store.export.report import (
     ExperimentReport,
     Report,
     SessionReport,
@@ -23,6 +23,9 @@ from inspector.store.exporting_report import (
     token_views,
 )
 from inspector.store.rows import Annotation
+
+#: (file name, PNG or None, alt text) -> the Markdown image link ("" without a PNG)
+ImageLink = Callable[[str, bytes | None, str], str]
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|<>~&$])")
 _SQUARES = ((0.25, "🟥"), (0.5, "🟧"), (0.75, "🟨"), (2.0, "🟩"))
@@ -71,7 +74,7 @@ def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, bytes]]
     return "".join(parts), files
 
 
-def _experiment(experiment: ExperimentReport, image) -> str:
+def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
     calibration = experiment.calibration
     summary = [
         ("name", experiment.name),
@@ -116,7 +119,7 @@ def _experiment(experiment: ExperimentReport, image) -> str:
     )
 
 
-def _session(item: SessionReport, number: int, image) -> str:
+def _session(item: SessionReport, number: int, image: ImageLink) -> str:
     session, summary = item.session, item.summary
     info = [
         ("session id", session.id),

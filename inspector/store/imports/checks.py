@@ -1,7 +1,7 @@
 """Reading an import file safely: size and nesting limits, strict JSON, typed field access.
 
 Every check raises :class:`Invalid` with the JSON location of the problem (e.g.
-``sessions[0].nodes[3].tokens[7].logprob``); ``importing`` adds the file name.
+``sessions[0].nodes[3].tokens[7].logprob``); ``reading`` adds the file name.
 """
 
 from __future__ import annotations

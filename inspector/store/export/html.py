@@ -11,9 +11,9 @@ import base64
 import html
 from collections.abc import Iterable
 
-from inspector.core.tree import ROOT_ID
 from inspector.core.display import fmt, verdict
-from inspector.store.exporting_report import (
+from inspector.core.tree import ROOT_ID
+from inspector.store.export.report import (
     ExperimentReport,
     Report,
     SessionReport,
