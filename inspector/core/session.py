@@ -7,7 +7,6 @@ consistency, correctness) is recomputed from the paths whenever they change.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal

@@ -14,13 +14,13 @@ from inspector.core.session import STRATEGIES, ReasoningPath, RunSettings, Sessi
 from inspector.core.tree import ROOT_ID
 from inspector.engine import (
     GREEDY,
+    Backend,
     Branch,
     CancelToken,
     GeneratedSequence,
     GenerationSettings,
     InvalidParameterError,
     SamplingSettings,
-    Backend,
     TokenCallback,
     TokenRecord,
 )

@@ -40,10 +40,26 @@ class Engine:
 
     @classmethod
     def load(cls, path: str | Path | None = None, settings: ModelSettings | None = None) -> Engine:
-        """Load ``path`` (or ``$INSPECTOR_MODEL``, or the default model)."""
+        """Load ``path`` (or ``$INSPECTOR_MODEL``, or the default model).
+
+        One token is evaluated before the engine is handed out, so a file whose tensors hold
+        garbage (NaN logits) is refused here, with InvalidNumbersError, not in the first run.
+        """
         started = time.perf_counter()
         runtime = LlamaRuntime(resolve_model_path(path), settings or ModelSettings())
-        return cls(runtime, time.perf_counter() - started)
+        engine = cls(runtime, time.perf_counter() - started)
+        try:
+            engine._check_numbers()
+        except BaseException:
+            engine.close()
+            raise
+        return engine
+
+    def _check_numbers(self) -> None:
+        first = self.runtime.tokenize("", add_bos=True)[:1] or [0]
+        with self._lock:
+            self.explorer.next_token_distribution(first, 1)
+            self.explorer.forget()
 
     @property
     def n_ctx(self) -> int:

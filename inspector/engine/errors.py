@@ -54,3 +54,8 @@ class RemoteUnreachableError(EngineError):
 class RemoteServerError(EngineError):
     """The inference server answered with an error, or with something the inspector cannot use
     (e.g. no log-probabilities)."""
+
+
+class InvalidNumbersError(EngineError):
+    """The model or the server produced numbers that cannot be probabilities (NaN, infinite,
+    a log-probability above 0): nothing built on them is kept."""

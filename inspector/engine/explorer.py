@@ -19,7 +19,7 @@ import numpy as np
 from inspector.engine.backend import Branch, FinishCallback, TokenCallback
 from inspector.engine.cancel import CancelToken
 from inspector.engine.distribution import RowAnalyzer, RowStats, choose_token, make_rng
-from inspector.engine.errors import InvalidParameterError, PromptTooLongError
+from inspector.engine.errors import InvalidNumbersError, InvalidParameterError, PromptTooLongError
 from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
 from inspector.engine.runtime import BatchEntry, LlamaRuntime
 from inspector.engine.settings import GenerationSettings, SamplingSettings
@@ -71,8 +71,8 @@ class TreeExplorer:
         logits = self._prepare_prefix(list(prefix), cancel)
         if logits is None:
             return None
-        stats = self._analyzer.analyze(logits, k)
-        return self._alternatives(stats), stats.entropy
+        stats = self._analyze(logits, k)
+        return list(self._alternatives(stats)), stats.entropy
 
     def generate(
         self,
@@ -240,9 +240,25 @@ class TreeExplorer:
     # -- one token -------------------------------------------------------------------------------
     def _stats(self, logits: np.ndarray, settings: GenerationSettings) -> RowStats:
         if settings.capture:
-            return self._analyzer.analyze(logits, settings.n_alternatives)
-        best = np.array([int(np.argmax(logits))], dtype=np.int64)
-        return RowStats(math.nan, math.nan, best, np.array([math.nan]))
+            return self._analyze(logits, settings.n_alternatives)
+        best = int(np.argmax(logits))  # a NaN anywhere in the row is what argmax picks
+        if not math.isfinite(float(logits[best])):
+            raise self._invalid_numbers()
+        return RowStats(math.nan, math.nan, np.array([best], dtype=np.int64), np.array([math.nan]))
+
+    def _analyze(self, logits: np.ndarray, k: int) -> RowStats:
+        """Row statistics, refusing a row with a NaN or +inf logit (both make the
+        normaliser non-finite): the engine's boundary for a damaged model file."""
+        stats = self._analyzer.analyze(logits, k)
+        if not (math.isfinite(stats.logsumexp) and np.isfinite(stats.top_logprobs).all()):
+            raise self._invalid_numbers()
+        return stats
+
+    def _invalid_numbers(self) -> InvalidNumbersError:
+        return InvalidNumbersError(
+            f"the model produced invalid numbers (NaN or infinite logits) — the file "
+            f"{self.runtime.path.name} may be damaged; download or convert it again"
+        )
 
     def _advance(
         self,
@@ -282,6 +298,11 @@ class TreeExplorer:
         if not settings.capture:
             return TokenRecord(token, text, piece, math.nan, math.nan, ())
         logprob = stats.logprob_of(logits, token)
+        if not math.isfinite(logprob):  # a forced token with a logit of -inf
+            raise InvalidNumbersError(
+                f"the model gives token {token} no probability at all here (its logit is "
+                "-inf), so it cannot be recorded; branch with another token"
+            )
         return TokenRecord(token, text, piece, logprob, stats.entropy, self._alternatives(stats))
 
     def _alternatives(self, stats: RowStats) -> tuple[Alternative, ...]:

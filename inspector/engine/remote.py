@@ -223,6 +223,8 @@ class RemoteEngine:
         choices = answer.get("choices") if isinstance(answer, dict) else None
         if not choices:
             raise RemoteServerError("the server's answer has no choices")
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise RemoteServerError("the server's answer is malformed: `choices` is not a list")
         return sorted(choices, key=lambda c: c.get("index", 0))
 
     def _top_after(
@@ -261,7 +263,12 @@ class RemoteEngine:
         for token_id in forced:
             piece = self.detokenize([token_id])
             top = self._top_after(text, k, cancel)
-            logprob = next((a.logprob for a in top if a.token_id == token_id), math.nan)
+            logprob = next((a.logprob for a in top if a.token_id == token_id), None)
+            if logprob is None:  # its probability is unknown: never record a made-up one
+                raise RemoteServerError(
+                    f"the server no longer ranks the token {piece!r} among its top {k} "
+                    "here, so its probability is unknown; branch with another token"
+                )
             records.append(
                 TokenRecord(token_id, piece, piece.encode("utf-8"), logprob, math.nan, top)
             )

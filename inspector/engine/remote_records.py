@@ -6,6 +6,10 @@ as {text: logprob}; llama-cpp-python's server, vLLM, OpenAI) and the chat API's 
 tokens by their text, so a remote token's id is derived from its text (stable across runs,
 negative so it can never be mistaken for a local vocabulary id). The entropy over the whole
 vocabulary is not known from a top-k list: it is NaN, shown as "not reported".
+
+Every number is checked before it becomes a record (finite, a log-probability at most 0, the
+top-k's probabilities summing to at most 1, no token more likely than the top one): an answer
+that breaks a rule raises :class:`InvalidNumbersError` and nothing of it is kept.
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from inspector.engine.errors import RemoteServerError
+from inspector.engine.errors import InvalidNumbersError, RemoteServerError
 from inspector.engine.records import Alternative, TokenRecord
+
+# Servers round: a log-probability this little above 0 (or a top-k summing this little over
+# probability 1) is rounding, not an error; such a value is recorded as 0.
+TOLERANCE = 1e-3
 
 
 def token_key(text: str) -> int:
@@ -30,14 +38,40 @@ def token_text(raw: str) -> str:
     return "" if raw.startswith("bytes:") else raw
 
 
-def _alternatives(pairs: Iterable[tuple[str, float]], k: int) -> tuple[Alternative, ...]:
-    ranked = sorted(((token_text(t), float(lp)) for t, lp in pairs), key=lambda p: -p[1])
+def invalid_numbers(detail: str) -> InvalidNumbersError:
+    return InvalidNumbersError(
+        f"the server returned invalid numbers ({detail}): log-probabilities must be finite "
+        "and at most 0; nothing from this answer is kept"
+    )
+
+
+def _logprob(value: Any, token: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid_numbers(f"{value!r} as the log-probability of {token!r}")
+    number = float(value)
+    if not math.isfinite(number) or number > TOLERANCE:
+        raise invalid_numbers(f"log-probability {number!r} for {token!r}")
+    return min(number, 0.0)
+
+
+def _alternatives(pairs: Iterable[tuple[Any, Any]], k: int) -> tuple[Alternative, ...]:
+    checked = [(token_text(t), _logprob(lp, t)) for t, lp in pairs]
+    if sum(math.exp(lp) for _, lp in checked) > 1.0 + TOLERANCE:
+        raise invalid_numbers("top-k probabilities that add up to more than 1")
+    ranked = sorted(checked, key=lambda p: -p[1])
     return tuple(Alternative(token_key(t), t, lp) for t, lp in ranked[:k])
 
 
-def _record(text: str, logprob: float | None, top: tuple[Alternative, ...]) -> TokenRecord:
-    text = token_text(text)
-    value = math.nan if logprob is None else float(logprob)
+def _record(raw: Any, logprob: Any, top: tuple[Alternative, ...]) -> TokenRecord:
+    text = token_text(raw)
+    if logprob is None:  # some servers leave it out when the token is among its alternatives
+        logprob = next((a.logprob for a in top if a.text == text), None)
+    value = _logprob(logprob, raw)
+    if top and value > top[0].logprob + TOLERANCE:
+        raise invalid_numbers(
+            f"{raw!r} at {value:.4g} is more likely than the top alternative "
+            f"{top[0].text!r} at {top[0].logprob:.4g}"
+        )
     return TokenRecord(token_key(text), text, text.encode("utf-8"), value, math.nan, top)
 
 
@@ -48,6 +82,16 @@ def parse_logprobs(logprobs: Any, k: int) -> list[TokenRecord]:
             "the server returned no log-probabilities: it must support `logprobs` on "
             "/v1/completions (llama.cpp's llama-server, vLLM and llama-cpp-python's server do)"
         )
+    try:
+        return _parse(logprobs, k)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise RemoteServerError(
+            f"the server's log-probabilities are malformed ({type(error).__name__}: "
+            f"{str(error)[:100]})"
+        ) from None
+
+
+def _parse(logprobs: dict[str, Any], k: int) -> list[TokenRecord]:
     if isinstance(logprobs.get("content"), list):
         return [
             _record(

@@ -1,6 +1,6 @@
 """Servers for the remote backend's tests: the real llama-cpp-python server on the default
 model, and tiny misbehaving HTTP servers for the failure cases (a 500, a closed connection,
-no log-probabilities, an answer that never comes)."""
+no log-probabilities, an answer that never comes or comes a byte at a time, any answer)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,18 @@ def llama_cpp_server(model_path, n_ctx: int = 2048) -> Iterator[str]:
         log.close()
 
 
+def completion(tokens: list[str], logprobs: list, tops: list[dict] | None = None) -> dict:
+    """A completions-API answer with ``logprobs`` in the legacy shape."""
+    if tops is None:
+        tops = [{t: lp} for t, lp in zip(tokens, logprobs, strict=True)]
+    logprobs_doc = {"tokens": tokens, "token_logprobs": logprobs, "top_logprobs": tops}
+    choice = {"index": 0, "text": "".join(tokens), "finish_reason": "stop"}
+    return {"choices": [{**choice, "logprobs": logprobs_doc}]}
+
+
 class _Handler(BaseHTTPRequestHandler):
     behaviour = "ok"
+    answer: dict | None = None  # what "answer" replies to every POST
     bodies: list[bytes]
 
     def log_message(self, *_args) -> None:  # quiet
@@ -74,7 +84,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
+        self.get_headers.append(dict(self.headers))
         self._reply(200, {"data": [{"id": "fake-model"}]})
+
+    def _trickle(self) -> None:
+        """An HTTP/1.1 answer (the connection stays open) that comes a byte every 0.1 s."""
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "200")
+        self.end_headers()
+        try:
+            for _ in range(200):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client gave up
+            pass
 
     def do_POST(self) -> None:
         self.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
@@ -87,14 +113,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.behaviour == "slow":
             time.sleep(5)
             self._reply(200, {"choices": []})
+        elif self.behaviour == "trickle":
+            self._trickle()
+        elif self.behaviour == "answer":
+            self._reply(200, self.answer or {})
         else:  # a completion without log-probabilities
             self._reply(200, {"choices": [{"index": 0, "text": " 5", "finish_reason": "stop"}]})
 
 
 @contextmanager
-def fake_server(behaviour: str) -> Iterator[tuple[str, _Handler]]:
+def fake_server(behaviour: str, answer: dict | None = None) -> Iterator[tuple[str, _Handler]]:
     handler = type("Handler", (_Handler,), {"behaviour": behaviour, "bodies": [],
-                                            "headers_seen": []})  # fmt: skip
+                                            "headers_seen": [], "get_headers": [],
+                                            "answer": answer})  # fmt: skip
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import shutil
+
 import numpy as np
 import pytest
 
@@ -9,6 +12,7 @@ from inspector.engine import (
     Branch,
     Engine,
     GenerationSettings,
+    InvalidNumbersError,
     InvalidParameterError,
     ModelFileNotFoundError,
     ModelSettings,
@@ -17,7 +21,9 @@ from inspector.engine import (
     SamplingSettings,
     TruncatedModelError,
     UnsupportedArchitectureError,
+    gguf_file,
 )
+from tests.conftest import APPLE_PROMPT
 
 
 def test_missing_file(tmp_path):
@@ -125,3 +131,74 @@ def test_empty_prompt_and_bad_token_ids(engine):
         engine.explore([], [Branch()])
     with pytest.raises(InvalidParameterError, match="outside the vocabulary"):
         engine.explore("Hi", [Branch(forced=(engine.runtime.n_vocab + 5,))])
+
+
+def _tensor_span(path, name: str) -> tuple[int, int]:
+    """(file offset, bytes) of an F32 tensor's data, read from the GGUF tensor table."""
+    with path.open("rb") as handle:
+        reader = gguf_file._Reader(handle, path)
+        reader.take(4 + 4)
+        n_tensors, n_kv = reader.scalar("<Q"), reader.scalar("<Q")
+        alignment = 32
+        for _ in range(n_kv):
+            key, kind = reader.string(), reader.scalar("<I")
+            value = reader.value(kind)
+            alignment = int(value) if key == "general.alignment" else alignment
+        found = None
+        for _ in range(n_tensors):
+            tensor = reader.string()
+            dims = [reader.scalar("<Q") for _ in range(reader.scalar("<I"))]
+            kind, offset = reader.scalar("<I"), reader.scalar("<Q")
+            if tensor == name:
+                assert kind == 0  # F32
+                found = (offset, 4 * math.prod(dims))
+        start = -(-handle.tell() // alignment) * alignment
+    assert found is not None
+    return start + found[0], found[1]
+
+
+def _damaged_copy(tmp_path, model_path, tensor: str):
+    """The default model with one tensor's data overwritten by 0xFF bytes (NaN as F32)."""
+    offset, size = _tensor_span(model_path, tensor)
+    damaged = tmp_path / "damaged.gguf"
+    shutil.copyfile(model_path, damaged)
+    with damaged.open("r+b") as file:
+        file.seek(offset)
+        file.write(b"\xff" * size)
+    return damaged
+
+
+def test_a_model_whose_tensors_hold_garbage_is_refused_at_load(tmp_path, model_path):
+    damaged = _damaged_copy(tmp_path, model_path, "output_norm.weight")
+    with pytest.raises(
+        InvalidNumbersError, match=r"invalid numbers .* damaged\.gguf may be damaged"
+    ):
+        Engine.load(damaged, ModelSettings(n_ctx=256))
+
+
+def test_invalid_logits_in_a_run_stop_it_before_any_token_is_kept(engine, monkeypatch):
+    engine.forget_cache()
+    decode = engine.runtime.decode
+    calls = []
+
+    def poisoned(entries, should_abort=None):
+        rows = decode(entries, should_abort)
+        calls.append(len(entries))
+        if len(calls) == 3 and len(rows):  # a few tokens in: one row turns to NaN
+            rows = rows.copy()
+            rows[0, 7] = np.nan
+        return rows
+
+    monkeypatch.setattr(engine.runtime, "decode", poisoned)
+    kept = []
+    with pytest.raises(InvalidNumbersError, match="the model produced invalid numbers"):
+        engine.explore(
+            APPLE_PROMPT,
+            [Branch(), Branch()],
+            GenerationSettings(max_tokens=8),
+            on_finish=kept.append,
+        )
+    assert kept == []
+    monkeypatch.undo()
+    engine.forget_cache()
+    assert np.isfinite(engine.generate(APPLE_PROMPT, GenerationSettings(max_tokens=2)).logprob)

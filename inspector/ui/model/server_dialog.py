@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.engine.remote_http import strip_credentials
 from inspector.ui.shared.widgets import ok_cancel
 
 SERVER_URL_KEY = "server/base_url"
@@ -40,7 +41,8 @@ class ServerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Connect to a server")
         self.preferences = preferences
-        self.url = QLineEdit(str(preferences.value(SERVER_URL_KEY, "http://localhost:8080/v1")))
+        saved = str(preferences.value(SERVER_URL_KEY, "http://localhost:8080/v1"))
+        self.url = QLineEdit(strip_credentials(saved))
         self.model = QLineEdit(str(preferences.value(SERVER_MODEL_KEY, "")))
         self.model.setPlaceholderText("the server's first model")
         self.api_key = QLineEdit(os.environ.get("INSPECTOR_API_KEY", ""))
@@ -69,7 +71,8 @@ class ServerDialog(QDialog):
             api_key=self.api_key.text().strip() or None,
             timeout=self.timeout.value(),
         )
-        self.preferences.setValue(SERVER_URL_KEY, chosen.base_url)
+        # credentials typed into the URL (user:password@) are used, never saved
+        self.preferences.setValue(SERVER_URL_KEY, strip_credentials(chosen.base_url))
         self.preferences.setValue(SERVER_MODEL_KEY, chosen.model or "")
         self.preferences.setValue(SERVER_TIMEOUT_KEY, chosen.timeout)
         self.preferences.sync()
