@@ -31,6 +31,7 @@ from inspector.core.display import fmt
 from inspector.core.run_stats import RunStats, run_stats
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
+from inspector.store.export.files import atomic_output, check_output
 from inspector.ui.shared.plot_drawing import (
     draw_accuracy_curve,
     draw_calibration,
@@ -60,10 +61,17 @@ def load_stats(db_path: Path, chosen: StatsFilter) -> RunStats:
     return run_stats(records, chosen.confidence)
 
 
-def save_plot(widget: pg.PlotWidget, path: Path) -> Path:
-    """PNG (twice the on-screen width) or SVG, by the file's extension (PNG if none)."""
+def save_plot(widget: pg.PlotWidget, path: Path, database: Path | None = None) -> Path:
+    """PNG (twice the on-screen width) or SVG, by the file's extension (PNG if none); never
+    onto ``database`` or any SQLite file, written whole or not at all."""
     if path.suffix.lower() not in (".png", ".svg"):
         path = path.with_suffix(".png")
+    with atomic_output(check_output(path, database=database, force=True)) as tmp:
+        _draw_plot(widget, tmp)
+    return path
+
+
+def _draw_plot(widget: pg.PlotWidget, path: Path) -> None:
     item = widget.getPlotItem()
     if path.suffix.lower() == ".svg":
         # Qt's own SVG painter: pyqtgraph's SVGExporter fails on some polylines
@@ -80,7 +88,6 @@ def save_plot(widget: pg.PlotWidget, path: Path) -> Path:
         exporter = pyqtgraph.exporters.ImageExporter(item)
         exporter.parameters()["width"] = max(800, 2 * int(item.width()))
         exporter.export(str(path))
-    return path
 
 
 class StatsPlots(QWidget):
@@ -228,7 +235,7 @@ class StatsPlots(QWidget):
 
     def export_plot(self, name: str, path: Path) -> Path | None:
         try:
-            saved = save_plot(self.plots[name], path)
+            saved = save_plot(self.plots[name], path, self.db_path)
         except (OSError, RuntimeError, ValueError) as error:
             self.message.emit(f"Could not save the plot: {error}")
             return None

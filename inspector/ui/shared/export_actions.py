@@ -61,7 +61,8 @@ def export_experiment(db_path: Path, experiment_id: int, path: Path, fmt: str) -
 def _export(db_path: Path, path: Path, fmt: str, **target) -> str:
     try:
         with Store.open(db_path, read_only=True) as store:
-            result = export(store, path, fmt, render=QtPlotRenderer(), **target)
+            # the save dialog asked before overwriting; a database is refused all the same
+            result = export(store, path, fmt, render=QtPlotRenderer(), force=True, **target)
     except (ValueError, OSError) as error:
         return f"Export failed: {error}"
     extra = f" ({result.records} records)" if result.records is not None else ""
