@@ -27,10 +27,10 @@ def measure_gui_stall(strategy: str = "cot-decoding", max_tokens: int = 64) -> d
         prefs = QSettings(str(Path(tmp) / "prefs.ini"), QSettings.Format.IniFormat)
         window = MainWindow(None, Path(tmp) / "bench.db", prefs)
         window.show()
-        _spin_until(app, lambda: window.engine is not None, 60)
-        window.run_panel.strategy.setCurrentText(strategy)
-        window.run_panel.max_tokens.setValue(max_tokens)
-        run = _heartbeat(app, window.start_run, lambda: window.worker is None)
+        _spin_until(app, lambda: window.models.engine is not None, 60)
+        window.explore.run_panel.strategy.setCurrentText(strategy)
+        window.explore.run_panel.max_tokens.setValue(max_tokens)
+        run = _heartbeat(app, window.explore.start_run, lambda: window.explore.worker is None)
         experiment = _heartbeat(
             app, lambda: _start_experiment(window), lambda: not window.experiments.runner.running
         )

@@ -17,14 +17,14 @@ def window(qtbot, model_path, tmp_path):
     window = MainWindow(str(model_path), tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.models.engine is not None, timeout=20_000)
     yield window
     window.shutdown()
 
 
 def run_and_wait(qtbot, window, **values) -> None:
     """Fill the run panel, run, and wait for the worker to report back."""
-    panel = window.run_panel
+    panel = window.explore.run_panel
     panel.strategy.setCurrentText(values.get("strategy", "cot-decoding"))
     panel.k.setValue(values.get("k", 3))
     panel.samples.setValue(values.get("samples", 3))
@@ -32,6 +32,6 @@ def run_and_wait(qtbot, window, **values) -> None:
     panel.gold.setText(values.get("gold", "8"))
     if "question" in values:
         panel.question.setPlainText(values["question"])
-    window.start_run()
-    assert window.worker is not None and panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    window.explore.start_run()
+    assert window.explore.worker is not None and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.explore.worker is None, timeout=60_000)

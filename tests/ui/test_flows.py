@@ -19,19 +19,19 @@ def leaves(session) -> set[int]:
 
 def test_cot_decoding_tree_has_k_leaves_and_the_panel_matches_the_store(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=5, max_tokens=16)
-    session = window.session
+    session = window.explore.session
     assert len(leaves(session)) == 5 == len(session.paths)
     assert leaves(session) == {p.node_id for p in session.paths}
     with Store.open(window.db_path) as store:
         saved = store.load_session(session.id)
     summary = saved.summary()
-    table = window.answers.table
+    table = window.explore.answers.table
     shown = [(table.item(row, 0).text(), table.item(row, 2).text()) for row in range(5)]
     assert shown == [(f"#{p.id}", str(p.answer)) for p in saved.paths]
-    text = window.answers.summary.text()
+    text = window.explore.answers.summary.text()
     assert f"Chosen answer: {summary.chosen_answer}" in text
     assert f"consistency {summary.consistency:.2f}" in text
-    assert list(window.answers.bars.opts["height"]) == list(summary.votes.values())
+    assert list(window.explore.answers.bars.opts["height"]) == list(summary.votes.values())
 
 
 def hover(view, index: int) -> None:
@@ -49,7 +49,7 @@ def hover(view, index: int) -> None:
 
 def test_hover_shows_alternatives_and_clicking_one_branches(qtbot, window):
     run_and_wait(qtbot, window, strategy="greedy", max_tokens=12)
-    view = window.path_view
+    view = window.explore.path_view
     token = view.tokens[2]
     hover(view, 2)
     tip = QToolTip.text()
@@ -64,39 +64,42 @@ def test_hover_shows_alternatives_and_clicking_one_branches(qtbot, window):
     action.trigger()
     menu.close()
     qtbot.waitUntil(
-        lambda: window.worker is None and len(window.session.paths) == 2, timeout=60_000
+        lambda: window.explore.worker is None and len(window.explore.session.paths) == 2,
+        timeout=60_000,
     )
-    branch = window.session.paths[1]
+    branch = window.explore.session.paths[1]
     assert branch.parent_path == 0
-    assert window.session.path_tokens(branch)[2].token_id == first_alternative.token_id
-    assert branch.node_id in window.tree_view.items
-    assert window.answers.table.rowCount() == 2
+    assert window.explore.session.path_tokens(branch)[2].token_id == first_alternative.token_id
+    assert branch.node_id in window.explore.tree_view.items
+    assert window.explore.answers.table.rowCount() == 2
 
 
 def test_annotate_then_find_the_note_by_search(qtbot, window):
     run_and_wait(qtbot, window, strategy="greedy")
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
-    window.show_path(1)
-    window.annotation.note.setText("the quokka step is wrong")
-    window.annotation.add()
+    window.explore.show_path(1)
+    window.explore.annotation.note.setText("the quokka step is wrong")
+    window.explore.annotation.add()
     sessions = window.sessions
     sessions.refresh()
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
     sessions.search.setText("quokka")
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
-    assert sessions.model.session_id(0) == window.session.id
+    assert sessions.model.session_id(0) == window.explore.session.id
 
 
 def test_a_new_label_joins_the_label_set(qtbot, window):
     run_and_wait(qtbot, window, strategy="greedy")
-    panel = window.annotation
+    panel = window.explore.annotation
     assert panel.add_label("arithmetic slip")
     assert panel.label.currentText() == "arithmetic slip"
     panel.add()
     assert not panel.add_label("   ")  # an empty name is refused with a message
     with Store.open(window.db_path) as store:
         assert "arithmetic slip" in store.labels()
-        assert [a.label for a in store.annotations(window.session.id)] == ["arithmetic slip"]
+        assert [a.label for a in store.annotations(window.explore.session.id)] == [
+            "arithmetic slip"
+        ]
 
 
 def test_dark_and_light_themes(qtbot, window):
@@ -107,18 +110,20 @@ def test_dark_and_light_themes(qtbot, window):
     try:
         run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
         window.set_theme("dark")
-        qtbot.waitUntil(lambda: is_dark(window.tree_view) and is_dark(window.answers))
+        qtbot.waitUntil(
+            lambda: is_dark(window.explore.tree_view) and is_dark(window.explore.answers)
+        )
         assert window.preferences.value(THEME_KEY) == "dark"
         text = window.palette().color(QPalette.ColorRole.Text)
         labels = [
-            item for item in window.tree_view.scene().items() if hasattr(item, "brush")
+            item for item in window.explore.tree_view.scene().items() if hasattr(item, "brush")
             and item.brush().color() == text
         ]  # fmt: skip
         assert labels  # the branch labels are drawn in the palette's text colour
-        background = window.answers.plot.backgroundBrush().color()
+        background = window.explore.answers.plot.backgroundBrush().color()
         assert background.lightness() < 128
         window.set_theme("light")
-        qtbot.waitUntil(lambda: not is_dark(window.tree_view))
+        qtbot.waitUntil(lambda: not is_dark(window.explore.tree_view))
     finally:
         app.setPalette(original)
 
@@ -129,8 +134,8 @@ def test_a_prompt_longer_than_the_context_is_a_message(qtbot, window, monkeypatc
     question = "Count the apples. " * 3000
     run_and_wait(qtbot, window, strategy="greedy", question=question)
     assert warnings and "context" in warnings[0].lower()
-    assert window.run_panel.run_button.isEnabled()
-    assert window.session is None
+    assert window.explore.run_panel.run_button.isEnabled()
+    assert window.explore.session is None
 
 
 def test_a_corrupt_database_is_a_message_and_stays_untouched(qtbot, model_path, tmp_path,
@@ -144,9 +149,9 @@ def test_a_corrupt_database_is_a_message_and_stays_untouched(qtbot, model_path, 
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
     assert "was not changed" in warnings[0]
-    qtbot.waitUntil(lambda: window.engine is not None, timeout=20_000)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.worker is None and len(warnings) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: window.models.engine is not None, timeout=20_000)
+    window.explore.start_run()
+    qtbot.waitUntil(lambda: window.explore.worker is None and len(warnings) == 2, timeout=20_000)
     window.experiments.refresh()
     assert broken.read_bytes() == before
     window.shutdown()
@@ -160,18 +165,18 @@ def test_connect_to_a_server_run_and_fall_back_on_failure(
 
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
-    window.connect_server(ServerChoice(llama_server_url, None, "sk-gui-SECRET", 60))
-    qtbot.waitUntil(lambda: isinstance(window.engine, RemoteEngine), timeout=30_000)
+    window.model_actions.connect_server(ServerChoice(llama_server_url, None, "sk-gui-SECRET", 60))
+    qtbot.waitUntil(lambda: isinstance(window.models.engine, RemoteEngine), timeout=30_000)
     assert "remote server" in window.model_label.text()
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2, max_tokens=4)
-    session = window.session
+    session = window.explore.session
     assert len(session.paths) == 2 and "@ 127.0.0.1" in session.model["description"]
-    assert len(window.tree_view.items) > 2
-    connected = window.engine
-    window.connect_server(ServerChoice("http://127.0.0.1:9/v1", None, None, 2))
+    assert len(window.explore.tree_view.items) > 2
+    connected = window.models.engine
+    window.model_actions.connect_server(ServerChoice("http://127.0.0.1:9/v1", None, None, 2))
     qtbot.waitUntil(lambda: bool(warnings), timeout=30_000)
     assert "could not reach the server" in warnings[0]
-    assert window.engine is connected and window.run_panel.run_button.isEnabled()
+    assert window.models.engine is connected and window.explore.run_panel.run_button.isEnabled()
     assert b"SECRET" not in window.db_path.read_bytes()
 
 

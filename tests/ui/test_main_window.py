@@ -11,47 +11,47 @@ from tests.ui.conftest import preferences, run_and_wait
 
 def test_window_shows_the_loaded_model(window):
     assert "gemma3" in window.model_label.text()
-    assert window.run_panel.run_button.isEnabled()
+    assert window.explore.run_panel.run_button.isEnabled()
 
 
 def test_a_run_fills_the_tree_the_path_and_the_answers(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
-    session = window.session
+    session = window.explore.session
     assert session is not None and len(session.paths) == 3
-    assert set(window.tree_view.items) == set(session.tree.nodes)
-    assert window.answers.table.rowCount() == 3
-    assert f"Path #{session.paths[0].id}" in window.path_view.toHtml()
-    assert window.run_panel.progress.value() == window.run_panel.progress.maximum()
+    assert set(window.explore.tree_view.items) == set(session.tree.nodes)
+    assert window.explore.answers.table.rowCount() == 3
+    assert f"Path #{session.paths[0].id}" in window.explore.path_view.toHtml()
+    assert window.explore.run_panel.progress.value() == window.explore.run_panel.progress.maximum()
 
 
 def test_cancel_keeps_what_was_made(qtbot, window):
-    panel = window.run_panel
+    panel = window.explore.run_panel
     panel.strategy.setCurrentText("self-consistency")
     panel.samples.setValue(4)
     panel.max_tokens.setValue(400)
-    window.start_run()
+    window.explore.start_run()
     qtbot.waitUntil(lambda: panel.progress.value() > 10, timeout=30_000)
     panel.cancel_button.click()
-    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
-    assert window.session.status == "cancelled"
+    qtbot.waitUntil(lambda: window.explore.worker is None, timeout=30_000)
+    assert window.explore.session.status == "cancelled"
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
 def test_branch_here_adds_paths_to_the_tree(qtbot, window):
     run_and_wait(qtbot, window, strategy="greedy")
-    before = len(window.session.paths)
-    window.path_view.branchRequested.emit(0, 1, ALL_ALTERNATIVES)
-    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
-    assert len(window.session.paths) > before
-    assert all(p.parent_path == 0 for p in window.session.paths[before:])
+    before = len(window.explore.session.paths)
+    window.explore.path_view.branchRequested.emit(0, 1, ALL_ALTERNATIVES)
+    qtbot.waitUntil(lambda: window.explore.worker is None, timeout=60_000)
+    assert len(window.explore.session.paths) > before
+    assert all(p.parent_path == 0 for p in window.explore.session.paths[before:])
 
 
 def test_keyboard_moves_through_the_tree(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
     from PySide6.QtCore import Qt
 
-    view = window.tree_view
-    root_children = window.session.tree.root.children
+    view = window.explore.tree_view
+    root_children = window.explore.session.tree.root.children
     view.current = root_children[0]
     assert view._neighbour(Qt.Key.Key_Down) == root_children[1]
     assert view._neighbour(Qt.Key.Key_Left) == 0
@@ -63,21 +63,21 @@ def test_a_bad_model_is_a_message_not_a_crash(qtbot, tmp_path):
     window = MainWindow(str(bogus), tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
-    assert window.engine is None
+    assert window.models.engine is None
     assert "not a GGUF model file" in window.statusBar().currentMessage()
-    assert not window.run_panel.run_button.isEnabled()
+    assert not window.explore.run_panel.run_button.isEnabled()
 
 
 def test_runs_are_saved_and_can_be_reopened_deleted_and_restored(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
-    made = window.session
+    made = window.explore.session
     sessions = window.sessions
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 1, timeout=10_000)
     assert sessions.model.session_id(0) == made.id
-    window.show_session(None)
-    window.open_session(made.id)
-    qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
-    assert [p.text for p in window.session.paths] == [p.text for p in made.paths]
+    window.explore.show_session(None)
+    window.explore.open_session(made.id)
+    qtbot.waitUntil(lambda: window.explore.session is not None, timeout=10_000)
+    assert [p.text for p in window.explore.session.paths] == [p.text for p in made.paths]
     sessions.table.selectRow(0)
     sessions.delete_selected()
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 0, timeout=10_000)
@@ -98,12 +98,12 @@ def test_search_filters_the_session_list(qtbot, window):
 def test_a_failed_model_switch_keeps_the_previous_model(qtbot, window, tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
-    previous = window.engine
+    previous = window.models.engine
     bogus = tmp_path / "broken.gguf"
     bogus.write_bytes(b"GGUF" + b"\x00" * 12)
-    window.choose_model(str(bogus))
+    window.model_actions.choose_model(str(bogus))
     qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
-    assert window.engine is previous and window.run_panel.run_button.isEnabled()
+    assert window.models.engine is previous and window.explore.run_panel.run_button.isEnabled()
     assert "broken.gguf" in warnings[0] and "previous model stays" in warnings[0]
 
 
@@ -117,8 +117,11 @@ def test_model_choice_and_settings_persist(qtbot, window, model_path, tmp_path):
     assert (again.n_ctx, again.n_threads) == (2048, 1)
     reopened = MainWindow(None, tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(reopened)
-    qtbot.waitUntil(lambda: reopened.engine is not None, timeout=20_000)
-    assert reopened.engine.n_ctx == 2048 and reopened.engine.runtime.settings.n_threads == 1
+    qtbot.waitUntil(lambda: reopened.models.engine is not None, timeout=20_000)
+    assert (
+        reopened.models.engine.n_ctx == 2048
+        and reopened.models.engine.runtime.settings.n_threads == 1
+    )
     reopened.shutdown()
 
 
@@ -127,7 +130,7 @@ def test_export_the_shown_session_as_html(qtbot, window, tmp_path):
 
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
     out = tmp_path / "report.html"
-    message = export_session(window.db_path, window.session.id, out, "html")
+    message = export_session(window.db_path, window.explore.session.id, out, "html")
     assert message.startswith("Exported to")
     html = out.read_text(encoding="utf-8")
     assert "data:image/png;base64," in html  # the vote plot, rendered by pyqtgraph
@@ -140,14 +143,14 @@ def test_annotate_a_path_and_a_selected_step(qtbot, window):
     from inspector.store import Store
 
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2, max_tokens=12)
-    window.show_path(1)
-    panel = window.annotation
+    window.explore.show_path(1)
+    panel = window.explore.annotation
     assert panel.path_id == 1
     panel.label.setCurrentText("lucky guess")
     panel.note.setText("right answer, <b>no</b> reasoning")
     panel.tags.setText("apples, demo")
     panel.add()
-    view = window.path_view
+    view = window.explore.path_view
     cursor = view.textCursor()
     end = view.document().characterCount() - 1
     cursor.setPosition(end - 3)
@@ -157,18 +160,18 @@ def test_annotate_a_path_and_a_selected_step(qtbot, window):
     panel.label.setCurrentText("flawed reasoning")
     panel.add()
     with Store.open(window.db_path) as store:
-        notes = store.annotations(window.session.id, 1)
+        notes = store.annotations(window.explore.session.id, 1)
     assert [n.label for n in notes] == ["lucky guess", "flawed reasoning"]
     assert notes[0].tags == ("apples", "demo") and notes[0].token_start is None
     assert notes[1].token_end == len(view.tokens)
     assert "&lt;b&gt;no&lt;/b&gt;" in panel.existing.text()  # user text is escaped
-    assert window.tree_view.annotated == {1}
+    assert window.explore.tree_view.annotated == {1}
 
 
 def test_title_icons_help_and_about(qtbot, window):
     from inspector.ui.shared.help_dialogs import ICONS, about_html, icon, shortcuts_html
 
-    assert window.windowTitle() == f"Reasoning Inspector — {window.model_info.description}"
+    assert window.windowTitle() == f"Reasoning Inspector — {window.models.info.description}"
     run_and_wait(qtbot, window, strategy="greedy")
     assert window.windowTitle().startswith("Reasoning Inspector — I have 3 apples")
     assert "tokens/s" in window.model_label.text()
@@ -198,10 +201,10 @@ def test_compare_two_saved_sessions(qtbot, window):
 
 def test_filters_by_label_and_tag_and_rerun_with_other_settings(qtbot, window):
     run_and_wait(qtbot, window, strategy="greedy", gold="8")
-    window.show_path(0)
-    window.annotation.label.setCurrentText("unclear")
-    window.annotation.tags.setText("check-later")
-    window.annotation.add()
+    window.explore.show_path(0)
+    window.explore.annotation.label.setCurrentText("unclear")
+    window.explore.annotation.tags.setText("check-later")
+    window.explore.annotation.add()
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2)
     sessions = window.sessions
     sessions.refresh()
@@ -219,10 +222,10 @@ def test_filters_by_label_and_tag_and_rerun_with_other_settings(qtbot, window):
     sessions.model_filter.setText("gemma3")
     qtbot.waitUntil(lambda: sessions.model.rowCount() == 2, timeout=10_000)
     greedy_row = next(i for i, r in enumerate(sessions.model.rows) if r.strategy == "greedy")
-    window.run_panel.question.setPlainText("something else")
+    window.explore.run_panel.question.setPlainText("something else")
     sessions.table.selectRow(greedy_row)
     sessions.rerun_selected()
-    panel = window.run_panel
+    panel = window.explore.run_panel
     qtbot.waitUntil(
         lambda: panel.question.toPlainText().startswith("I have 3 apples"), timeout=10_000
     )

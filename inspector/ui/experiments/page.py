@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,10 +22,11 @@ from inspector.store.experiments import ExperimentPlan
 from inspector.ui.experiments.runner_box import ExperimentRunnerBox
 from inspector.ui.experiments.stats_plots import StatsPlots
 from inspector.ui.experiments.table_models import ExperimentResultsModel, ExperimentsTableModel
+from inspector.ui.model.controller import ModelController
 from inspector.ui.shared.workers import run_in_pool
 
 
-def table_view(model) -> QTableView:
+def table_view(model: QAbstractItemModel) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -49,14 +50,22 @@ def fit_columns(view: QTableView, widest: int = 260) -> None:
 
 
 class ExperimentsPage(QWidget):
+    """The runner box on top; the experiments and their results on the left; the plots on the
+    right. The runner uses the model of ``models`` whenever one is loaded and free."""
+
     openSession = Signal(str)
     exportRequested = Signal(int, str)  # experiment id, name
     message = Signal(str)
 
-    def __init__(self, db_path: Path, parent=None) -> None:
+    def __init__(
+        self, db_path: Path, models: ModelController, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.db_path = db_path
         self.runner = ExperimentRunnerBox(db_path)
+        models.loading.connect(lambda: self.runner.set_engine(None))
+        models.changed.connect(self.runner.set_engine)
+        models.failed.connect(lambda _message: self.runner.set_engine(models.engine))
         self.experiments_model = ExperimentsTableModel(self)
         self.results_model = ExperimentResultsModel(self)
         self.experiments_view = table_view(self.experiments_model)

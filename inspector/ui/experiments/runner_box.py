@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QThread, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -21,19 +22,22 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from inspector.core.datasets import Dataset, load_dataset
 from inspector.core.experiment import ExperimentProgress
 from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
-from inspector.engine import Engine
 from inspector.service.experiments import SavedExperiment, run_saved_experiment
 from inspector.store import Store
 from inspector.ui.shared.run_worker import RunWorker, start_worker
 from inspector.ui.shared.settings_row import SettingsRow, expected_tokens
 from inspector.ui.shared.widgets import spin_box
 from inspector.ui.shared.workers import run_in_pool
+
+if TYPE_CHECKING:
+    from inspector.engine.backend import Backend
 
 DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
 
@@ -56,14 +60,14 @@ class ExperimentRunnerBox(QGroupBox):
     questionDone = Signal()  # a question's session is complete and saved
     message = Signal(str)
 
-    def __init__(self, db_path: Path, parent=None) -> None:
+    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
         super().__init__("Run an experiment", parent)
         self.db_path = db_path
-        self.engine: Engine | None = None
+        self.engine: Backend | None = None
         self.can_start: Callable[[], str | None] = lambda: None  # a reason not to, or None
         self.dataset: Dataset | None = None
         self.worker: RunWorker | None = None
-        self.thread: QThread | None = None
+        self._thread: QThread | None = None
         self._started = 0.0
         self.experiment_id: int | None = None
         self.dataset_path = QLineEdit(readOnly=True, placeholderText="no data set chosen")
@@ -136,7 +140,7 @@ class ExperimentRunnerBox(QGroupBox):
     def running(self) -> bool:
         return self.worker is not None
 
-    def set_engine(self, engine: Engine | None) -> None:
+    def set_engine(self, engine: Backend | None) -> None:
         self.engine = engine
         self._update_buttons()
 
@@ -182,9 +186,9 @@ class ExperimentRunnerBox(QGroupBox):
         self.question_progress.setVisible(shown)
 
     def _start(self, worker: RunWorker, questions: int, tokens_per_question: int) -> None:
-        if self.thread is not None:
-            self.thread.wait()
-            self.thread.deleteLater()
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread.deleteLater()
         self.worker = worker
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
@@ -198,7 +202,7 @@ class ExperimentRunnerBox(QGroupBox):
         self._update_buttons()
         self.timer.start()
         self.started.emit()
-        self.thread = start_worker(worker, self)
+        self._thread = start_worker(worker, self)
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -260,5 +264,5 @@ class ExperimentRunnerBox(QGroupBox):
     def shutdown(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-        if self.thread is not None:
-            self.thread.wait(10_000)
+        if self._thread is not None:
+            self._thread.wait(10_000)

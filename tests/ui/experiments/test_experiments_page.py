@@ -58,7 +58,7 @@ def by_hand_bins(results: list[ExperimentResult]) -> dict[int, list[bool]]:
 def test_run_an_experiment_and_read_its_plots(qtbot, window, dataset_file, tmp_path):
     runner = prepare(qtbot, window, dataset_file)
     assert "3 questions" in runner.dataset_info.text()
-    assert not window.run_panel.run_button.isEnabled() or not runner.running
+    assert not window.explore.run_panel.run_button.isEnabled() or not runner.running
     run_to_end(qtbot, runner)
     page = window.experiments
     assert runner.overall.value() == runner.overall.maximum() == 3
@@ -156,10 +156,11 @@ def test_a_result_row_opens_its_session(qtbot, window, dataset_file):
     wanted = page.results_model.rows[0].session_id
     page.results_view.activated.emit(page.results_model.index(0, 1))
     qtbot.waitUntil(
-        lambda: window.session is not None and window.session.id == wanted, timeout=10_000
+        lambda: window.explore.session is not None and window.explore.session.id == wanted,
+        timeout=10_000,
     )
     assert window.pages.currentIndex() == 0
-    assert window.session.question == QUESTIONS[0][0]
+    assert window.explore.session.question == QUESTIONS[0][0]
 
 
 def test_export_an_experiment_report(qtbot, window, dataset_file, tmp_path):
@@ -192,13 +193,13 @@ def test_a_bad_data_set_is_a_message_and_keeps_the_previous_one(qtbot, window, d
 def test_a_run_and_an_experiment_never_share_the_model_at_once(qtbot, window, dataset_file):
     runner = prepare(qtbot, window, dataset_file, max_tokens=48)
     runner.run_button.click()
-    assert runner.running and not window.run_panel.run_button.isEnabled()
+    assert runner.running and not window.explore.run_panel.run_button.isEnabled()
     assert "experiment is running" in window.busy_reason()
-    window.start_run()
-    assert window.worker is None  # refused
+    window.explore.start_run()
+    assert window.explore.worker is None  # refused
     runner.cancel_button.click()
     qtbot.waitUntil(lambda: not runner.running, timeout=60_000)
-    assert window.run_panel.run_button.isEnabled() and window.busy_reason() is None
+    assert window.explore.run_panel.run_button.isEnabled() and window.busy_reason() is None
 
 
 def test_experiment_models_are_well_behaved(qtmodeltester):
