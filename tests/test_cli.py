@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 
 from inspector import __version__
 from inspector.cli import main
+from inspector.engine import InvalidParameterError, ModelSettings
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -71,13 +73,20 @@ def test_bad_model_gives_one_line_and_no_traceback(tmp_path):
 def test_bad_option_exits_2():
     result = run_cli("info", "--threads", "many")
     assert result.returncode == 2
-    assert "invalid int value" in result.stderr and "Traceback" not in result.stderr
+    assert "argument --threads: must be a whole number (1–" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_invalid_setting_is_one_line(model_path):
     result = run_cli("info", "--model", str(model_path), "--threads", "0")
-    assert result.returncode == 1
-    assert "threads must be at least 1" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"argument --threads: must be 1–{os.cpu_count()}, got 0")
+    )
+    with pytest.raises(InvalidParameterError, match="threads must be 1–"):
+        ModelSettings(n_threads=0)
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from inspector.cli.model import add_model_options, model_settings
+from inspector.cli.options import REPEATS, bounded
 from inspector.engine import Engine
 
 
@@ -16,7 +17,9 @@ def register(commands: Any) -> None:
     bench = commands.add_parser("bench", help="measure capture cost and batching speed-ups")
     add_model_options(bench)
     bench.add_argument("--json", action="store_true", help="machine-readable output")
-    bench.add_argument("--repeats", type=int, default=3, help="timings per figure (median taken)")
+    bench.add_argument(
+        "--repeats", type=bounded(REPEATS), default=3, help="timings per figure (median taken)"
+    )
     bench.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
     bench.add_argument(
         "--store", action="store_true", help="session database figures (10,000 synthetic sessions)"
@@ -30,8 +33,6 @@ def register(commands: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from inspector.bench.engine import format_table, run_benchmark
 
-    if args.repeats < 1:
-        raise SystemExit("inspector bench: error: --repeats must be at least 1")
     if args.backend != "local":
         raise ValueError("bench measures the local engine; it does not take --backend openai")
     if args.store:

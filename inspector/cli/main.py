@@ -46,7 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        check_text_arguments(args)
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _reader_went_away()
     except (EngineError, ValueError, OSError) as error:
         # data set, prompt, answer-rule and store errors are ValueErrors with a clear message
         print(f"inspector: error: {error}", file=sys.stderr)
@@ -63,6 +68,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+# argparse destinations holding text that is saved or sent to a model (not file paths, which
+# may legitimately hold undecodable bytes)
+TEXT_ARGUMENTS = ("question", "gold", "name", "answer_rule", "remote_model")
+
+
+def check_text_arguments(args: argparse.Namespace) -> None:
+    """Text that is not valid UTF-8 (undecodable bytes in argv) gets one clear message before
+    anything runs, instead of failing deep inside the database."""
+    for dest in TEXT_ARGUMENTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                option = dest if dest == "question" else "--" + dest.replace("_", "-")
+                raise ValueError(
+                    f"{option} is not valid UTF-8 text: check the terminal's encoding"
+                ) from None
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed early (``inspector stats | head -1``): stop quietly, as Unix
+    tools do, with the status of a process ended by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
 
 
 if __name__ == "__main__":

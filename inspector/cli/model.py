@@ -8,7 +8,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from inspector.cli.options import TIMEOUT, bounded
 from inspector.engine import Engine, ModelSettings
+from inspector.engine.settings import CONTEXT, GPU_LAYERS, THREADS
 
 if TYPE_CHECKING:
     from inspector.engine.backend import Backend
@@ -22,12 +24,17 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,  # keep a --model given before the subcommand
         help="a GGUF file (default: $INSPECTOR_MODEL or the bundled Gemma 3 270M)",
     )
-    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores, up to 8)")
     parser.add_argument(
-        "--ctx", type=int, default=8192, help="context size in tokens (default 8192)"
+        "--threads", type=bounded(THREADS), help="CPU threads (default: all cores, up to 8)"
     )
     parser.add_argument(
-        "--gpu-layers", type=int, default=0, help="layers to offload to a GPU (-1 = all)"
+        "--ctx", type=bounded(CONTEXT), default=8192, help="context size in tokens (default 8192)"
+    )
+    parser.add_argument(
+        "--gpu-layers",
+        type=bounded(GPU_LAYERS),
+        default=0,
+        help="layers to offload to a GPU (-1 = all)",
     )
     remote = parser.add_argument_group("remote server (an OpenAI-compatible completions API)")
     remote.add_argument(
@@ -45,7 +52,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="the model the server should use (default: its first)",
     )
     remote.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds to wait for one request (default 120)"
+        "--timeout",
+        type=bounded(TIMEOUT),
+        default=120.0,
+        help="seconds one request may take in all (default 120)",
     )
 
 
@@ -66,8 +76,6 @@ def connect_remote(args: argparse.Namespace) -> RemoteEngine:
 
     if not args.base_url:
         raise ValueError("--backend openai needs --base-url (e.g. http://localhost:8080/v1)")
-    if args.timeout <= 0:
-        raise ValueError("--timeout must be positive")
     key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
     http = HttpSettings(timeout=args.timeout)
     return RemoteEngine.connect(args.base_url, key, args.remote_model, http)

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspector.cli.model import add_model_options, load_engine
+from inspector.cli.options import QUESTION_LIMIT, bounded
 from inspector.cli.output import open_store, print_json, print_notices, progress_line
 from inspector.core.answers import parse_rule
 from inspector.core.display import fmt
+from inspector.core.limits import RUN_LIMITS
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, RunSettings, Session
 from inspector.engine import CancelToken, TokenEvent
@@ -41,7 +43,9 @@ def register(commands: Any) -> None:
 
     experiment = commands.add_parser("experiment", help="run a strategy over a question set")
     experiment.add_argument("file", help="JSONL, CSV or GSM8K file with question and answer")
-    experiment.add_argument("--limit", type=int, help="only the first N questions")
+    experiment.add_argument(
+        "--limit", type=bounded(QUESTION_LIMIT), help="only the first N questions"
+    )
     experiment.add_argument("--name", help="a name for the experiment")
     add_model_options(experiment)
     add_run_options(experiment)
@@ -52,20 +56,35 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("strategy")
     group.add_argument("--strategy", choices=STRATEGIES, default="greedy")
     group.add_argument(
-        "--k", type=int, default=DEFAULTS.k, help="CoT-decoding first-token branches"
+        "--k",
+        type=bounded(RUN_LIMITS["k"]),
+        default=DEFAULTS.k,
+        help="CoT-decoding first-token branches",
     )
     group.add_argument(
-        "--samples", type=int, default=DEFAULTS.samples, help="self-consistency paths"
+        "--samples",
+        type=bounded(RUN_LIMITS["samples"]),
+        default=DEFAULTS.samples,
+        help="self-consistency paths",
     )
-    group.add_argument("--temperature", type=float, default=DEFAULTS.temperature)
-    group.add_argument("--top-p", type=float, default=DEFAULTS.top_p)
-    group.add_argument("--top-k", type=int, default=DEFAULTS.top_k, help="sampling top-k (0 = off)")
-    group.add_argument("--min-p", type=float, default=DEFAULTS.min_p)
-    group.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    group.add_argument("--max-tokens", type=int, default=DEFAULTS.max_tokens)
+    group.add_argument(
+        "--temperature", type=bounded(RUN_LIMITS["temperature"]), default=DEFAULTS.temperature
+    )
+    group.add_argument("--top-p", type=bounded(RUN_LIMITS["top_p"]), default=DEFAULTS.top_p)
+    group.add_argument(
+        "--top-k",
+        type=bounded(RUN_LIMITS["top_k"]),
+        default=DEFAULTS.top_k,
+        help="sampling top-k (0 = off)",
+    )
+    group.add_argument("--min-p", type=bounded(RUN_LIMITS["min_p"]), default=DEFAULTS.min_p)
+    group.add_argument("--seed", type=bounded(RUN_LIMITS["seed"]), default=DEFAULTS.seed)
+    group.add_argument(
+        "--max-tokens", type=bounded(RUN_LIMITS["max_tokens"]), default=DEFAULTS.max_tokens
+    )
     group.add_argument(
         "--alternatives",
-        type=int,
+        type=bounded(RUN_LIMITS["n_alternatives"]),
         default=DEFAULTS.n_alternatives,
         help="top-k alternatives recorded per token (1–20)",
     )
@@ -257,8 +276,6 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from inspector.service import run_saved_experiment
 
     settings = run_settings(args)
-    if args.limit is not None and args.limit < 1:
-        raise ValueError("--limit must be at least 1")
     dataset = load_dataset(args.file)
     examples = few_shot_examples(args)
     store, db_path = open_store(args)

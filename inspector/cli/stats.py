@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from inspector.cli.options import BINS, bounded
 from inspector.cli.output import open_store, print_json
 from inspector.core.display import fmt
 from inspector.core.session import STRATEGIES
@@ -23,7 +24,9 @@ def register(commands: Any) -> None:
         default="consistency",
         help="what to calibrate: vote consistency or CoT-decoding Δ",
     )
-    stats.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    stats.add_argument(
+        "--bins", type=bounded(BINS), default=10, help="calibration bins (default 10)"
+    )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(handler=cmd_stats)
 
@@ -31,7 +34,7 @@ def register(commands: Any) -> None:
 def cmd_stats(args: argparse.Namespace) -> int:
     from inspector.core.run_stats import run_stats
 
-    store, db_path = open_store(args)
+    store, db_path = open_store(args, read_only=True)
     records = store.run_records(
         strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
     )

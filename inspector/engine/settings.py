@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -15,9 +16,46 @@ def _require(condition: bool, message: str) -> None:
         raise InvalidParameterError(message)
 
 
+def cpu_count() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
 def default_thread_count() -> int:
     """Physical-ish core count: llama.cpp gains nothing from hyper-threads."""
-    return max(1, min(8, os.cpu_count() or 1))
+    return min(8, cpu_count())
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of one numeric setting, as its user knows it (``docs/limits.md``).
+
+    Values must be finite numbers within ``[low, high]`` (integers where ``integer``); a value
+    outside gets one message naming the setting, its range and what was given.
+    """
+
+    name: str
+    low: float
+    high: float
+    integer: bool = True
+
+    def describe(self) -> str:
+        low, high = (int(self.low), int(self.high)) if self.integer else (self.low, self.high)
+        return f"{low}–{high}"
+
+    def check(self, value: float) -> None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value) and self.low <= value <= self.high
+        if ok and self.integer:
+            ok = float(value).is_integer()
+        _require(ok, f"{self.name} must be {self.describe()}, got {value}")
+
+
+# Model loading: more threads than CPUs only slows llama.cpp down (and 10,000 froze the
+# machine); the context is bounded by what a laptop can hold.
+THREADS = Limit("threads", 1, cpu_count())
+CONTEXT = Limit("context length", 16, 1_048_576)
+GPU_LAYERS = Limit("GPU layers", -1, 10_000)
+SEED = Limit("seed", 0, 2**32 - 1)
 
 
 @dataclass(frozen=True)
@@ -39,16 +77,14 @@ class ModelSettings:
     flash_attention: bool = False
 
     def __post_init__(self) -> None:
-        _require(self.n_ctx >= 16, f"context length must be at least 16 tokens, got {self.n_ctx}")
-        _require(self.n_threads >= 1, f"threads must be at least 1, got {self.n_threads}")
-        _require(
-            self.n_gpu_layers >= -1, f"GPU layers must be -1 (all) or more, got {self.n_gpu_layers}"
-        )
+        CONTEXT.check(self.n_ctx)
+        THREADS.check(self.n_threads)
+        GPU_LAYERS.check(self.n_gpu_layers)
         _require(
             2 <= self.n_seq_max <= 256, f"sequences must be between 2 and 256, got {self.n_seq_max}"
         )
         _require(self.n_batch >= 1, f"batch size must be at least 1, got {self.n_batch}")
-        _require(self.seed >= 0, f"seed must be non-negative, got {self.seed}")
+        SEED.check(self.seed)
 
 
 @dataclass(frozen=True)
@@ -62,7 +98,10 @@ class SamplingSettings:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        _require(self.temperature >= 0, f"temperature must be ≥ 0, got {self.temperature}")
+        _require(
+            math.isfinite(self.temperature) and self.temperature >= 0,
+            f"temperature must be ≥ 0, got {self.temperature}",
+        )
         _require(self.top_k >= 0, f"top-k must be ≥ 0 (0 = off), got {self.top_k}")
         _require(0 < self.top_p <= 1, f"top-p must be in (0, 1], got {self.top_p}")
         _require(0 <= self.min_p < 1, f"min-p must be in [0, 1), got {self.min_p}")
