@@ -140,9 +140,15 @@ def aggregated_confidence_vote(
 
 
 def select_by_confidence(
-    answers: Sequence[str | None], deltas: Sequence[float | None]
+    answers: Sequence[str | None],
+    deltas: Sequence[float | None],
+    tie_break: Sequence[float | None] | None = None,
 ) -> PathSelection:
-    """CoT-decoding (plain): the answered path with the highest Δ; ties go to the lowest index."""
+    """CoT-decoding (plain): the answered path with the highest Δ.
+
+    Ties (Δ equal up to the float tolerance, as on a confident model whose Δ is ≈ 1 on every
+    path) go to the highest ``tie_break`` score when one is given (the mean log-probability of
+    the answer's tokens), then to the lowest index; ``tied`` lists every path tied on Δ."""
     _check_lengths(answers, deltas, "confidences")
     pairs = enumerate(zip(answers, deltas, strict=True))
     candidates = [(i, d) for i, (a, d) in pairs if a is not None and d is not None]
@@ -151,7 +157,27 @@ def select_by_confidence(
     best = max(d for _, d in candidates)
     tied = tuple(i for i, d in candidates if math.isclose(d, best, rel_tol=_FLOAT_TIE_TOLERANCE))
     index = tied[0]
+    if tie_break is not None and len(tied) > 1:
+        _check_lengths(answers, tie_break, "tie-break scores")
+        scored = [i for i in tied if tie_break[i] is not None]
+        if scored:
+            index = max(scored, key=lambda i: (tie_break[i] or 0.0, -i))
     return PathSelection(index, answers[index], deltas[index], tied if len(tied) > 1 else ())
+
+
+def value_range(values: Iterable[float | None]) -> tuple[float, float] | None:
+    """(lowest, highest) of the known values; None when there is none."""
+    known = [v for v in values if v is not None and not math.isnan(v)]
+    return (min(known), max(known)) if known else None
+
+
+def mean_logprob(tokens: Sequence[TokenRecord], span: tuple[int, int] | None) -> float | None:
+    """Mean log-probability of the tokens in ``span`` (the answer's): a tie-break that still
+    separates paths whose Δ is ≈ 1."""
+    if span is None or span[1] <= span[0]:
+        return None
+    chosen = tokens[span[0] : span[1]]
+    return sum(t.logprob for t in chosen) / len(chosen) if chosen else None
 
 
 def answer_confidence(tokens: Sequence[TokenRecord], span: tuple[int, int]) -> float | None:

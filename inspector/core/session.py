@@ -12,11 +12,21 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from inspector.core import metrics
-from inspector.core.answers import answers_match, char_span_to_token_range, extract_answer
+from inspector.core.answers import (
+    THINK_MARKERS,
+    answers_match,
+    char_span_to_token_range,
+    extract_answer,
+    extract_path_answer,
+    token_index_at,
+)
 from inspector.core.tree import ROOT_ID, ReasoningTree
 from inspector.engine.records import GeneratedSequence, TokenRecord
 
 Strategy = Literal["greedy", "cot-decoding", "self-consistency"]
+# What ends a base model's answer in the raw ``Q: … A:`` format; a chat-templated prompt ends
+# on the model's own end-of-turn token instead (see strategies.stop_strings).
+BASE_MODEL_STOPS: tuple[str, ...] = ("\nQ:", "\n\n\n")
 STRATEGIES: tuple[str, ...] = ("greedy", "cot-decoding", "self-consistency")
 SessionStatus = Literal["running", "complete", "cancelled", "interrupted"]
 
@@ -36,8 +46,8 @@ class RunSettings:
     seed: int = 0
     max_tokens: int = 128
     n_alternatives: int = 5
-    answer_rule: str = "last-number"
-    stop: tuple[str, ...] = ("\nQ:", "\n\n\n")
+    answer_rule: str = "auto"
+    stop: tuple[str, ...] = BASE_MODEL_STOPS
     use_chat_template: bool = False
     zero_shot_suffix: str = "Let's think step by step."
 
@@ -52,6 +62,30 @@ class RunSettings:
         if "stop" in known:
             known["stop"] = tuple(known["stop"])
         return cls(**known)
+
+
+# How a path ended that counts as finishing its reasoning: end-of-sequence (or end-of-turn) or
+# a stop string. A path cut by the token limit, the context or a cancel is unfinished.
+COMPLETED_REASONS = ("eos", "stop")
+
+
+@dataclass
+class AnswerProbe:
+    """CoT-decoding's answer probe: ``text`` ("So the answer is") appended after a finished
+    path and a few tokens decoded greedily, so that Δ can be measured on an explicit answer.
+    ``tokens`` are the probe text's own tokens (forced) followed by the decoded ones."""
+
+    text: str
+    tokens: list[TokenRecord]
+    n_forced: int  # how many of ``tokens`` are the probe text itself
+    answer: str | None = None
+    answer_text: str | None = None
+    answer_tokens: tuple[int, int] | None = None  # indices into ``tokens``
+    confidence: float | None = None
+
+    @property
+    def continuation(self) -> str:
+        return "".join(t.text for t in self.tokens[self.n_forced :])
 
 
 @dataclass
@@ -76,10 +110,23 @@ class ReasoningPath:
     answer_tokens: tuple[int, int] | None = None
     confidence: float | None = None
     correct: bool | None = None
+    answer_rule: str | None = None  # what found the answer: boxed, gsm8k, answer-is, probe…
+    thinking_tokens: tuple[int, int] | None = None  # token range of a <think>…</think> section
+    thinking_ended: bool = True  # False: the path stopped inside its thinking
+    probe: AnswerProbe | None = None
+    answer_logprob: float | None = None  # mean log-probability of the answer's tokens
 
     @property
     def finished(self) -> bool:
+        """The path ended (not cancelled, not still running); it may still be unfinished in
+        its reasoning: see :attr:`completed`."""
         return self.finish_reason not in (None, "cancelled")
+
+    @property
+    def completed(self) -> bool:
+        """It ended by itself (end-of-sequence or a stop string) and outside its thinking:
+        only such a path may take "the last number" as its answer."""
+        return self.finish_reason in COMPLETED_REASONS and self.thinking_ended
 
 
 @dataclass
@@ -95,6 +142,15 @@ class SessionSummary:
     chosen_answer: str | None
     correct: bool | None
     greedy_vs_marginal: metrics.GreedyVsMarginal | None = None
+    n_voting: int = 0  # paths that could vote (ended, not a reference)
+    n_completed: int = 0  # of those, how many finished their reasoning by themselves
+    n_answered: int = 0  # of those, how many have an answer (only these vote)
+    n_hit_limit: int = 0  # of those, how many were cut by the token limit or the context
+    delta_range: tuple[float, float] | None = None  # Δ of the answered paths, lowest–highest
+    # each selection rule's answer side by side (greedy, cot-decoding, cot-aggregated,
+    # majority, weighted), and whether any voting path is correct (pass@k)
+    selections: dict[str, str | None] = field(default_factory=dict)
+    any_correct: bool | None = None
 
 
 @dataclass
@@ -173,8 +229,19 @@ class Session:
     def path_tokens(self, path: ReasoningPath) -> list[TokenRecord]:
         return self.tree.tokens_to(path.node_id)
 
+    @property
+    def starts_in_thinking(self) -> bool:
+        """The prompt (a thinking model's template) already opened the thinking section."""
+        return self.prompt.rstrip().endswith(THINK_MARKERS[0])
+
     def evaluate_path(self, path: ReasoningPath) -> None:
-        """Recompute text, log-probability, answer, its token span, Δ and correctness."""
+        """Recompute text, log-probability, thinking section, answer (and which rule found
+        it), its token span, Δ and correctness.
+
+        A path cut by the token limit or a cancel, or one still inside its thinking, is
+        unfinished: only an explicit marker (\\boxed, ####, "the answer is") gives it an
+        answer, never its last number. An answer probe, when run, measures Δ on the probe's
+        answer and answers a completed path that stated none."""
         tokens = self.path_tokens(path)
         texts = [t.text for t in tokens]
         full = "".join(texts)
@@ -183,16 +250,59 @@ class Session:
             content = full[: full.index(path.stop_string)]
         path.text, path.n_tokens = content, len(tokens)
         path.logprob = sum(t.logprob for t in tokens)
-        found = extract_answer(content, self.settings.answer_rule)
+        rule = self.settings.answer_rule
+        ended_by_itself = path.finish_reason in COMPLETED_REASONS
+        result = extract_path_answer(
+            content, rule, finished=ended_by_itself, starts_in_thinking=self.starts_in_thinking
+        )
+        split = result.thinking
+        path.thinking_ended = split.ended
+        path.thinking_tokens = None
+        if split.thinking is not None:
+            start, end = split.thinking
+            path.thinking_tokens = (token_index_at(texts, start), token_index_at(texts, end))
+        found = result.answer
         path.answer = found.normalized if found else None
         path.answer_text = found.text if found else None
         path.answer_span = found.span if found else None
-        span = char_span_to_token_range(texts, found.span) if found else None
-        path.answer_tokens = span
-        path.confidence = metrics.answer_confidence(tokens, span) if span is not None else None
+        path.answer_rule = found.rule if found else None
+        path.answer_tokens = char_span_to_token_range(texts, found.span) if found else None
+        path.confidence = metrics.answer_confidence(tokens, path.answer_tokens) if found else None
+        path.answer_logprob = (
+            metrics.mean_logprob(tokens, path.answer_tokens) if path.answer_tokens else None
+        )
+        if path.probe is not None:
+            self._apply_probe(path)
         path.correct = None
         if self.gold is not None and path.finished:
-            path.correct = answers_match(path.answer, self.gold, self.settings.answer_rule)
+            path.correct = answers_match(path.answer, self.gold, rule)
+
+    def _apply_probe(self, path: ReasoningPath) -> None:
+        """Score the probe's continuation; its Δ becomes the path's confidence, and its answer
+        the path's answer when a completed path stated none."""
+        probe = path.probe
+        assert probe is not None
+        texts = [t.text for t in probe.tokens]
+        offset = sum(len(t) for t in texts[: probe.n_forced])
+        found = extract_answer("".join(texts), self.settings.answer_rule, start=offset)
+        probe.answer = found.normalized if found else None
+        probe.answer_text = found.text if found else None
+        probe.answer_tokens = char_span_to_token_range(texts, found.span) if found else None
+        probe.confidence = (
+            metrics.answer_confidence(probe.tokens, probe.answer_tokens)
+            if probe.answer_tokens
+            else None
+        )
+        if path.answer is None and path.completed and probe.answer is not None:
+            path.answer, path.answer_text, path.answer_rule = (
+                probe.answer,
+                probe.answer_text,
+                "probe",
+            )
+            path.answer_span = path.answer_tokens = None
+            path.answer_logprob = metrics.mean_logprob(probe.tokens, probe.answer_tokens)
+        if path.answer is not None:
+            path.confidence = probe.confidence
 
     def set_gold(self, gold: str | None) -> None:
         self.gold = gold
@@ -208,28 +318,62 @@ class Session:
         return next((p for p in self.paths if p.origin == "greedy" and p.finished), None)
 
     def summary(self) -> SessionSummary:
+        """Votes and selections over the voting paths. Only answered paths vote; consistency
+        is the share of the answered voting paths that agree with the majority."""
         voters = self.voting_paths()
         answers = [p.answer for p in voters]
         deltas = [p.confidence if p.answer is not None else None for p in voters]
         majority = metrics.majority_vote(answers)
-        cot_pick = metrics.select_by_confidence(answers, deltas)
+        cot_pick = metrics.select_by_confidence(
+            answers, deltas, tie_break=[p.answer_logprob for p in voters]
+        )
+        weighted = metrics.weighted_vote(answers, [p.logprob for p in voters])
+        cot_aggregated = metrics.aggregated_confidence_vote(answers, deltas)
         chosen = self.chosen_answer(majority, cot_pick, voters)
-        correct = None
+        correct = any_correct = None
         if self.gold is not None and voters:
             correct = answers_match(chosen, self.gold, self.settings.answer_rule)
+            any_correct = any(p.correct for p in voters)
+        greedy = self.greedy_path()
+        selections = {
+            "greedy": greedy.answer if greedy is not None else None,
+            "cot-decoding": cot_pick.answer,
+            "cot-aggregated": cot_aggregated.answer,
+            "majority": majority.answer,
+            "weighted": weighted.answer,
+        }
         return SessionSummary(
             votes=metrics.vote_distribution(answers),
             majority=majority,
-            weighted=metrics.weighted_vote(answers, [p.logprob for p in voters]),
+            weighted=weighted,
             cot_pick=cot_pick,
             cot_path_id=voters[cot_pick.index].id if cot_pick.index is not None else None,
-            cot_aggregated=metrics.aggregated_confidence_vote(answers, deltas),
+            cot_aggregated=cot_aggregated,
             consistency=metrics.consistency(answers),
             vote_entropy=metrics.vote_entropy(answers),
             chosen_answer=chosen,
             correct=correct,
             greedy_vs_marginal=self._greedy_vs_marginal(answers),
+            n_voting=len(voters),
+            n_completed=sum(1 for p in voters if p.completed),
+            n_answered=sum(1 for a in answers if a is not None),
+            n_hit_limit=sum(1 for p in voters if p.finish_reason in ("length", "context")),
+            delta_range=metrics.value_range(deltas),
+            selections=selections,
+            any_correct=any_correct,
         )
+
+    def greedy_path(self) -> ReasoningPath | None:
+        """The path greedy decoding takes: a greedy run's path, a self-consistency run's greedy
+        reference, or CoT-decoding's branch on the most likely first token."""
+        for path in self.paths:
+            if not path.finished:
+                continue
+            if path.origin == "greedy" or (
+                path.origin == "cot-decoding" and path.label.startswith("first token #1 ")
+            ):
+                return path
+        return None
 
     def _greedy_vs_marginal(self, answers: list[str | None]) -> metrics.GreedyVsMarginal | None:
         """Greedy's sequence probability against the share of samples reaching its answer."""
