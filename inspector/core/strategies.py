@@ -10,7 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
-from inspector.core.session import STRATEGIES, ReasoningPath, RunSettings, Session
+from inspector.core.session import (
+    BASE_MODEL_STOPS,
+    STRATEGIES,
+    ReasoningPath,
+    RunSettings,
+    Session,
+)
 from inspector.core.tree import ROOT_ID
 from inspector.engine import (
     GREEDY,
@@ -86,7 +92,9 @@ def new_session(
     """A session with its prompt built and tokenized (raises if it does not fit)."""
     validate_settings(settings)
     prompt = make_prompt(engine, question, settings, examples, retrieved)
-    tokens = engine.tokenize_prompt(prompt)
+    # the template's turn markers must become the model's control tokens; a raw prompt is
+    # the user's own text, so "<|im_start|>" typed into a question stays text
+    tokens = engine.tokenize_prompt(prompt, special=settings.use_chat_template)
     info = engine.info()
     model = {
         "path": info.path,
@@ -98,9 +106,19 @@ def new_session(
     return Session(question, prompt, tokens, settings, model, gold)
 
 
+def stop_strings(settings: RunSettings) -> tuple[str, ...]:
+    """The stop strings a run applies. A chat-templated prompt ends on the model's own
+    end-of-turn token, so the base-model stops (``\\nQ:``…) are left out; others stay."""
+    if not settings.use_chat_template:
+        return settings.stop
+    return tuple(stop for stop in settings.stop if stop not in BASE_MODEL_STOPS)
+
+
 def greedy_settings(settings: RunSettings) -> GenerationSettings:
     return GenerationSettings(
-        max_tokens=settings.max_tokens, stop=settings.stop, n_alternatives=settings.n_alternatives
+        max_tokens=settings.max_tokens,
+        stop=stop_strings(settings),
+        n_alternatives=settings.n_alternatives,
     )
 
 
@@ -114,7 +132,7 @@ def sampled_settings(settings: RunSettings, seed: int | None = None) -> Generati
     )
     return GenerationSettings(
         max_tokens=settings.max_tokens,
-        stop=settings.stop,
+        stop=stop_strings(settings),
         n_alternatives=settings.n_alternatives,
         sampling=sampling,
     )

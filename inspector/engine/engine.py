@@ -99,8 +99,11 @@ class Engine:
         with self._lock:
             return b"".join(self.runtime.piece(t) for t in tokens).decode("utf-8", "replace")
 
-    def tokenize_prompt(self, prompt: str | Sequence[int]) -> list[int]:
-        tokens = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
+    def tokenize_prompt(self, prompt: str | Sequence[int], *, special: bool = False) -> list[int]:
+        """The prompt's token ids. ``special`` parses control-token text (``<|im_start|>``…)
+        into the model's control tokens: right for a prompt the chat template rendered, wrong
+        for text a person typed, which then stays the plain text it is."""
+        tokens = self.tokenize(prompt, special=special) if isinstance(prompt, str) else list(prompt)
         if len(tokens) >= self.n_ctx:
             raise PromptTooLongError(
                 f"the prompt is {len(tokens)} tokens but the context holds {self.n_ctx}; "

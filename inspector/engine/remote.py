@@ -105,8 +105,9 @@ class RemoteEngine:
         for token_id, text in pairs:
             self._texts.setdefault(token_id, text)
 
-    def tokenize_prompt(self, prompt: str | Sequence[int]) -> list[int]:
-        """A text prompt is one opaque token here: the server tokenizes it."""
+    def tokenize_prompt(self, prompt: str | Sequence[int], *, special: bool = False) -> list[int]:
+        """A text prompt is one opaque token here: the server tokenizes it (whether it parses
+        control-token text, ``special``, is the server's own rule)."""
         if not isinstance(prompt, str):
             return list(prompt)
         key = token_key(prompt)
