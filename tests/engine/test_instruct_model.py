@@ -56,7 +56,12 @@ def test_chunks_are_concatenated_in_order_verified_and_reused(
     assert path.read_bytes() == whole
     assert not list(path.parent.glob("*.partial"))
     hashed: list[Path] = []
-    monkeypatch.setattr(default_model, "sha256_of", lambda p: hashed.append(p) or model.sha256)
+
+    def counting_sha256(path: Path) -> str:
+        hashed.append(path)
+        return model.sha256
+
+    monkeypatch.setattr(default_model, "sha256_of", counting_sha256)
     assert default_model.instruct_model_path(model) == path
     assert hashed == []  # the stamp spares a second hash
 
