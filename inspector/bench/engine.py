@@ -92,6 +92,7 @@ def bench_llama_cpp_logprobs(engine: Engine, result: BenchResult, n_tokens: int)
     started = time.perf_counter()
     out = llm.create_completion(BENCH_PROMPT, max_tokens=n_tokens, temperature=0.0, logprobs=5)
     seconds = time.perf_counter() - started
+    assert isinstance(out, dict)  # not streamed
     produced = max(1, out["usage"]["completion_tokens"])
     del llm
     per_token = seconds / produced

@@ -28,8 +28,8 @@ def measure_gui_stall(strategy: str = "cot-decoding", max_tokens: int = 64) -> d
         window = MainWindow(None, Path(tmp) / "bench.db", prefs)
         window.show()
         _spin_until(app, lambda: window.models.engine is not None, 60)
-        window.explore.run_panel.strategy.setCurrentText(strategy)
-        window.explore.run_panel.max_tokens.setValue(max_tokens)
+        window.explore.run_panel.settings.strategy.setCurrentText(strategy)
+        window.explore.run_panel.settings.max_tokens.setValue(max_tokens)
         run = _heartbeat(app, window.explore.start_run, lambda: window.explore.worker is None)
         experiment = _heartbeat(
             app, lambda: _start_experiment(window), lambda: not window.experiments.runner.running

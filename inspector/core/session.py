@@ -266,11 +266,10 @@ class Session:
         path.answer_text = found.text if found else None
         path.answer_span = found.span if found else None
         path.answer_rule = found.rule if found else None
-        path.answer_tokens = char_span_to_token_range(texts, found.span) if found else None
-        path.confidence = metrics.answer_confidence(tokens, path.answer_tokens) if found else None
-        path.answer_logprob = (
-            metrics.mean_logprob(tokens, path.answer_tokens) if path.answer_tokens else None
-        )
+        span = char_span_to_token_range(texts, found.span) if found else None
+        path.answer_tokens = span
+        path.confidence = metrics.answer_confidence(tokens, span) if span else None
+        path.answer_logprob = metrics.mean_logprob(tokens, span)
         if path.probe is not None:
             self._apply_probe(path)
         path.correct = None
