@@ -2,9 +2,11 @@
 
 Each record needs a question (field ``question``, or ``problem`` / ``input``) and an answer
 (``answer``, or ``target`` / ``gold``); optional ``id`` and ``solution``. The first alias present
-is used. GSM8K's native format is recognised per record: an answer containing ``####`` gives the
-gold answer after the last ``####`` (canonical if it is a number, e.g. ``1,000`` -> ``1000``) and
-keeps the text before it as ``solution``. Other answers are kept as written (stripped), since the
+is used. GSM8K's native format is recognised: an answer containing ``####`` gives the gold
+answer after the last ``####`` (canonical, e.g. ``1,000`` -> ``1000``; it must be a number) and
+keeps the text before it as ``solution``. A file whose answers mix that format with plain answers is
+refused, naming both lines (a GSM8K row that lost its ``####`` would otherwise make its whole
+solution text the gold answer). Other answers are kept as written (stripped), since the
 answer rule that will normalise them is not known at import time.
 
 Format: ``.jsonl``/``.ndjson``/``.json`` are JSON (one object per line, or, for a ``.json`` file
@@ -190,6 +192,19 @@ def _csv_records(text: str) -> Iterator[tuple[int, object]]:
         yield start, dict(zip(header, [*row, *[""] * (len(header) - len(row))], strict=True))
 
 
+def _is_gsm8k(record: Mapping[str, object]) -> bool:
+    found = _field(record, ANSWER_FIELDS)
+    return found is not None and isinstance(found[1], str) and "####" in found[1]
+
+
+def _check_gsm8k_gold(question: DatasetQuestion, line: int) -> None:
+    """GSM8K's gold answers (after "####") are numbers: anything else is a broken row."""
+    if normalize_number(question.answer) is None:
+        raise _LineError(
+            line, f'the GSM8K answer after "####" is not a number: {question.answer!r}'
+        )
+
+
 class _LineError(ValueError):
     def __init__(self, line: int, problem: str) -> None:
         super().__init__(problem)
@@ -208,6 +223,8 @@ def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None =
         records = _json_records(text, allow_array=path.suffix.lower() == ".json")
     questions: list[DatasetQuestion] = []
     seen: dict[str, int] = {}
+    first_gsm8k: int | None = None  # the line of the first GSM8K-style answer ("… #### 18")
+    first_plain: int | None = None  # the line of the first answer without "####"
     try:
         for line, record in records:
             if not isinstance(record, dict):
@@ -216,6 +233,17 @@ def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None =
                 question = _make_question(record, len(questions))
             except ValueError as exc:
                 raise _LineError(line, str(exc)) from exc
+            if _is_gsm8k(record):
+                first_gsm8k = line if first_gsm8k is None else first_gsm8k
+                _check_gsm8k_gold(question, line)
+            else:
+                first_plain = line if first_plain is None else first_plain
+            if first_gsm8k is not None and first_plain is not None:
+                raise _LineError(
+                    max(first_gsm8k, first_plain),
+                    f'mixed formats: line {first_gsm8k} is GSM8K ("… #### ANSWER") but line '
+                    f'{first_plain} has no "####"; give every answer the same format',
+                )
             if question.id is not None:
                 if question.id in seen:
                     first = seen[question.id]

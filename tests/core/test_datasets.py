@@ -75,7 +75,8 @@ def test_json_array_with_element_lines(tmp_path: Path) -> None:
 
 def test_csv_with_bom_quoted_multiline_and_gsm8k(tmp_path: Path) -> None:
     gsm = GSM8K_ANSWER.replace('"', '""')
-    text = f'id,question,answer\nq1,"What is\n2+2?",4\n\nq2,Clips?,"{gsm}"\n'
+    # every answer in GSM8K's format: a file mixing it with plain answers is refused
+    text = f'id,question,answer\nq1,"What is\n2+2?",#### 4\n\nq2,Clips?,"{gsm}"\n'
     dataset = load_dataset(_write(tmp_path / "set.csv", text, bom=True))
     assert [(q.index, q.id, q.question, q.answer) for q in dataset.questions] == [
         (0, "q1", "What is\n2+2?", "4"),
@@ -172,3 +173,43 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="cannot read file") as info:
         load_dataset(tmp_path / "nope.jsonl")
     assert info.value.line is None
+
+
+def test_a_gsm8k_row_without_its_marker_is_refused_with_both_lines(tmp_path: Path) -> None:
+    """Issue 14 item 14: "2+3 = 5. So 5" among GSM8K rows became the gold answer, silently."""
+    rows = [
+        {"question": "What is 2+3?", "answer": "2+3 = 5.\n#### 5"},
+        {"question": "What is 1+4?", "answer": "1+4 = 5. So 5"},
+    ]
+    path = _write(tmp_path / "mixed.jsonl", _jsonl(rows))
+    with pytest.raises(DatasetError) as error:
+        load_dataset(path)
+    assert error.value.line == 2
+    assert str(error.value) == (
+        f'{path}:2: mixed formats: line 1 is GSM8K ("… #### ANSWER") but line 2 has no '
+        '"####"; give every answer the same format'
+    )
+    # the other order is refused the same way, at the GSM8K row
+    path = _write(tmp_path / "mixed2.jsonl", _jsonl(rows[::-1]))
+    with pytest.raises(DatasetError, match=r":2: mixed formats: line 2 is GSM8K"):
+        load_dataset(path)
+
+
+def test_a_gsm8k_gold_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
+    rows = [{"question": "Q?", "answer": "work\n#### five apples"}]
+    path = _write(tmp_path / "bad.jsonl", _jsonl(rows))
+    with pytest.raises(DatasetError) as error:
+        load_dataset(path)
+    assert str(error.value) == (
+        f"{path}:1: the GSM8K answer after \"####\" is not a number: 'five apples'"
+    )
+
+
+def test_the_shipped_data_sets_load() -> None:
+    root = Path(__file__).resolve().parents[2] / "resources" / "datasets"
+    school = load_dataset(root / "gradeschool36.jsonl")
+    assert len(school.questions) == 36
+    assert all(q.solution for q in school.questions)
+    assert [q.answer for q in school.questions[:3]] == ["14", "8", "18"]
+    assert school.questions[19].answer == "32.5"
+    assert len(load_dataset(root / "arithmetic24.jsonl").questions) == 24
