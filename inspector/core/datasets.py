@@ -18,10 +18,11 @@ any problem raises ``DatasetError`` naming the file, the 1-based physical line a
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,50 @@ class DatasetQuestion:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named question set loaded from ``path``."""
+    """A named question set loaded from ``path``.
+
+    ``questions`` may be the first few of the file only (``load_dataset(limit=…)``); then
+    ``total`` counts all of them and ``digest`` identifies the whole set (both None when
+    ``questions`` is the whole set: see :func:`questions_digest`)."""
 
     name: str
     path: Path
     questions: list[DatasetQuestion]
+    total: int | None = None
+    digest: str | None = None
+
+    @property
+    def size(self) -> int:
+        """How many questions the data set has (loaded or not)."""
+        return self.total if self.total is not None else len(self.questions)
+
+
+class _Digest:
+    """SHA-256 of the canonical JSON list ``[[question, answer, solution, id], …]``, fed one
+    question at a time (the same digest as hashing the whole list at once)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"[")
+        self._count = 0
+
+    def add(self, q: DatasetQuestion) -> None:
+        item = json.dumps([q.question, q.answer, q.solution, q.id], ensure_ascii=False)
+        self._hash.update(((", " if self._count else "") + item).encode("utf-8"))
+        self._count += 1
+
+    def hexdigest(self) -> str:
+        final = self._hash.copy()
+        final.update(b"]")
+        return final.hexdigest()
+
+
+def questions_digest(questions: Iterable[DatasetQuestion]) -> str:
+    """What identifies a data set: the same questions (text, answer, solution, id, in order)
+    give the same digest, whatever file they came from."""
+    digest = _Digest()
+    for question in questions:
+        digest.add(question)
+    return digest.hexdigest()
 
 
 def detect_format(path: Path | str, fmt: str | None = None) -> str:
@@ -167,6 +207,27 @@ def _array_lines(text: str, values: object) -> Iterator[tuple[int, object]]:
         position = decoder.raw_decode(text, position)[1]
 
 
+def _jsonl_file_records(path: Path) -> Iterator[tuple[int, object]]:
+    """(line, value) of each record of a JSON Lines file, read one line at a time: a large
+    file never sits in memory whole."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise DatasetError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise _LineError(number, "not valid UTF-8 text") from exc
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _LineError(number, f"bad JSON: {exc.msg} (column {exc.colno})") from exc
+
+
 def _csv_records(text: str) -> Iterator[tuple[int, object]]:
     """(first physical line, row dict) of each non-blank CSV row after the header."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -212,16 +273,30 @@ class _LineError(ValueError):
         self.problem = problem
 
 
-def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None = None) -> Dataset:
-    """Load a question set; raise ``DatasetError`` for any problem (nothing is half-imported)."""
+def load_dataset(
+    path: Path | str,
+    *,
+    fmt: str | None = None,
+    name: str | None = None,
+    limit: int | None = None,
+) -> Dataset:
+    """Load a question set; raise ``DatasetError`` for any problem (nothing is half-imported).
+
+    Every record is checked, but with ``limit`` only the first ``limit`` questions are kept
+    (``Dataset.total`` and ``Dataset.digest`` still describe the whole file); JSON Lines files
+    are read one line at a time."""
     path = Path(path)
     kind = detect_format(path, fmt)
-    text = _read_text(path)
+    records: Iterator[tuple[int, object]]
     if kind == "csv":
-        records = _csv_records(text)
+        records = _csv_records(_read_text(path))
+    elif path.suffix.lower() == ".json":
+        records = _json_records(_read_text(path), allow_array=True)
     else:
-        records = _json_records(text, allow_array=path.suffix.lower() == ".json")
+        records = _jsonl_file_records(path)
     questions: list[DatasetQuestion] = []
+    digest = _Digest()
+    count = 0
     seen: dict[str, int] = {}
     first_gsm8k: int | None = None  # the line of the first GSM8K-style answer ("… #### 18")
     first_plain: int | None = None  # the line of the first answer without "####"
@@ -230,7 +305,7 @@ def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None =
             if not isinstance(record, dict):
                 raise _LineError(line, f"expected a JSON object, got {type(record).__name__}")
             try:
-                question = _make_question(record, len(questions))
+                question = _make_question(record, count)
             except ValueError as exc:
                 raise _LineError(line, str(exc)) from exc
             if _is_gsm8k(record):
@@ -241,17 +316,22 @@ def load_dataset(path: Path | str, *, fmt: str | None = None, name: str | None =
             if first_gsm8k is not None and first_plain is not None:
                 raise _LineError(
                     max(first_gsm8k, first_plain),
-                    f'mixed formats: line {first_gsm8k} is GSM8K ("… #### ANSWER") but line '
-                    f'{first_plain} has no "####"; give every answer the same format',
+                    f"mixed formats: line {first_gsm8k} is GSM8K (\"… #### ANSWER\") but line "
+                    f"{first_plain} has no \"####\"; give every answer the same format",
                 )
             if question.id is not None:
                 if question.id in seen:
                     first = seen[question.id]
                     raise _LineError(line, f"duplicate id {question.id!r} (first on line {first})")
                 seen[question.id] = line
-            questions.append(question)
+            digest.add(question)
+            count += 1
+            if limit is None or len(questions) < limit:
+                questions.append(question)
     except _LineError as exc:
         raise DatasetError(path, exc.problem, exc.line) from exc
     if not questions:
         raise DatasetError(path, "the file contains no questions")
-    return Dataset(name or path.stem, path, questions)
+    if count == len(questions):
+        return Dataset(name or path.stem, path, questions)
+    return Dataset(name or path.stem, path, questions, total=count, digest=digest.hexdigest())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.core.datasets import Dataset, DatasetQuestion
+from inspector.core.datasets import Dataset, DatasetQuestion, questions_digest
 from inspector.core.session import RunSettings
 from inspector.store.base import StoreBase, now, to_json
 from inspector.store.errors import NotFoundError
@@ -25,9 +24,9 @@ EXPERIMENT_STATUSES = ("running", "complete", "cancelled", "interrupted")
 
 
 def dataset_digest(dataset: Dataset) -> str:
-    """SHA-256 of the questions' content: the same questions give the same data set row."""
-    content = [[q.question, q.answer, q.solution, q.id] for q in dataset.questions]
-    return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
+    """SHA-256 of the questions' content: the same questions give the same data set row (of
+    the whole file, also when only its first questions were loaded)."""
+    return dataset.digest or questions_digest(dataset.questions)
 
 
 class ExperimentsMixin(StoreBase):
@@ -37,27 +36,29 @@ class ExperimentsMixin(StoreBase):
         """The id of this data set, inserting it (with its questions) if not stored yet."""
         return self.put_dataset(dataset, dataset_digest(dataset), str(dataset.path))
 
+    def _insert_questions(self, dataset_id: int, questions: list[DatasetQuestion]) -> None:
+        """Store questions not stored yet (a later run may need more of a partly read file)."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO dataset_questions (dataset_id, idx, question, answer, "
+            "solution, ext_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [(dataset_id, q.index, q.question, q.answer, q.solution, q.id) for q in questions],
+        )
+
     def put_dataset(self, dataset: Dataset, sha256: str, source_path: str | None) -> int:
         """The id of the stored data set whose questions have digest ``sha256``, inserted
         (as ``dataset`` with its questions, from ``source_path``) if there is none."""
         with self.transaction() as db:
             row = db.execute("SELECT id FROM datasets WHERE sha256 = ?", [sha256]).fetchone()
             if row is not None:
-                return int(row[0])
-            cursor = db.execute(
-                "INSERT INTO datasets (name, source_path, sha256, n_questions, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [dataset.name, source_path, sha256, len(dataset.questions), now()],
-            )
-            dataset_id = int(cursor.lastrowid or 0)
-            db.conn.executemany(
-                "INSERT INTO dataset_questions (dataset_id, idx, question, answer, solution, "
-                "ext_id) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (dataset_id, q.index, q.question, q.answer, q.solution, q.id)
-                    for q in dataset.questions
-                ],
-            )
+                dataset_id = int(row[0])
+            else:
+                cursor = db.execute(
+                    "INSERT INTO datasets (name, source_path, sha256, n_questions, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [dataset.name, source_path, sha256, dataset.size, now()],
+                )
+                dataset_id = int(cursor.lastrowid or 0)
+            self._insert_questions(dataset_id, dataset.questions)
             return dataset_id
 
     def dataset_questions(self, dataset_id: int) -> list[DatasetQuestion]:

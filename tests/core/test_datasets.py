@@ -13,6 +13,7 @@ from inspector.core.datasets import (
     DatasetQuestion,
     detect_format,
     load_dataset,
+    questions_digest,
 )
 
 GSM8K_ANSWER = (
@@ -213,3 +214,34 @@ def test_the_shipped_data_sets_load() -> None:
     assert [q.answer for q in school.questions[:3]] == ["14", "8", "18"]
     assert school.questions[19].answer == "32.5"
     assert len(load_dataset(root / "arithmetic24.jsonl").questions) == 24
+
+
+def test_a_limit_keeps_only_the_first_questions_but_checks_and_identifies_all(
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 15: `--limit 2` on a 394,208-row file stored every question."""
+    rows = [{"question": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(5000)]
+    path = _write(tmp_path / "big.jsonl", _jsonl(rows))
+    whole = load_dataset(path)
+    first = load_dataset(path, limit=2)
+    assert [q.question for q in first.questions] == ["What is 0 + 1?", "What is 1 + 1?"]
+    assert (first.total, first.size, whole.size, whole.total) == (5000, 5000, 5000, None)
+    assert first.digest == questions_digest(whole.questions)
+    # a bad row after the limit is still found: nothing runs on a broken file
+    rows[4000] = {"question": "no answer"}
+    with pytest.raises(DatasetError, match=r":4001: missing answer field"):
+        load_dataset(_write(tmp_path / "broken.jsonl", _jsonl(rows)), limit=2)
+
+
+def test_the_digest_is_that_of_the_whole_list() -> None:
+    import hashlib
+    import json
+
+    questions = [
+        DatasetQuestion(0, "Q “1”?", "1", None, None),
+        DatasetQuestion(1, "Q2?", "2", "sol", "id-2"),
+    ]
+    canonical = json.dumps(
+        [["Q “1”?", "1", None, None], ["Q2?", "2", "sol", "id-2"]], ensure_ascii=False
+    )
+    assert questions_digest(questions) == hashlib.sha256(canonical.encode()).hexdigest()

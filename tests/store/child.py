@@ -10,10 +10,10 @@ import random
 import sys
 import time
 
+from inspector.bench.synthetic import synthetic_session
 from inspector.core.session import Session
 from inspector.engine.records import GeneratedSequence
 from inspector.store import Store
-from inspector.bench.synthetic import synthetic_session
 
 
 def hold(db: str, n: int) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.datasets import Dataset, DatasetQuestion
+from inspector.core.datasets import Dataset, DatasetQuestion, load_dataset
 from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings
 from inspector.store import NotFoundError
@@ -33,6 +33,34 @@ def test_save_dataset_is_idempotent_by_content(store):
         [first],
     ).fetchall()
     assert rows == [(i, f"What is {i} + {i}?", str(2 * i), f"q{i}") for i in range(3)]
+
+
+def test_a_partly_read_data_set_stores_only_its_loaded_questions(store, tmp_path):
+    """Issue 14 item 15: only what a run needs is stored; a later, longer run adds the rest
+    to the same data set (so the experiment resumes)."""
+    path = tmp_path / "big.jsonl"
+    path.write_text(
+        "".join(f'{{"question": "What is {i} + 1?", "answer": "{i + 1}"}}\n' for i in range(500))
+    )
+    first = store.save_dataset(load_dataset(path, limit=2))
+    assert store.save_dataset(load_dataset(path, limit=5)) == first
+    assert store.save_dataset(load_dataset(path)) == first
+    count = "SELECT count(*) FROM dataset_questions WHERE dataset_id = ?"
+    assert store.db.execute("SELECT n_questions FROM datasets").fetchall() == [(500,)]
+    assert store.db.execute(count, [first]).fetchone() == (500,)
+    other = tmp_path / "other.jsonl"
+    other.write_text(path.read_text())
+    again = store.save_dataset(load_dataset(other, limit=3))
+    assert again == first  # the same questions, whatever the file
+    assert [q.index for q in store.dataset_questions(first)[:3]] == [0, 1, 2]
+
+
+def test_a_limited_read_stores_no_more_than_it_loaded(store, tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(f'{{"question": "Q{i}?", "answer": "{i}"}}\n' for i in range(1000)))
+    data_id = store.save_dataset(load_dataset(path, limit=2))
+    stored = store.dataset_questions(data_id)
+    assert [(q.index, q.question) for q in stored] == [(0, "Q0?"), (1, "Q1?")]
 
 
 def test_experiment_resume(store):

@@ -9,8 +9,8 @@ import random
 
 import pytest
 
-from inspector.store import Store
 from inspector.bench.synthetic import big_session, fill_store, synthetic_session
+from inspector.store import Store
 from tests.store.conftest import assert_same_session
 
 
