@@ -17,7 +17,12 @@ DESKTOP_ID = "io.github.reasoning_inspector.ReasoningInspector"
 def run_app(
     model_path: str | None = None, db_path: Path | None = None, argv: list[str] | None = None
 ) -> int:
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    existing = QApplication.instance()
+    app = (
+        existing
+        if isinstance(existing, QApplication)
+        else QApplication(argv if argv is not None else sys.argv[:1])
+    )
     app.setApplicationName("Reasoning Inspector")
     app.setOrganizationName("reasoning-inspector")
     app.setDesktopFileName(DESKTOP_ID)  # matches the window to its menu entry on Wayland

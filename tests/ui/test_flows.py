@@ -70,7 +70,7 @@ def test_hover_shows_alternatives_and_clicking_one_branches(qtbot, window):
     branch = window.explore.session.paths[1]
     assert branch.parent_path == 0
     assert window.explore.session.path_tokens(branch)[2].token_id == first_alternative.token_id
-    assert branch.node_id in window.explore.tree_view.items
+    assert branch.node_id in window.explore.tree_view.node_items
     assert window.explore.answers.table.rowCount() == 2
 
 
@@ -171,7 +171,7 @@ def test_connect_to_a_server_run_and_fall_back_on_failure(
     run_and_wait(qtbot, window, strategy="cot-decoding", k=2, max_tokens=4)
     session = window.explore.session
     assert len(session.paths) == 2 and "@ 127.0.0.1" in session.model["description"]
-    assert len(window.explore.tree_view.items) > 2
+    assert len(window.explore.tree_view.node_items) > 2
     connected = window.models.engine
     window.model_actions.connect_server(ServerChoice("http://127.0.0.1:9/v1", None, None, 2))
     qtbot.waitUntil(lambda: bool(warnings), timeout=30_000)

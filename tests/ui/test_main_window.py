@@ -18,7 +18,7 @@ def test_a_run_fills_the_tree_the_path_and_the_answers(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
     session = window.explore.session
     assert session is not None and len(session.paths) == 3
-    assert set(window.explore.tree_view.items) == set(session.tree.nodes)
+    assert set(window.explore.tree_view.node_items) == set(session.tree.nodes)
     assert window.explore.answers.table.rowCount() == 3
     assert f"Path #{session.paths[0].id}" in window.explore.path_view.toHtml()
     assert window.explore.run_panel.progress.value() == window.explore.run_panel.progress.maximum()

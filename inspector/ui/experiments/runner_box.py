@@ -71,7 +71,8 @@ class ExperimentRunnerBox(QGroupBox):
         self._started = 0.0
         self.experiment_id: int | None = None
         self.dataset_path = QLineEdit(readOnly=True, placeholderText="no data set chosen")
-        self.open_button = QPushButton("Open data set…", toolTip="JSONL, CSV or GSM8K file")
+        self.open_button = QPushButton("Open data set…")
+        self.open_button.setToolTip("JSONL, CSV or GSM8K file")
         self.open_button.clicked.connect(self.choose_dataset)
         self.dataset_info = QLabel("Choose a JSONL, CSV or GSM8K file with questions and answers")
         self.settings = SettingsRow("self-consistency")
@@ -81,7 +82,8 @@ class ExperimentRunnerBox(QGroupBox):
         self.name = QLineEdit(placeholderText="name (optional)")
         self.run_button = QPushButton("Run experiment")
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel", enabled=False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.overall = QProgressBar(format="question %v / %m")
         self.question_progress = QProgressBar(format="%v / %m tokens of this question")
@@ -159,15 +161,14 @@ class ExperimentRunnerBox(QGroupBox):
         self.run()
 
     def run(self) -> None:
-        reason = self.can_start() or (None if self.engine else "no model is loaded")
-        if reason or self.dataset is None or self.running:
+        engine, dataset, db_path = self.engine, self.dataset, self.db_path
+        reason = self.can_start() or (None if engine else "no model is loaded")
+        if reason or engine is None or dataset is None or self.running:
             self.message.emit(f"Cannot start the experiment: {reason or 'choose a data set'}")
             return
-        engine, dataset, db_path = self.engine, self.dataset, self.db_path
         settings, limit = self.settings.values(), self.limit.value() or None
         name = self.name.text().strip() or None
-        worker = RunWorker(lambda hooks: None)
-        worker.experiment_id = None  # set by the job (an int assignment: thread-safe)
+        worker = RunWorker(lambda hooks: None)  # its experiment_id is set by the job (thread-safe)
 
         def job(hooks: RunHooks) -> SavedExperiment:
             with Store.open(db_path) as store:

@@ -99,11 +99,15 @@ class StatsPlots(QWidget):
         self.db_path = db_path
         self.stats: RunStats | None = None
         self.items: dict[str, dict[str, Any]] = {}
-        self.model = QComboBox(toolTip="only runs of this model")
-        self.strategy = QComboBox(toolTip="only runs of this strategy")
+        self.model = QComboBox()
+        self.model.setToolTip("only runs of this model")
+        self.strategy = QComboBox()
+        self.strategy.setToolTip("only runs of this strategy")
         self.strategy.addItems([ALL, *STRATEGIES])
-        self.experiment = QComboBox(toolTip="only the runs of this experiment")
-        self.confidence = QComboBox(toolTip="the confidence the reliability diagram bins by")
+        self.experiment = QComboBox()
+        self.experiment.setToolTip("only the runs of this experiment")
+        self.confidence = QComboBox()
+        self.confidence.setToolTip("the confidence the reliability diagram bins by")
         self.confidence.addItem("consistency", "consistency")
         self.confidence.addItem("Δ (CoT-decoding)", "delta")
         self.summary = QLabel("no runs yet")
@@ -132,7 +136,8 @@ class StatsPlots(QWidget):
         # the reliability diagram large on the left, the two others stacked on the right
         places = {"calibration": (0, 0, 3), "accuracy": (0, 1, 1), "consistency": (2, 1, 1)}
         for name, (row, column, span) in places.items():
-            button = QPushButton("Save plot…", toolTip="save this plot as PNG or SVG")
+            button = QPushButton("Save plot…")
+            button.setToolTip("save this plot as PNG or SVG")
             button.clicked.connect(lambda _=False, name=name: self.export_dialog(name))
             grid.addWidget(self.plots[name], row, column, span, 1)
             grid.addWidget(button, row + span, column)

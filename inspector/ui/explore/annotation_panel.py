@@ -40,7 +40,9 @@ class AnnotationPanel(QWidget):
         self.note = QLineEdit(placeholderText="note")
         self.tags = QLineEdit(placeholderText="tags, comma-separated")
         self.target = QLabel()
-        self.new_label_button = QToolButton(text="+", toolTip="add a label to the label set")
+        self.new_label_button = QToolButton()
+        self.new_label_button.setText("+")
+        self.new_label_button.setToolTip("add a label to the label set")
         self.new_label_button.clicked.connect(self.new_label_dialog)
         self.add_button = QPushButton("Annotate")
         self.add_button.clicked.connect(self.add)
@@ -126,9 +128,8 @@ class AnnotationPanel(QWidget):
 
 
 def describe(annotation: Annotation) -> str:
-    where = "" if annotation.token_start is None else (
-        f" tokens {annotation.token_start}–{annotation.token_end - 1}"
-    )  # fmt: skip
+    start, end = annotation.token_start, annotation.token_end
+    where = "" if start is None or end is None else f" tokens {start}–{end - 1}"
     tags = " ".join(f"#{html.escape(t)}" for t in annotation.tags)
     label = html.escape(annotation.label or "")
     return f"✎ <b>{label}</b>{where} {html.escape(annotation.note)} {tags}".strip()

@@ -45,7 +45,7 @@ class RunPanel(QWidget):
         self.progress.setFormat("%v / %m tokens")
         self._layout()
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self._run_if_ready)
+            QShortcut(QKeySequence(keys), self).activated.connect(self._run_if_ready)
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()

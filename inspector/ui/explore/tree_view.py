@@ -79,7 +79,7 @@ class ReasoningTreeView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.session: Session | None = None
-        self.items: dict[int, NodeItem] = {}
+        self.node_items: dict[int, NodeItem] = {}
         self.expanded: set[int] = set()
         self.current: int | None = None
         self.annotated: set[int] = set()  # path ids with annotations: shown with a ✎ badge
@@ -96,7 +96,7 @@ class ReasoningTreeView(QGraphicsView):
         scene.blockSignals(True)
         scene.clear()
         scene.blockSignals(False)
-        self.items = {}
+        self.node_items = {}
         if self.session is None:
             return
         tree = self.session.tree
@@ -107,22 +107,22 @@ class ReasoningTreeView(QGraphicsView):
                 place.column * (NODE_WIDTH + COLUMN_GAP), place.row * (NODE_HEIGHT + ROW_GAP)
             )
             scene.addItem(item)
-            self.items[node_id] = item
+            self.node_items[node_id] = item
         for node_id in places:
             self._add_edges(tree.nodes[node_id])
         self._add_answers()
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 140, 40))
-        if self.current in self.items:
-            self.items[self.current].setSelected(True)
+        if self.current in self.node_items:
+            self.node_items[self.current].setSelected(True)
 
     def _add_edges(self, node: TreeNode) -> None:
-        parent = self.items[node.id]
+        parent = self.node_items[node.id]
         start = parent.pos() + parent.rect().topRight() + parent.rect().center() * 0
         start.setY(parent.pos().y() + NODE_HEIGHT / 2)
         start.setX(parent.pos().x() + parent.rect().width())
         branching = len(node.children) > 1 or node.id == ROOT_ID
         for child_id in ordered_children(self.session.tree, node.id) if self.session else []:
-            child = self.items.get(child_id)
+            child = self.node_items.get(child_id)
             if child is None:
                 continue
             end_x, end_y = child.pos().x(), child.pos().y() + NODE_HEIGHT / 2
@@ -143,7 +143,7 @@ class ReasoningTreeView(QGraphicsView):
                 ends.setdefault(path.node_id, []).append(path)
         pick = self.session.summary().cot_path_id
         for node_id, paths in ends.items():
-            item = self.items.get(node_id)
+            item = self.node_items.get(node_id)
             if item is None:
                 continue
             parts = []
@@ -163,7 +163,7 @@ class ReasoningTreeView(QGraphicsView):
 
     # -- interaction -------------------------------------------------------------------------
     def fit(self) -> None:
-        if self.items:
+        if self.node_items:
             self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def zoom(self, factor: float) -> None:
@@ -190,10 +190,10 @@ class ReasoningTreeView(QGraphicsView):
             self.nodeSelected.emit(self.current)
 
     def select_node(self, node_id: int) -> None:
-        if node_id in self.items:
+        if node_id in self.node_items:
             self.scene().clearSelection()
-            self.items[node_id].setSelected(True)
-            self.ensureVisible(self.items[node_id])
+            self.node_items[node_id].setSelected(True)
+            self.ensureVisible(self.node_items[node_id])
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         target = self._neighbour(event.key())

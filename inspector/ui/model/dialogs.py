@@ -20,14 +20,23 @@ from inspector.ui.shared.widgets import ok_cancel, spin_box
 MODEL_KEY = "model/path"
 
 
+def saved_int(store: QSettings, key: str, default: int) -> int:
+    """An integer preference (an INI file gives it back as text); TypeError or ValueError when
+    what is saved is not one."""
+    value = store.value(key, default)
+    if isinstance(value, (int, str)):
+        return int(value)
+    raise TypeError(f"{key} is not a number")
+
+
 def load_model_settings(store: QSettings) -> ModelSettings:
     """Saved settings, falling back to the defaults for anything missing or invalid."""
     defaults = ModelSettings()
     try:
         return ModelSettings(
-            n_ctx=int(store.value("model/n_ctx", defaults.n_ctx)),
-            n_threads=int(store.value("model/n_threads", default_thread_count())),
-            n_gpu_layers=int(store.value("model/n_gpu_layers", defaults.n_gpu_layers)),
+            n_ctx=saved_int(store, "model/n_ctx", defaults.n_ctx),
+            n_threads=saved_int(store, "model/n_threads", default_thread_count()),
+            n_gpu_layers=saved_int(store, "model/n_gpu_layers", defaults.n_gpu_layers),
         )
     except (TypeError, ValueError):
         return defaults

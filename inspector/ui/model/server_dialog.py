@@ -36,6 +36,15 @@ class ServerChoice:
     timeout: float
 
 
+def saved_timeout(preferences: QSettings, default: float = 120.0) -> float:
+    """The remembered timeout in seconds; the default when what is saved is not a number."""
+    value = preferences.value(SERVER_TIMEOUT_KEY, default)
+    try:
+        return float(value) if isinstance(value, (int, float, str)) else default
+    except ValueError:
+        return default
+
+
 class ServerDialog(QDialog):
     def __init__(self, preferences: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +58,7 @@ class ServerDialog(QDialog):
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setPlaceholderText("none")
         self.timeout = QDoubleSpinBox(minimum=1, maximum=3600, decimals=0, suffix=" s")
-        self.timeout.setValue(float(preferences.value(SERVER_TIMEOUT_KEY, 120)))
+        self.timeout.setValue(saved_timeout(preferences))
         note = QLabel(
             "Any server with an OpenAI-compatible /v1/completions API that returns logprobs:\n"
             "llama.cpp's llama-server, vLLM, or python -m llama_cpp.server.\n"

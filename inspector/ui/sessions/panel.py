@@ -86,20 +86,17 @@ class SessionsPanel(QWidget):
         self.tag_filter.textChanged.connect(self._debounce.start)
 
     def _query(self):
-        filters = {
-            "search": self.search.text().strip() or None,
-            "strategy": self.strategy.currentText() if self.strategy.currentIndex() > 0 else None,
-            "model": self.model_filter.text().strip() or None,
-            "label": self.label_filter.currentText()
-            if self.label_filter.currentIndex() > 0
-            else None,
-            "tag": self.tag_filter.text().strip() or None,
-        }
+        search = self.search.text().strip() or None
+        strategy = self.strategy.currentText() if self.strategy.currentIndex() > 0 else None
+        model = self.model_filter.text().strip() or None
+        label = self.label_filter.currentText() if self.label_filter.currentIndex() > 0 else None
+        tag = self.tag_filter.text().strip() or None
         db_path = self.db_path
 
         def query():
             with Store.open(db_path) as store:
-                return store.list_sessions(**filters), store.labels()
+                rows = store.list_sessions(search, strategy, model, label=label, tag=tag)
+                return rows, store.labels()
 
         return query
 

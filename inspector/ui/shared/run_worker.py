@@ -33,6 +33,7 @@ class RunWorker(QObject):
         self._tokens: list[tuple[int, int, str]] = []
         self._lock = threading.Lock()
         self._progress: Any = None
+        self.experiment_id: int | None = None  # set by an experiment's job as it starts
 
     @Slot()
     def run(self) -> None:
