@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 
 
 def open_store(args: argparse.Namespace, *, read_only: bool = False) -> tuple[Store, Path]:
-    """The database of ``--db`` (or ``$INSPECTOR_DB``, or the user data directory)."""
+    """The database of ``--db`` (or ``$INSPECTOR_DB``, or the user data directory);
+    ``read_only`` for a command that only reads (it then works on a read-only file)."""
     path = resolve_db_path(args.db)
-    return Store.open(path, read_only=read_only), path
+    if read_only:
+        return Store.open_for_reading(path, create=True), path
+    return Store.open(path), path
 
 
 def print_notices(engine: Backend) -> None:

@@ -66,7 +66,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from inspector.store.export import export
 
     db_path = resolve_db_path(args.db)
-    with Store.open(db_path, read_only=True) as store:
+    with Store.open_for_reading(db_path) as store:
         result = export(
             store,
             Path(args.output),

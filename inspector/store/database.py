@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from types import TracebackType
@@ -12,7 +13,7 @@ from sqlite_utils import Database
 from inspector.store.annotations import AnnotationsMixin
 from inspector.store.errors import ReadOnlyError, StoreBusyError, StoreError
 from inspector.store.experiments import ExperimentsMixin
-from inspector.store.opening import check_writable, connect, inspect_file
+from inspector.store.opening import FileState, check_writable, connect, inspect_file
 from inspector.store.queries import QueriesMixin
 from inspector.store.schema import latest_version, migrate, user_version
 from inspector.store.sessions import SessionsMixin
@@ -58,6 +59,35 @@ class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin):
         store._recover()
         return store
 
+    @classmethod
+    def open_for_reading(cls, path: Path | str, *, create: bool = False) -> Store:
+        """Open the database for a command that only reads it (``export``, ``stats``).
+
+        A current database is opened read-only, so a read-only or immutable file (or one in
+        a read-only directory) works. One with an older schema is upgraded in place when it
+        can be written, else refused with what to do. A missing or empty file is created
+        (an empty database) with ``create``, else refused.
+        """
+        path = Path(path).expanduser()
+        if not path.exists():
+            if create:
+                return cls.open(path)
+            raise StoreError(path, "no such database file")
+        state = inspect_file(path)
+        if state.empty and not create:
+            raise StoreError(path, "is empty: not a session database yet")
+        if not state.empty and state.version >= latest_version():
+            return cls._open_read_only(path, state)
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            what = "is empty" if state.empty else f"has schema {state.version}"
+            raise ReadOnlyError(
+                path,
+                f"{what} and needs upgrading to schema {latest_version()}, but it is "
+                "read-only; make the file and its directory writable once (or copy it "
+                "somewhere writable) so it can be upgraded",
+            )
+        return cls.open(path)
+
     def _recover(self) -> None:
         """Mark sessions left ``running`` by a dead process as interrupted (skipped, not
         fatal, if another program holds the write lock past the busy timeout)."""
@@ -65,10 +95,11 @@ class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin):
             self.mark_orphaned()
 
     @classmethod
-    def _open_read_only(cls, path: Path) -> Store:
-        if not path.exists():
-            raise StoreError(path, "no such database file")
-        state = inspect_file(path)
+    def _open_read_only(cls, path: Path, state: FileState | None = None) -> Store:
+        if state is None:
+            if not path.exists():
+                raise StoreError(path, "no such database file")
+            state = inspect_file(path)
         if state.empty:
             raise StoreError(path, "is empty: not a session database yet")
         if state.version < latest_version():
