@@ -129,7 +129,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     ("args", "message"),
     [
         (["run", "2+2?", "--answer-rule", "regex:("], "regex"),
-        (["run", "2+2?", "--strategy", "cot-decoding", "--k", "0"], "k (first-token branches)"),
+        # (out-of-range numbers are refused by argparse itself: tests/test_cli_limits.py)
+        (["run", "2+2?", "--strategy", "cot-decoding", "--alternatives", "1"], "at least 2"),
         (["run", "word " * 400, "--ctx", "256"], "context holds"),
         (["run", "2+2?", "--model", "/nonexistent.gguf"], "not found"),
         (["run", "2+2?", "--few-shot", "/nonexistent.json"], "nonexistent.json"),
