@@ -52,6 +52,9 @@ def run_and_save(
     store.save_session(session)
     try:
         run_strategy(engine, session, saving_hooks(store, hooks))
+    except BaseException:
+        session.status = "interrupted"  # kept, with the paths made so far, not "running"
+        raise
     finally:
         store.save_session(session)
     return session
@@ -76,5 +79,10 @@ def branch_and_save(
             engine, session, path_id, depth, alternatives,
             sample=sample, seed=seed, hooks=saving_hooks(store, hooks),
         )  # fmt: skip
+    except BaseException:
+        # the session itself is still whole: only unfinished new branches are cut off
+        if session.status == "running":
+            session.status = "interrupted"
+        raise
     finally:
         store.save_session(session)
