@@ -185,7 +185,12 @@ def _json_records(text: str, allow_array: bool) -> Iterator[tuple[int, object]]:
             raise _LineError(exc.lineno, f"bad JSON: {exc.msg}") from exc
         yield from _array_lines(text, values)
         return
-    for number, line in enumerate(text.split("\n"), start=1):
+    yield from _json_lines(enumerate(text.split("\n"), start=1))
+
+
+def _json_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, object]]:
+    """(line, value) of each non-blank JSON Lines line."""
+    for number, line in lines:
         if not line.strip():
             continue
         try:
@@ -215,17 +220,15 @@ def _jsonl_file_records(path: Path) -> Iterator[tuple[int, object]]:
     except OSError as exc:
         raise DatasetError(path, f"cannot read file: {exc.strerror or exc}") from exc
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise _LineError(number, "not valid UTF-8 text") from exc
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _LineError(number, f"bad JSON: {exc.msg} (column {exc.colno})") from exc
+        yield from _json_lines(_decoded_lines(handle))
+
+
+def _decoded_lines(handle: Iterable[bytes]) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise _LineError(number, "not valid UTF-8 text") from exc
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, object]]:
@@ -316,8 +319,8 @@ def load_dataset(
             if first_gsm8k is not None and first_plain is not None:
                 raise _LineError(
                     max(first_gsm8k, first_plain),
-                    f"mixed formats: line {first_gsm8k} is GSM8K (\"… #### ANSWER\") but line "
-                    f"{first_plain} has no \"####\"; give every answer the same format",
+                    f'mixed formats: line {first_gsm8k} is GSM8K ("… #### ANSWER") but line '
+                    f'{first_plain} has no "####"; give every answer the same format',
                 )
             if question.id is not None:
                 if question.id in seen:
