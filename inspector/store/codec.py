@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import math
@@ -9,7 +10,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from inspector.core.session import ReasoningPath, RunSettings, Session, SessionSummary
+from inspector.core.answers import answers_match
+from inspector.core.session import (
+    AnswerProbe,
+    ReasoningPath,
+    RunSettings,
+    Session,
+    SessionSummary,
+)
 from inspector.core.tree import ReasoningTree, TreeNode
 from inspector.engine.records import Alternative, TokenRecord
 from inspector.store.base import to_json
@@ -42,6 +50,35 @@ def session_row(
         "consistency": summary.consistency,
         "cot_confidence": summary.cot_pick.score,
         "n_paths": len(session.paths),
+        **summary_columns(session, summary),
+    }
+
+
+def selection_results(session: Session, summary: SessionSummary) -> dict[str, dict[str, Any]]:
+    """Each selection rule's answer and whether it matches the gold (None without a gold)."""
+    rule, gold = session.settings.answer_rule, session.gold
+    return {
+        name: {
+            "answer": answer,
+            "correct": None if gold is None else answers_match(answer, gold, rule),
+        }
+        for name, answer in summary.selections.items()
+    }
+
+
+def summary_columns(session: Session, summary: SessionSummary) -> dict[str, Any]:
+    """The summary columns of schema v3: path counts, Δ's range, selections, pass@k."""
+    low, high = summary.delta_range or (None, None)
+    any_correct = summary.any_correct
+    return {
+        "n_voting": summary.n_voting,
+        "n_completed": summary.n_completed,
+        "n_answered": summary.n_answered,
+        "n_hit_limit": summary.n_hit_limit,
+        "delta_min": low,
+        "delta_max": high,
+        "selections": to_json(selection_results(session, summary)),
+        "any_correct": None if any_correct is None else int(any_correct),
     }
 
 
@@ -103,7 +140,72 @@ def path_row(session_id: str, path: ReasoningPath) -> dict[str, Any]:
         "answer_token_end": tokens[1] if tokens else None,
         "confidence": path.confidence,
         "correct": None if path.correct is None else int(path.correct),
+        "answer_rule": path.answer_rule,
+        "thinking_start": path.thinking_tokens[0] if path.thinking_tokens else None,
+        "thinking_end": path.thinking_tokens[1] if path.thinking_tokens else None,
+        "thinking_ended": int(path.thinking_ended),
+        "completed": int(path.completed),
+        "answer_logprob": path.answer_logprob,
+        "probe": None if path.probe is None else probe_json(path.probe),
     }
+
+
+def _token_list(token: TokenRecord) -> list[Any]:
+    """A token as ``[id, text, piece (base64), logprob, entropy (null for NaN), top]``, top
+    as in the ``tokens`` table: ``[[id, text, logprob], ...]``."""
+    return [
+        token.token_id,
+        token.text,
+        base64.b64encode(token.piece).decode("ascii"),
+        token.logprob,
+        None if math.isnan(token.entropy) else token.entropy,
+        [[alt.token_id, alt.text, alt.logprob] for alt in token.top],
+    ]
+
+
+def _token_from_list(item: list[Any]) -> TokenRecord:
+    token_id, text, piece, logprob, entropy, top = item
+    return TokenRecord(
+        token_id,
+        text,
+        base64.b64decode(piece),
+        logprob,
+        math.nan if entropy is None else entropy,
+        tuple(Alternative(i, t, lp) for i, t, lp in top),
+    )
+
+
+def probe_json(probe: AnswerProbe) -> str:
+    """The ``paths.probe`` JSON: the probe's text, how many of its tokens are forced, every
+    token (the token encoding of the ``tokens`` table) and its scored answer. Floats are
+    JSON reprs (``-Infinity`` allowed, as in ``tokens.top``), so they come back exactly."""
+    span = probe.answer_tokens
+    return json.dumps(
+        {
+            "text": probe.text,
+            "n_forced": probe.n_forced,
+            "tokens": [_token_list(t) for t in probe.tokens],
+            "answer": probe.answer,
+            "answer_text": probe.answer_text,
+            "answer_tokens": list(span) if span else None,
+            "confidence": probe.confidence,
+        },
+        ensure_ascii=False,
+    )
+
+
+def probe_from_json(text: str) -> AnswerProbe:
+    data = json.loads(text)
+    span = data["answer_tokens"]
+    return AnswerProbe(
+        text=data["text"],
+        tokens=[_token_from_list(t) for t in data["tokens"]],
+        n_forced=data["n_forced"],
+        answer=data["answer"],
+        answer_text=data["answer_text"],
+        answer_tokens=(span[0], span[1]) if span else None,
+        confidence=data["confidence"],
+    )
 
 
 def vote_rows(session_id: str, summary: SessionSummary) -> list[dict[str, Any]]:
@@ -196,6 +298,8 @@ def build_tree(
 def path_from_row(row: Mapping[str, Any]) -> ReasoningPath:
     span = (row["answer_start"], row["answer_end"]) if row["answer_start"] is not None else None
     start = row["answer_token_start"]
+    thinking = row["thinking_start"]
+    probe = row["probe"]
     return ReasoningPath(
         id=row["path_id"],
         node_id=row["node_id"],
@@ -214,6 +318,11 @@ def path_from_row(row: Mapping[str, Any]) -> ReasoningPath:
         answer_tokens=(start, row["answer_token_end"]) if start is not None else None,
         confidence=row["confidence"],
         correct=as_bool(row["correct"]),
+        answer_rule=row["answer_rule"],
+        thinking_tokens=(thinking, row["thinking_end"]) if thinking is not None else None,
+        thinking_ended=bool(row["thinking_ended"]),
+        probe=None if probe is None else probe_from_json(probe),
+        answer_logprob=row["answer_logprob"],
     )
 
 

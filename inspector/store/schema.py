@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from inspector.store import backfill
+
 APPLICATION_ID = 0x52496E73  # "RIns": marks a Reasoning Inspector database
 DEFAULT_LABELS: tuple[tuple[str, str], ...] = (
     ("correct", "the reasoning and the answer are right"),
@@ -223,8 +225,43 @@ def _v2(db: Database) -> None:
         db.execute(statement)
 
 
+_V3 = """
+ALTER TABLE paths ADD COLUMN answer_rule TEXT;
+ALTER TABLE paths ADD COLUMN thinking_start INTEGER;
+ALTER TABLE paths ADD COLUMN thinking_end INTEGER;
+ALTER TABLE paths ADD COLUMN thinking_ended INTEGER NOT NULL DEFAULT 1
+    CHECK (thinking_ended IN (0, 1));
+ALTER TABLE paths ADD COLUMN completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1));
+ALTER TABLE paths ADD COLUMN answer_logprob REAL;
+ALTER TABLE paths ADD COLUMN probe TEXT;
+ALTER TABLE sessions ADD COLUMN n_voting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN n_completed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN n_answered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN n_hit_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN delta_min REAL;
+ALTER TABLE sessions ADD COLUMN delta_max REAL;
+ALTER TABLE sessions ADD COLUMN selections TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE sessions ADD COLUMN any_correct INTEGER CHECK (any_correct IN (0, 1));
+UPDATE paths SET completed = coalesce(finish_reason IN ('eos', 'stop'), 0)
+"""
+
+
+def _v3(db: Database) -> None:
+    """Issue 11: which rule found each path's answer, its thinking section, whether it
+    completed, its answer's mean log-probability and its answer probe (JSON); on sessions
+    the counts of finished/answered paths, Δ's range, every selection rule's answer with its
+    correctness, and pass@k (``any_correct``).
+
+    Paths saved before have no thinking section (``thinking_ended`` 1) and their answer was
+    found by the session's answer rule (for ``auto``, the step that finds the stored answer
+    again in the path's text); the session columns are computed from the stored paths."""
+    for statement in filter(str.strip, _V3.split(";")):
+        db.execute(statement)
+    backfill.fill_v3(db)
+
+
 Migration = Callable[[Database], None]
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 
 
 def latest_version() -> int:

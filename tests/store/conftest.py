@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from inspector.core.session import RunSettings, Session
+from inspector.core.session import AnswerProbe, RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 
 MODEL = {
@@ -75,6 +75,52 @@ def cot_session(**kwargs) -> Session:
         ),
         "cot-decoding",
         "#3",
+    )
+    session.status = "complete"
+    return session
+
+
+def probe_session(**kwargs) -> Session:
+    """CoT-decoding on a thinking model, by hand: path 0 thinks, then states "The answer is
+    8" (Δ 0.9 − 0.05); path 1 ends without a number and its answer probe (" So the answer
+    is", 4 forced tokens) answers 8 with Δ 0.7 − 0.2; path 2 is cut inside its thinking and
+    path 3 by the token limit after "1 day =": neither has an answer."""
+    session = make_session("cot-decoding", **kwargs)
+    session.add_path(
+        sequence(
+            [
+                ("<think>", 0.9, 0.05),
+                (" 3 + 5", 0.5, 0.3),
+                (" = 8", 0.6, 0.2),
+                ("</think>", 0.8, 0.1),
+                (" The answer is", 0.7, 0.2),
+                (" 8", 0.9, 0.05),
+                (".", 0.95, 0.01),
+            ],
+            finish="eos",
+        ),
+        "cot-decoding",
+        "first token #1 (p=0.900)",
+    )
+    unsure = session.add_path(
+        sequence([(" I", 0.4, 0.3), (" am", 0.5, 0.2), (" unsure", 0.5, 0.1)], finish="eos"),
+        "cot-decoding",
+        "first token #2 (p=0.400)",
+    )
+    forced = [token(t, 1.0, 0.0001) for t in (" So", " the", " answer", " is")]
+    unsure.probe = AnswerProbe(
+        " So the answer is", [*forced, token(" 8", 0.7, 0.2), token(".", 0.9, 0.05)], 4
+    )
+    session.evaluate_path(unsure)
+    session.add_path(
+        sequence([("<think>", 0.9, 0.05), (" 3 +", 0.5, 0.3), (" 5 =", 0.6, 0.2)], "length"),
+        "cot-decoding",
+        "first token #3 (p=0.050)",
+    )
+    session.add_path(
+        sequence([(" He", 0.3, 0.2), (" has", 0.8, 0.1), (" 1 day =", 0.7, 0.1)], "length"),
+        "cot-decoding",
+        "first token #4 (p=0.030)",
     )
     session.status = "complete"
     return session

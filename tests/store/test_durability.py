@@ -54,9 +54,28 @@ def test_a_schema_1_database_is_upgraded_with_its_sessions_intact(tmp_path):
     path = tmp_path / "old.db"
     shutil.copyfile(V1_FIXTURE, path)
     with Store.open(path) as store:
-        assert store.schema_version == latest_version() == 2
+        assert store.schema_version == latest_version() == 3
         assert store.integrity_check() == ["ok"]
         assert "writer" in store.db["sessions"].columns_dict
+        # v3 columns filled from what v1 stored: every answer was found by the session's
+        # rule (last-number), no thinking, every path ended on a stop string
+        rules = store.db.execute("SELECT DISTINCT answer_rule, completed FROM paths").fetchall()
+        assert rules == [("last-number", 1)]
+        row = store.db.execute(
+            "SELECT n_voting, n_completed, n_answered, n_hit_limit, delta_min, delta_max, "
+            "selections, any_correct FROM sessions WHERE id = 'v1-cot'"
+        ).fetchone()
+        assert row[:4] == (3, 3, 3, 0) and row[7] == 1
+        assert (round(row[4], 6), row[5]) == (0.05, 0.91)  # Δ of paths 0 and 2
+        # Δ picks path 2 (8); the majority is 5 (paths 0 and 1), and so is the weighted vote
+        # (path 2, the longest, is the least likely)
+        assert json.loads(row[6]) == {
+            "greedy": {"answer": None, "correct": False},  # no "first token #1" branch
+            "cot-decoding": {"answer": "8", "correct": True},
+            "cot-aggregated": {"answer": "8", "correct": True},
+            "majority": {"answer": "5", "correct": False},
+            "weighted": {"answer": "5", "correct": False},
+        }
         statuses = {r.id: r.status for r in store.list_sessions()}
         # the running session's process is long gone
         assert statuses == {"v1-cot": "complete", "v1-sc": "complete", "v1-running": "interrupted"}

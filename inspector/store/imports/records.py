@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import types as types_module
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +33,38 @@ from inspector.store.rows import AnnotationRow, ExperimentCopy, ExperimentRun
 MAX_TAGS = 1_000
 
 
+@functools.cache
+def _setting_types() -> dict[str, tuple[type, bool]]:
+    """Each ``RunSettings`` field's type (the non-None one) and whether it may be null."""
+    types: dict[str, tuple[type, bool]] = {}
+    for name, hint in typing.get_type_hints(RunSettings).items():
+        union = typing.get_origin(hint) in (typing.Union, types_module.UnionType)
+        args = typing.get_args(hint) if union else ()
+        if args:
+            base = next(a for a in args if a is not type(None))
+            types[name] = (typing.get_origin(base) or base, type(None) in args)
+        else:
+            types[name] = (typing.get_origin(hint) or hint, False)
+    return types
+
+
 def parse_settings(obj: dict[str, Any], where: str) -> RunSettings:
-    """Known settings checked against their defaults' types; unknown keys are ignored."""
+    """Known settings checked against their declared types (``int | None`` may be null);
+    unknown keys are ignored."""
     values: dict[str, Any] = {}
-    for name, spec in RunSettings.__dataclass_fields__.items():
+    for name, (kind, nullable) in _setting_types().items():
         if name not in obj:
             continue
-        default, value, at = spec.default, obj[name], f"{where}.{name}"
-        if isinstance(default, bool):
+        value, at = obj[name], f"{where}.{name}"
+        if value is None and nullable:
+            values[name] = None
+        elif kind is bool:
             values[name] = get_bool(obj, name, where)
-        elif isinstance(default, int):
+        elif kind is int:
             values[name] = check_int(value, at)
-        elif isinstance(default, float):
+        elif kind is float:
             values[name] = check_float(value, at)
-        elif isinstance(default, tuple):
+        elif kind is tuple:
             items = get_list(obj, name, where, 1000)
             values[name] = [check_str(v, f"{at}[{i}]") for i, v in enumerate(items)]
         else:
