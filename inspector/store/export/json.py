@@ -1,4 +1,4 @@
-"""The lossless JSON export: format ``reasoning-inspector``, version 1 (see ``docs/exports.md``).
+"""The lossless JSON export: format ``reasoning-inspector``, version 2 (see ``docs/exports.md``).
 
 Everything a session holds is written as saved (node ids, token ids, texts, raw pieces in
 base64, log-probabilities, entropies, top-k alternatives, paths with their derived fields,
@@ -6,6 +6,10 @@ settings, model, status, timestamps), so exporting, importing into an empty data
 exporting again gives the same bytes. Database-local row ids (annotations, experiments, data
 sets, models) are left out. Non-finite floats are written as the strings ``"nan"``, ``"inf"``
 and ``"-inf"``, so the file is strict JSON.
+
+Version 2 (issue 11) adds to each path the rule that found its answer, its thinking section,
+whether it completed, its answer's mean log-probability and its answer probe; version 1 files
+are still imported.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from inspector.core.session import ReasoningPath, Session
+from inspector.core.session import AnswerProbe, ReasoningPath, Session
 from inspector.engine.records import TokenRecord
 from inspector.store.database import Store
 from inspector.store.rows import Annotation, SessionStamps
 
 FORMAT_NAME = "reasoning-inspector"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # what the importer reads
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -73,6 +78,27 @@ def path_doc(path: ReasoningPath, *, strict: bool = True) -> dict[str, Any]:
         "answer_tokens": list(path.answer_tokens) if path.answer_tokens else None,
         "confidence": number(path.confidence),
         "correct": path.correct,
+        "answer_rule": path.answer_rule,
+        "thinking_tokens": list(path.thinking_tokens) if path.thinking_tokens else None,
+        "thinking_ended": path.thinking_ended,
+        "completed": path.completed,
+        "answer_logprob": number(path.answer_logprob),
+        "probe": None if path.probe is None else probe_doc(path.probe, strict=strict),
+    }
+
+
+def probe_doc(probe: AnswerProbe, *, strict: bool = True) -> dict[str, Any]:
+    """The answer probe: its text, how many of its tokens are that text (forced), every
+    token (forced, then decoded), and the answer and Δ measured on it."""
+    number = encode_float if strict else _same
+    return {
+        "text": probe.text,
+        "n_forced": probe.n_forced,
+        "tokens": [token_doc(t) for t in probe.tokens],
+        "answer": probe.answer,
+        "answer_text": probe.answer_text,
+        "answer_tokens": list(probe.answer_tokens) if probe.answer_tokens else None,
+        "confidence": number(probe.confidence),
     }
 
 

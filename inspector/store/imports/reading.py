@@ -14,10 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.core.session import ReasoningPath, Session, SessionSummary
+from inspector.core.session import (
+    AnswerProbe,
+    ReasoningPath,
+    RunSettings,
+    Session,
+    SessionSummary,
+)
 from inspector.core.tree import ROOT_ID, ReasoningTree, TreeNode
 from inspector.engine.records import Alternative, TokenRecord
-from inspector.store.export.json import FORMAT_NAME, FORMAT_VERSION
+from inspector.store.backfill import legacy_rule
+from inspector.store.export.json import FORMAT_NAME, FORMAT_VERSION, READABLE_VERSIONS
 from inspector.store.imports.checks import (
     MAX_ALTERNATIVES,
     MAX_ITEMS,
@@ -50,6 +57,8 @@ from inspector.store.imports.records import (
 from inspector.store.rows import AnnotationRow, ExperimentCopy
 
 SESSION_STATUSES = ("running", "complete", "cancelled", "interrupted")
+#: what may have found a path's answer (``auto`` records the step that did)
+ANSWER_RULE_NAMES = ("boxed", "gsm8k", "answer-is", "last-number", "choice", "regex", "probe")
 
 
 class ImportFileError(ValueError):
@@ -103,14 +112,17 @@ def parse_document(data: Any) -> ImportDocument:
     if get(root, "format", "") != FORMAT_NAME:
         fail("format", f"expected {FORMAT_NAME!r}: this is not a Reasoning Inspector export")
     version = check_int(get(root, "version", ""), "version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         newer = " (written by a newer Reasoning Inspector)" if version > FORMAT_VERSION else ""
-        fail("version", f"version {version} is not supported{newer}; this reads version 1")
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        fail(
+            "version", f"version {version} is not supported{newer}; this reads versions {readable}"
+        )
     counts = _Counts()
     sessions: list[ImportedSession] = []
     seen: set[str] = set()
     for i, item in enumerate(get_list(root, "sessions", "", MAX_SESSIONS)):
-        imported = parse_session(item, f"sessions[{i}]", counts)
+        imported = parse_session(item, f"sessions[{i}]", counts, version)
         if imported.session.id in seen:
             fail(f"sessions[{i}].id", f"duplicate session id {imported.session.id!r}")
         seen.add(imported.session.id)
@@ -127,7 +139,9 @@ def parse_document(data: Any) -> ImportDocument:
     return ImportDocument(sessions, experiment, labels, annotations)
 
 
-def parse_session(data: Any, where: str, counts: _Counts) -> ImportedSession:
+def parse_session(
+    data: Any, where: str, counts: _Counts, version: int = FORMAT_VERSION
+) -> ImportedSession:
     obj = obj_at(data, where)
     session_id = get_str(obj, "id", where)
     if not session_id.strip():
@@ -135,10 +149,16 @@ def parse_session(data: Any, where: str, counts: _Counts) -> ImportedSession:
     model = get_obj(obj, "model", where)
     check_json_strings(model, f"{where}.model")
     prompt_tokens = get_list(obj, "prompt_tokens", where, MAX_ITEMS)
+    settings = parse_settings(get_obj(obj, "settings", where), f"{where}.settings")
     tree = parse_tree(get_list(obj, "nodes", where, MAX_NODES), f"{where}.nodes", counts)
     raw_paths = get_list(obj, "paths", where, MAX_PATHS)
     counts.add(f"{where}.paths", "paths", len(raw_paths), MAX_PATHS)
-    paths = [parse_path(p, f"{where}.paths[{i}]", tree) for i, p in enumerate(raw_paths)]
+    paths = [
+        parse_path(
+            p, f"{where}.paths[{i}]", tree, version=version, settings=settings, counts=counts
+        )
+        for i, p in enumerate(raw_paths)
+    ]
     ids: set[int] = set()
     for i, path in enumerate(paths):
         if path.id in ids:
@@ -150,7 +170,7 @@ def parse_session(data: Any, where: str, counts: _Counts) -> ImportedSession:
         prompt_tokens=[
             check_int(t, f"{where}.prompt_tokens[{i}]") for i, t in enumerate(prompt_tokens)
         ],
-        settings=parse_settings(get_obj(obj, "settings", where), f"{where}.settings"),
+        settings=settings,
         model=model,
         gold=get_str(obj, "gold", where, null=True),
         id=session_id,
@@ -233,12 +253,22 @@ def parse_alternative(data: Any, where: str) -> Alternative:
     )
 
 
-def parse_path(data: Any, where: str, tree: ReasoningTree) -> ReasoningPath:
+def parse_path(
+    data: Any,
+    where: str,
+    tree: ReasoningTree,
+    *,
+    version: int = FORMAT_VERSION,
+    settings: RunSettings | None = None,
+    counts: _Counts | None = None,
+) -> ReasoningPath:
+    """A path; version 2 adds its answer rule, thinking section, completion, answer
+    log-probability and probe (a version 1 path gets what a schema-v3 upgrade gives it)."""
     obj = obj_at(data, where)
     node = get_int(obj, "node", where, minimum=0)
     if node not in tree.nodes:
         fail(f"{where}.node", f"no node {node} in this session's tree")
-    return ReasoningPath(
+    path = ReasoningPath(
         id=get_int(obj, "id", where, minimum=0),
         node_id=node,
         origin=get_str(obj, "origin", where),
@@ -256,4 +286,98 @@ def parse_path(data: Any, where: str, tree: ReasoningTree) -> ReasoningPath:
         answer_tokens=get_pair(obj, "answer_tokens", where),
         confidence=get_float(obj, "confidence", where, null=True),
         correct=get_bool(obj, "correct", where, null=True),
+    )
+    if version < 2:
+        path.answer_rule = legacy_rule((settings or RunSettings()).answer_rule, path)
+        return path
+    _parse_answer_fields(obj, where, path, counts or _Counts())
+    return path
+
+
+def _parse_answer_fields(
+    obj: dict[str, Any], where: str, path: ReasoningPath, counts: _Counts
+) -> None:
+    """Version 2's fields of a path, each checked against the others."""
+    rule = get_str(obj, "answer_rule", where, null=True)
+    if rule is not None and rule not in ANSWER_RULE_NAMES:
+        names = ", ".join(ANSWER_RULE_NAMES)
+        fail(f"{where}.answer_rule", f"unknown answer rule {rule!r} (expected one of {names})")
+    if rule is not None and path.answer is None:
+        fail(f"{where}.answer_rule", "names a rule but the path has no answer")
+    path.answer_rule = rule
+    thinking = get_pair(obj, "thinking_tokens", where)
+    if thinking is not None and thinking[1] > path.n_tokens:
+        fail(f"{where}.thinking_tokens", f"ends past the path's {path.n_tokens} tokens")
+    path.thinking_tokens = thinking
+    path.thinking_ended = get_bool(obj, "thinking_ended", where)
+    completed = get_bool(obj, "completed", where)
+    if completed != path.completed:
+        fail(
+            f"{where}.completed",
+            f"is {str(completed).lower()} but finish_reason {path.finish_reason!r} and "
+            f"thinking_ended {str(path.thinking_ended).lower()} make it "
+            f"{str(path.completed).lower()}",
+        )
+    path.answer_logprob = _finite_logprob(obj, "answer_logprob", where, null=True)
+    _finite(obj, "confidence", where)
+    probe = get(obj, "probe", where)
+    if probe is not None:
+        path.probe = parse_probe(probe, f"{where}.probe", counts)
+    if rule == "probe" and (path.probe is None or path.probe.answer != path.answer):
+        fail(f"{where}.answer_rule", "is 'probe' but the probe does not give the path's answer")
+
+
+def _finite(obj: dict[str, Any], key: str, where: str) -> float | None:
+    value: float | None = get_float(obj, key, where, null=True)
+    if value is not None and not math.isfinite(value):
+        fail(f"{where}.{key}", f"expected a finite number, got {value}")
+    return value
+
+
+def _finite_logprob(obj: dict[str, Any], key: str, where: str, *, null: bool = False) -> Any:
+    """A log-probability that is finite and at most 0 (``null`` allowed when asked)."""
+    value = get_float(obj, key, where, null=null)
+    if value is not None and not (math.isfinite(value) and value <= 0):
+        fail(f"{where}.{key}", f"{value} is not a log-probability (finite, at most 0)")
+    return value
+
+
+def parse_probe(data: Any, where: str, counts: _Counts) -> AnswerProbe:
+    """An answer probe: a non-empty text, its tokens (log-probabilities finite and at most 0;
+    alternatives at most 0), ``n_forced`` within them and an answer span after them."""
+    obj = obj_at(data, where)
+    text = get_str(obj, "text", where)
+    if not text:
+        fail(f"{where}.text", "a probe text cannot be empty")
+    raw = get_list(obj, "tokens", where, MAX_TOKENS)
+    counts.add(f"{where}.tokens", "tokens", len(raw), MAX_TOKENS)
+    tokens = []
+    for j, item in enumerate(raw):
+        at = f"{where}.tokens[{j}]"
+        token = parse_token(item, at)
+        _finite_logprob(obj_at(item, at), "logprob", at)
+        for k, alt in enumerate(token.top):
+            if alt.logprob > 0:
+                fail(f"{at}.top[{k}].logprob", f"{alt.logprob} is not a log-probability (above 0)")
+        tokens.append(token)
+    n_forced = get_int(obj, "n_forced", where, minimum=0)
+    if n_forced > len(tokens):
+        fail(f"{where}.n_forced", f"{n_forced} forced tokens but the probe has {len(tokens)}")
+    span = get_pair(obj, "answer_tokens", where)
+    if span is not None and not (n_forced <= span[0] and span[1] <= len(tokens)):
+        fail(
+            f"{where}.answer_tokens",
+            f"expected a range within the decoded tokens [{n_forced}, {len(tokens)}]",
+        )
+    answer = get_str(obj, "answer", where, null=True)
+    if (answer is None) != (span is None):
+        fail(where, "answer and answer_tokens must both be set or both be null")
+    return AnswerProbe(
+        text=text,
+        tokens=tokens,
+        n_forced=n_forced,
+        answer=answer,
+        answer_text=get_str(obj, "answer_text", where, null=True),
+        answer_tokens=span,
+        confidence=_finite(obj, "confidence", where),
     )
