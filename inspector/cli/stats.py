@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from inspector.cli.options import BINS, bounded
 from inspector.cli.output import open_store, print_json
 from inspector.core.display import fmt
 from inspector.core.session import STRATEGIES
+
+if TYPE_CHECKING:
+    from inspector.core.run_stats import SelectionGap
 
 
 def register(commands: Any) -> None:
@@ -32,13 +36,14 @@ def register(commands: Any) -> None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from inspector.core.run_stats import run_stats
+    from inspector.core.run_stats import run_stats, selection_gap, selection_gap_doc
 
     store, db_path = open_store(args, read_only=True)
     records = store.run_records(
         strategy=args.strategy, model=args.model_filter, experiment_id=args.experiment
     )
     stats = run_stats(records, args.confidence, n_bins=args.bins)
+    gaps = selection_gap(records)
     report, curve = stats.calibration, stats.curve
     data = {
         "database": str(db_path),
@@ -60,6 +65,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "accuracy_vs_samples": [
             {"n": p.n, "accuracy": p.accuracy, "questions": p.questions} for p in curve
         ],
+        "selection": selection_gap_doc(gaps),
     }
     if args.json:
         print_json(data)
@@ -79,4 +85,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print("accuracy vs number of samples (majority vote over random subsets):")
         for p in curve:
             print(f"  n={p.n:<3} accuracy {fmt(p.accuracy)} over {p.questions} questions")
+    print_selection_gap(gaps)
     return 0
+
+
+def print_selection_gap(gaps: Sequence[SelectionGap]) -> None:
+    """Each strategy's selection rules side by side with pass@k (the selection gap)."""
+    from inspector.core.run_stats import SELECTION_LABELS, SELECTION_RULES
+
+    if not gaps:
+        return
+    print("accuracy of each selection rule, per strategy:")
+    labels = [SELECTION_LABELS[r] for r in SELECTION_RULES]
+    head = "".join(f"{label:>10}" for label in [*labels, "pass@k", "gap"])
+    print(f"  {'strategy':<18}{'runs':>5}{head}")
+    for g in gaps:
+        cells = [g.accuracy[r] for r in SELECTION_RULES] + [g.pass_at_k, g.gap]
+        print(f"  {g.strategy:<18}{g.runs:>5}" + "".join(f"{fmt(c):>10}" for c in cells))
+        print(
+            f"  {'':<18}     paths: {g.completed} of {g.paths} finished, {g.answered} "
+            f"answered, {g.hit_limit} hit the token limit"
+        )
+    print("  pass@k: some path of the run is correct; gap: pass@k − the strategy's own accuracy")

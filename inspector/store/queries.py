@@ -45,7 +45,8 @@ class QueriesMixin(StoreBase):
         one strategy, models whose path/description contains ``model``, or one experiment.
 
         One query: each session's votes and greedy reference come from correlated subqueries
-        that read only the ``paths_votes`` covering index (schema v2).
+        that read only the ``paths_votes`` covering index (schema v2); the selection rules'
+        answers, pass@k and the path counts from the session's row (schema v3).
         """
         where = ["s.gold IS NOT NULL", "s.deleted_at IS NULL", "s.status = 'complete'"]
         params: list[Any] = []
@@ -86,6 +87,7 @@ _RUN_RECORDS = f"""
 SELECT s.id, s.strategy, coalesce(m.description, m.path), s.gold,
     coalesce(json_extract(s.settings, '$.answer_rule'), 'last-number'), s.chosen_answer,
     s.correct, s.consistency, s.cot_confidence, s.created,
+    s.selections, s.any_correct, s.n_voting, s.n_completed, s.n_answered, s.n_hit_limit,
     (SELECT json_group_array(answer) FROM (
         SELECT p.answer FROM paths p WHERE p.session_id = s.id AND {_VOTES}
         ORDER BY p.path_id)),
@@ -103,6 +105,9 @@ LEFT JOIN paths g ON g.session_id = r.id AND g.path_id = r.greedy ORDER BY r.cre
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
     sid, strategy, model, gold, rule, chosen, correct, consistency, delta, created = row[:10]
+    selections_json, any_correct, n_voting, n_completed, n_answered, n_hit_limit = row[10:16]
+    answers_json, _, greedy_answer, greedy_logprob = row[16:20]
+    selections: dict[str, dict[str, Any]] = json.loads(selections_json)
     return RunRecord(
         session_id=sid,
         strategy=strategy,
@@ -113,8 +118,15 @@ def _record(row: tuple[Any, ...]) -> RunRecord:
         correct=as_bool(correct),
         consistency=consistency,
         cot_confidence=delta,
-        answers=json.loads(row[10]),
-        greedy_answer=row[12],
-        greedy_logprob=row[13],
+        answers=json.loads(answers_json),
+        greedy_answer=greedy_answer,
+        greedy_logprob=greedy_logprob,
         created=created,
+        selections={name: item["answer"] for name, item in selections.items()},
+        selection_correct={name: item["correct"] for name, item in selections.items()},
+        any_correct=as_bool(any_correct),
+        n_voting=n_voting,
+        n_completed=n_completed,
+        n_answered=n_answered,
+        n_hit_limit=n_hit_limit,
     )

@@ -34,7 +34,8 @@ class RunRecord:
 
     ``gold`` is normalised by the session's answer rule (comparable with ``answers``);
     ``gold_text`` is the gold answer as given. ``answers`` are the voting paths' answers in
-    path order (``None`` for a path without one).
+    path order (``None`` for a path without one). The counts are of voting paths: ended,
+    completed (by themselves, outside any thinking), answered, cut by the token limit.
     """
 
     session_id: str
@@ -50,6 +51,15 @@ class RunRecord:
     greedy_answer: str | None = None
     greedy_logprob: float | None = None
     created: str = ""
+    # each selection rule's answer and whether it is correct (greedy, cot-decoding,
+    # cot-aggregated, majority, weighted), and pass@k: some voting path is correct
+    selections: dict[str, str | None] = field(default_factory=dict)
+    selection_correct: dict[str, bool | None] = field(default_factory=dict)
+    any_correct: bool | None = None
+    n_voting: int = 0
+    n_completed: int = 0
+    n_answered: int = 0
+    n_hit_limit: int = 0
 
 
 @dataclass(frozen=True)

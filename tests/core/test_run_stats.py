@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from inspector.core.run_stats import consistency_histogram, run_stats, sample_counts
+from inspector.core.run_stats import (
+    SELECTION_RULES,
+    consistency_histogram,
+    run_stats,
+    sample_counts,
+    selection_gap,
+    selection_gap_doc,
+)
 
 
 @dataclass(frozen=True)
@@ -62,3 +69,81 @@ def test_sample_counts_and_empty_input():
     assert sample_counts(RUNS) == [1, 2, 4]
     empty = run_stats([])
     assert (empty.runs, empty.accuracy, empty.calibration.ece, empty.curve) == (0, None, None, ())
+
+
+# -- the selection gap ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Picks:
+    """A run as the selection gap sees it: which rules were right, and pass@k."""
+
+    strategy: str
+    correct: bool | None
+    any_correct: bool | None
+    selection_correct: dict[str, bool | None]
+    n_voting: int = 4
+    n_completed: int = 3
+    n_answered: int = 2
+    n_hit_limit: int = 1
+
+
+def picks(strategy: str, right: str, any_correct: bool | None, correct: bool | None) -> Picks:
+    """``right`` lists the rules that were right by initial: g c a m w."""
+    initials = dict(zip("gcamw", SELECTION_RULES, strict=True))
+    known = {rule: (initial in right) for initial, rule in initials.items()}
+    if any_correct is None:  # no gold answer
+        known = dict.fromkeys(SELECTION_RULES)
+    return Picks(strategy, correct, any_correct, known)
+
+
+SELECTION_RUNS = [
+    # CoT-decoding, 4 runs: a correct path existed in 3 of them, the Δ pick was right once
+    picks("cot-decoding", "gmw", True, False),
+    picks("cot-decoding", "cam", True, True),
+    picks("cot-decoding", "", True, False),
+    picks("cot-decoding", "", False, False),
+    # self-consistency, 2 runs: the majority right in both, greedy in one
+    picks("self-consistency", "mwca", True, True),
+    picks("self-consistency", "gm", True, True),
+    # a run without a gold answer counts for nothing but its paths
+    picks("self-consistency", "", None, None),
+]
+
+
+def test_selection_gap_per_strategy_by_hand():
+    cot, sc = selection_gap(SELECTION_RUNS)
+    assert (cot.strategy, cot.runs, sc.strategy, sc.runs) == (
+        "cot-decoding",
+        4,
+        "self-consistency",
+        3,
+    )
+    # greedy right in run 1; the Δ pick in run 2; aggregated in 2; majority 1, 2; weighted 1
+    assert cot.correct == {
+        "greedy": 1, "cot-decoding": 1, "cot-aggregated": 1, "majority": 2, "weighted": 1,
+    }  # fmt: skip
+    assert cot.accuracy["majority"] == pytest.approx(2 / 4)
+    assert cot.accuracy["cot-decoding"] == pytest.approx(1 / 4)
+    assert cot.pass_at_k == pytest.approx(3 / 4)
+    assert cot.chosen == pytest.approx(1 / 4)
+    assert cot.gap == pytest.approx(3 / 4 - 1 / 4)  # the paths exist; choosing is the problem
+    assert cot.best_rule == "majority"
+    assert (cot.paths, cot.completed, cot.answered, cot.hit_limit) == (16, 12, 8, 4)
+    # the gold-less run is left out of every share but counts its paths
+    assert sc.accuracy == {
+        "greedy": 0.5, "cot-decoding": 0.5, "cot-aggregated": 0.5, "majority": 1.0,
+        "weighted": 0.5,
+    }  # fmt: skip
+    assert (sc.pass_at_k, sc.chosen, sc.gap, sc.paths) == (1.0, 1.0, 0.0, 12)
+
+
+def test_selection_gap_of_nothing_and_its_json():
+    assert selection_gap([]) == []
+    [only] = selection_gap([picks("greedy", "", None, None)])
+    assert only.accuracy == dict.fromkeys(SELECTION_RULES) and only.pass_at_k is None
+    assert only.gap is None and only.best_rule is None
+    [doc] = selection_gap_doc(selection_gap(SELECTION_RUNS[:2]))
+    assert doc["strategy"] == "cot-decoding" and doc["runs"] == 2
+    assert doc["accuracy"]["majority"] == 1.0 and doc["pass_at_k"] == 1.0
+    assert doc["gap"] == 0.5 and doc["paths"] == {
+        "voting": 8, "completed": 6, "answered": 4, "hit_limit": 2,
+    }  # fmt: skip
