@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
 from inspector.store import Store
 from inspector.ui.main_window import MainWindow
+from inspector.ui.shared.token_text import shown_token
 from tests.ui.conftest import preferences, run_and_wait
 
 
@@ -27,7 +28,7 @@ def test_cot_decoding_tree_has_k_leaves_and_the_panel_matches_the_store(qtbot, w
     summary = saved.summary()
     table = window.explore.answers.table
     shown = [(table.item(row, 0).text(), table.item(row, 2).text()) for row in range(5)]
-    assert shown == [(f"#{p.id}", str(p.answer)) for p in saved.paths]
+    assert shown == [(f"#{p.id}", p.answer if p.answer is not None else "—") for p in saved.paths]
     text = window.explore.answers.summary.text()
     assert f"Chosen answer: {summary.chosen_answer}" in text
     assert f"consistency {summary.consistency:.2f}" in text
@@ -60,7 +61,7 @@ def test_hover_shows_alternatives_and_clicking_one_branches(qtbot, window):
     assert menu is not None
     first_alternative = next(a for a in token.top if a.token_id != token.token_id)
     action = menu.actions()[0]
-    assert repr(first_alternative.text) in action.text()
+    assert shown_token(first_alternative.text) in action.text()
     action.trigger()
     menu.close()
     qtbot.waitUntil(

@@ -1,4 +1,10 @@
-"""The answers panel: vote distribution (pyqtgraph), the strategies' choices, and every path."""
+"""The answers panel: vote distribution (pyqtgraph), the strategies' choices, and every path.
+
+The summary says how many paths finished and how many answered (only answered paths vote),
+defines consistency where it shows it, gives the spread of Δ over the answered paths and how
+CoT-decoding breaks ties on Δ; the table marks unfinished paths and counts thinking tokens
+apart from the tokens after the thinking.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import html
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
@@ -14,12 +21,65 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.display import fmt
-from inspector.core.session import Session
+from inspector.core.display import UNKNOWN, fmt, verdict
+from inspector.core.session import ReasoningPath, Session, SessionSummary
+from inspector.ui.explore.path_words import (
+    answer_token_count,
+    finished_mark,
+    limit_words,
+    rule_words,
+    thinking_count,
+    unfinished_note,
+)
+from inspector.ui.shared.colors import UNKNOWN as UNKNOWN_COLOR
 from inspector.ui.shared.colors import correctness_color
 from inspector.ui.shared.theme import background
 
-PATH_COLUMNS = ("path", "origin", "answer", "Δ", "log p", "tokens", "correct")
+PATH_COLUMNS = (
+    "path", "origin", "answer", "found by", "finished", "Δ", "log p", "thinking",
+    "answer tokens", "correct",
+)  # fmt: skip
+COLUMN_TIPS = {
+    "answer": "the path's answer (— : none found; a path without an answer does not vote)",
+    "found by": "the rule that found the answer: \\boxed, a #### marker, “the answer is”, "
+    "the last number (finished paths only) or the answer probe",
+    "finished": "✓ the path ended by itself, outside its thinking · … it was cut (token limit, "
+    "context, cancel) or stopped inside its thinking: unfinished, it answers only from an "
+    "explicit marker",
+    "Δ": "CoT-decoding's confidence: p(top-1) − p(top-2) averaged over the answer's tokens "
+    "(the probe's answer when the answer probe ran)",
+    "thinking": "tokens of the <think>…</think> section",
+    "answer tokens": "tokens after the thinking section (all of the path's tokens without one)",
+}
+CONSISTENCY_DEFINITION = "share of answered paths that agree with the majority"
+TIE_BREAK = "ties on Δ go to the answer's mean log-probability"
+# Δ spread below this cannot separate the paths (a confident model: Δ ≈ 1 everywhere)
+NARROW_DELTA = 0.01
+
+
+def answer_words(answer: str | None) -> str:
+    return html.escape(answer) if answer is not None else "no answer"
+
+
+def counts_line(summary: SessionSummary) -> str:
+    """ "7 of 10 paths finished, 6 answered (only answered paths vote)"."""
+    if summary.n_voting == 0:
+        return "no path has ended yet"
+    return (
+        f"{summary.n_completed} of {summary.n_voting} paths finished, "
+        f"{summary.n_answered} answered (only answered paths vote)"
+    )
+
+
+def delta_line(summary: SessionSummary) -> str | None:
+    """ "Δ of answered paths 0.997–1.000", with a warning when the spread is too narrow."""
+    if summary.delta_range is None:
+        return None
+    low, high = summary.delta_range
+    line = f"Δ of answered paths {fmt(low)}–{fmt(high)}"
+    if summary.n_answered > 1 and high - low < NARROW_DELTA:
+        line += " — too close to separate the paths"
+    return line
 
 
 class AnswersPanel(QWidget):
@@ -40,6 +100,10 @@ class AnswersPanel(QWidget):
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(PATH_COLUMNS))
         self.table.setHorizontalHeaderLabels(PATH_COLUMNS)
+        for column, name in enumerate(PATH_COLUMNS):
+            header = self.table.horizontalHeaderItem(column)
+            if header is not None and name in COLUMN_TIPS:
+                header.setToolTip(COLUMN_TIPS[name])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -47,6 +111,8 @@ class AnswersPanel(QWidget):
         layout.addWidget(self.table, 3)
         self.bars: pg.BarGraphItem | None = None
         self.session: Session | None = None
+        # "8 of 10 paths hit the 256-token limit: raise max tokens", after a run that did
+        self.limit_note: str | None = None
         self.show_session(None)
 
     def changeEvent(self, event) -> None:
@@ -84,35 +150,81 @@ class AnswersPanel(QWidget):
     def _summary_html(self, session: Session) -> str:
         s = session.summary()
         tie = f" (tie: {', '.join(map(html.escape, s.majority.tied))})" if s.majority.is_tie else ""
+        counts = counts_line(s)
+        if s.n_hit_limit:
+            counts += f" · {s.n_hit_limit} hit {limit_words(session.settings)}"
+        pick = (
+            f"path #{s.cot_path_id} → {answer_words(s.cot_pick.answer)}"
+            if s.cot_path_id is not None
+            else "no answered path"
+        )
+        tied = f", {len(s.cot_pick.tied)} paths tied on Δ" if s.cot_pick.tied else ""
         lines = [
-            f"<b>Chosen answer: {html.escape(str(s.chosen_answer))}</b>"
+            f"<b>Chosen answer: {answer_words(s.chosen_answer)}</b>"
             f" ({html.escape(session.settings.strategy)})",
-            f"majority {html.escape(str(s.majority.answer))}{tie} · "
-            f"weighted {html.escape(str(s.weighted.answer))}"
-            f" · consistency {fmt(s.consistency, 2)}",
-            f"CoT-decoding pick: path #{s.cot_path_id} → {html.escape(str(s.cot_pick.answer))}"
-            f" · aggregated Δ → {html.escape(str(s.cot_aggregated.answer))}",
+            counts,
+            f"majority {answer_words(s.majority.answer)}{tie} · "
+            f"weighted {answer_words(s.weighted.answer)}"
+            f" · consistency {fmt(s.consistency, 2)} ({CONSISTENCY_DEFINITION})",
+            f"CoT-decoding pick: {pick} (highest Δ; {TIE_BREAK}{tied})"
+            f" · aggregated Δ → {answer_words(s.cot_aggregated.answer)}",
         ]
+        spread = delta_line(s)
+        if spread is not None:
+            lines.append(spread)
         if session.gold is not None:
-            verdict = {True: "correct", False: "wrong", None: "—"}[s.correct]
-            lines.append(f"gold answer {html.escape(session.gold)}: <b>{verdict}</b>")
+            some = {True: "yes", False: "no", None: UNKNOWN}[s.any_correct]
+            lines.append(
+                f"gold answer {html.escape(session.gold)}: <b>{verdict(s.correct)}</b>"
+                f" · some path correct (pass@k): {some}"
+            )
+        if self.limit_note:
+            lines.append(f"<span style='color: #c62828'>⚠ {html.escape(self.limit_note)}</span>")
         return "<br>".join(lines)
 
     def _fill_table(self, session: Session) -> None:
         self.table.setRowCount(len(session.paths))
         for row, path in enumerate(session.paths):
             values = [
-                f"#{path.id}", path.origin, str(path.answer), fmt(path.confidence),
-                f"{path.logprob:.2f}", str(path.n_tokens),
+                f"#{path.id}", path.origin,
+                path.answer if path.answer is not None else UNKNOWN,
+                rule_words(path.answer_rule), finished_mark(path), fmt(path.confidence),
+                fmt(path.logprob, 2), str(thinking_count(path)), str(answer_token_count(path)),
                 {True: "✓", False: "✗", None: ""}[path.correct],
             ]  # fmt: skip
+            note = unfinished_note(path, session.settings)
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, path.id)
                 if column == len(values) - 1:
                     item.setForeground(correctness_color(path.correct))
+                if note is not None:
+                    self._mark_unfinished(item, note, PATH_COLUMNS[column] == "finished")
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+
+    @staticmethod
+    def _mark_unfinished(item: QTableWidgetItem, note: str, finished_cell: bool) -> None:
+        """An unfinished path's row: italic, its "finished" cell greyed, the reason on hover."""
+        font = QFont(item.font())
+        font.setItalic(True)
+        item.setFont(font)
+        item.setToolTip(note)
+        if finished_cell:
+            item.setForeground(UNKNOWN_COLOR)
+
+    def path_row(self, path: ReasoningPath) -> int | None:
+        """The table row showing ``path``."""
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == path.id:
+                return row
+        return None
+
+    def cell(self, row: int, column: str) -> str:
+        """The text of ``column`` in ``row`` (for tests and tours)."""
+        item = self.table.item(row, PATH_COLUMNS.index(column))
+        return item.text() if item is not None else ""
 
     def _clicked(self, row: int) -> None:
         item = self.table.item(row, 0)

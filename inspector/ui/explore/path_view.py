@@ -1,7 +1,13 @@
 """One path as text: every token tinted by its probability, the answer span highlighted.
 
-Hovering a token shows its top-k alternatives and the entropy there; clicking it (or the
-context menu's "Branch here") offers to continue a new branch from that position with any
+The header says which rule found the answer and how the path ended; an unfinished path (cut
+by the token limit, cancelled, or stopped inside its thinking) says so and what that means
+for its answer. A ``<think>…</think>`` section is folded into one line (click it to read the
+thinking, still tinted and hoverable). An answer probe ("So the answer is" and what the model
+said next) is shown after the path, apart from its own text, its answer underlined.
+
+Hovering a token shows its top-k alternatives and the entropy there; clicking a path token (or
+the context menu's "Branch here") offers to continue a new branch from that position with any
 alternative.
 """
 
@@ -15,32 +21,71 @@ from PySide6.QtCore import QEvent, QPoint, QRect, Signal
 from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
-from inspector.core.session import ReasoningPath, Session
+from inspector.core.display import fmt
+from inspector.core.session import AnswerProbe, ReasoningPath, Session
 from inspector.engine.records import TokenRecord
-from inspector.ui.shared.colors import ANSWER_HIGHLIGHT, probability_color
+from inspector.ui.explore.path_words import (
+    finish_words,
+    rule_words,
+    thinking_count,
+    unfinished_note,
+)
+from inspector.ui.shared.colors import ANSWER_HIGHLIGHT, INCORRECT, probability_color
+from inspector.ui.shared.token_text import shown_token
 
 ALL_ALTERNATIVES = -1
+PATH_TOKEN, PROBE_TOKEN = "tok:", "probe:"  # anchors of a path's tokens and a probe's
+FOLD_THINKING = "fold:thinking"  # the anchor that folds or unfolds the thinking section
 
 
-def token_html(index: int, token: TokenRecord, in_answer: bool) -> str:
+def token_html(
+    index: int,
+    token: TokenRecord,
+    in_answer: bool,
+    *,
+    scheme: str = PATH_TOKEN,
+    underline: bool = False,
+    italic: bool = False,
+) -> str:
     color = probability_color(math.exp(token.logprob)).name()
     text = html.escape(token.text).replace("\n", "⏎<br>") or "&#8203;"
     border = f"border-bottom: 2px solid {ANSWER_HIGHLIGHT.darker(160).name()};" if in_answer else ""
     weight = "font-weight: bold;" if in_answer else ""
+    style = ("text-decoration: underline;" if underline else "") + (
+        "font-style: italic;" if italic else ""
+    )
     return (
-        f'<a href="tok:{index}" style="color: black; text-decoration: none;">'
-        f'<span style="background-color: {color}; {border}{weight}">{text}</span></a>'
+        f'<a href="{scheme}{index}" style="color: black; text-decoration: none;">'
+        f'<span style="background-color: {color}; {border}{weight}{style}">{text}</span></a>'
+    )
+
+
+def tokens_html(tokens: list[TokenRecord], first: int, answer: tuple[int, int] | None) -> str:
+    """Path tokens ``first``… with their anchors, the answer's tokens highlighted."""
+    start, end = answer or (-1, -1)
+    return "".join(token_html(first + i, t, start <= first + i < end) for i, t in enumerate(tokens))
+
+
+def probe_html(probe: AnswerProbe) -> str:
+    """The probe's tokens: its forced text in italics, then the decoded ones; the probe's
+    answer underlined. Anchors ``probe:i`` (hoverable, not branchable: not in the tree)."""
+    start, end = probe.answer_tokens or (-1, -1)
+    return "".join(
+        token_html(
+            i, t, False, scheme=PROBE_TOKEN, underline=start <= i < end, italic=i < probe.n_forced
+        )
+        for i, t in enumerate(probe.tokens)
     )
 
 
 def alternatives_html(token: TokenRecord) -> str:
     rows = "".join(
         f"<tr><td>{'▶' if alt.token_id == token.token_id else ''}</td>"
-        f"<td><code>{html.escape(repr(alt.text))}</code></td>"
+        f"<td><code>{html.escape(shown_token(alt.text))}</code></td>"
         f"<td align='right'>{math.exp(alt.logprob):.1%}</td></tr>"
         for alt in token.top
     )
-    chosen = f"<b>{html.escape(repr(token.text))}</b> p = {math.exp(token.logprob):.1%}"
+    chosen = f"<b>{html.escape(shown_token(token.text))}</b> p = {math.exp(token.logprob):.1%}"
     entropy = (
         "entropy not reported by the server"
         if math.isnan(token.entropy)
@@ -56,28 +101,123 @@ class PathView(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setMouseTracking(True)
-        self.anchorClicked.connect(lambda url: self._offer_branch(url.toString(), None))
+        self.anchorClicked.connect(lambda url: self._on_anchor(url.toString()))
         self.session: Session | None = None
         self.path: ReasoningPath | None = None
         self.tokens: list[TokenRecord] = []
+        self.thinking_expanded = False  # folded again whenever another path is shown
 
     def show_path(self, session: Session | None, path: ReasoningPath | None) -> None:
+        if not self._same_path(session, path):
+            self.thinking_expanded = False
         self.session, self.path = session, path
         self.tokens = session.path_tokens(path) if session and path else []
-        if path is None:
+        if session is None or path is None:
             self.setHtml("<p style='color: gray'>Select a path in the tree.</p>")
             return
-        start, end = path.answer_tokens or (-1, -1)
-        body = "".join(token_html(i, t, start <= i < end) for i, t in enumerate(self.tokens))
-        header = (
-            f"<p><b>Path #{path.id}</b> · {html.escape(path.label)} · {path.n_tokens} tokens · "
-            f"log p = {path.logprob:.2f} · answer <b>{html.escape(str(path.answer))}</b>"
-            + (f" · Δ = {path.confidence:.3f}" if path.confidence is not None else "")
-            + f" · {html.escape(str(path.finish_reason))}</p>"
-        )
-        prompt = html.escape(session.prompt if session else "").replace("\n", "<br>")
+        prompt = html.escape(session.prompt).replace("\n", "<br>")
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-        self.setHtml(f"{header}<p style='color: {muted}'>{prompt}</p><p>{body}</p>")
+        parts = [self._header_html(path)]
+        note = unfinished_note(path, session.settings)
+        if note is not None:
+            parts.append(f"<p style='color: {INCORRECT.name()}'>⚠ {html.escape(note)}</p>")
+        parts.append(f"<p style='color: {muted}'>{prompt}</p>")
+        parts.append(self._body_html(path))
+        if path.probe is not None:
+            parts.append(self._probe_section(path.probe))
+        self.setHtml("".join(parts))
+
+    def _same_path(self, session: Session | None, path: ReasoningPath | None) -> bool:
+        return (
+            session is not None
+            and path is not None
+            and self.session is not None
+            and self.path is not None
+            and session.id == self.session.id
+            and path.id == self.path.id
+        )
+
+    def _header_html(self, path: ReasoningPath) -> str:
+        thinking = thinking_count(path)
+        size = f"{path.n_tokens} tokens" + (f" ({thinking} thinking)" if thinking else "")
+        if path.answer is None:
+            answer = "no answer"
+        else:
+            answer = (
+                f"answer <b>{html.escape(path.answer)}</b>"
+                f" · found by {html.escape(rule_words(path.answer_rule))}"
+            )
+        delta = f" · Δ = {fmt(path.confidence)}" if path.confidence is not None else ""
+        return (
+            f"<p><b>Path #{path.id}</b> · {html.escape(path.label)} · {size} · "
+            f"log p = {fmt(path.logprob, 2)} · {answer}{delta}"
+            f" · ended by {html.escape(finish_words(path))}</p>"
+        )
+
+    def _body_html(self, path: ReasoningPath) -> str:
+        """The path's tokens; a thinking section folded into one line unless expanded."""
+        tokens, answer = self.tokens, path.answer_tokens
+        if path.thinking_tokens is None:
+            return f"<p>{tokens_html(tokens, 0, answer)}</p>"
+        start, end = path.thinking_tokens
+        end = min(end, len(tokens))
+        count = end - start
+        shade = self.palette().color(QPalette.ColorRole.AlternateBase).name()
+        ink = self.palette().color(QPalette.ColorRole.Text).name()
+        still = "" if path.thinking_ended else ", never closed"
+        if self.thinking_expanded:
+            title = f"▾ Thinking · {count} tokens{still} (click to fold)"
+        else:
+            title = f"▸ Thinking · {count} tokens{still} (click to expand)"
+        fold = (
+            f'<a href="{FOLD_THINKING}" style="color: {ink}; text-decoration: none;">'
+            f"<b>{html.escape(title)}</b></a>"
+        )
+        inner = (
+            f"<br>{tokens_html(tokens[start:end], start, answer)}" if self.thinking_expanded else ""
+        )
+        section = (
+            f"<table width='100%' cellpadding='6' cellspacing='0' border='1' "
+            f"style='border-style: dashed; border-color: gray; background-color: {shade};'>"
+            f"<tr><td>{fold}{inner}</td></tr></table>"
+        )
+        before = tokens_html(tokens[:start], 0, answer)
+        after = tokens_html(tokens[end:], end, answer)
+        return (
+            (f"<p>{before}</p>" if before else "") + section + (f"<p>{after}</p>" if after else "")
+        )
+
+    def _probe_section(self, probe: AnswerProbe) -> str:
+        """The answer probe after the path, apart from its text: what was appended, what the
+        model said next, the probe's answer and its Δ."""
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        found = (
+            f"answer <b>{html.escape(probe.answer)}</b> (underlined) · Δ = {fmt(probe.confidence)}"
+            if probe.answer is not None
+            else "no answer in what followed"
+        )
+        return (
+            f"<p style='color: {muted}'><b>Answer probe</b> — "
+            f"“{html.escape(probe.text)}” appended after the path (not its own text), "
+            f"then decoded greedily: {found}</p>"
+            "<table width='100%' cellpadding='6' cellspacing='0' border='1' "
+            "style='border-style: dotted; border-color: gray;'>"
+            f"<tr><td>{probe_html(probe)}</td></tr></table>"
+        )
+
+    def set_thinking_expanded(self, expanded: bool) -> None:
+        """Fold or unfold the thinking section of the path shown."""
+        self.thinking_expanded = expanded
+        bar = self.verticalScrollBar()
+        position = bar.value()
+        self.show_path(self.session, self.path)
+        bar.setValue(position)
+
+    def _on_anchor(self, anchor: str) -> None:
+        if anchor == FOLD_THINKING:
+            self.set_thinking_expanded(not self.thinking_expanded)
+        else:
+            self._offer_branch(anchor, None)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -92,8 +232,8 @@ class PathView(QTextBrowser):
             while not iterator.atEnd():
                 fragment = iterator.fragment()
                 href = fragment.charFormat().anchorHref()
-                if href.startswith("tok:"):
-                    yield int(href[4:]), fragment.position(), fragment.length()
+                if href.startswith(PATH_TOKEN):
+                    yield int(href[len(PATH_TOKEN) :]), fragment.position(), fragment.length()
                 iterator += 1
             block = block.next()
 
@@ -122,17 +262,28 @@ class PathView(QTextBrowser):
         return None
 
     def token_at(self, point: QPoint) -> int | None:
+        """The index of the path token under ``point`` (probe tokens are not the path's)."""
         anchor = self.anchorAt(point)
-        if anchor.startswith("tok:"):
-            return int(anchor[4:])
+        if anchor.startswith(PATH_TOKEN):
+            return int(anchor[len(PATH_TOKEN) :])
+        return None
+
+    def hovered_token(self, point: QPoint) -> TokenRecord | None:
+        """The path or probe token under ``point``, for its tooltip."""
+        anchor = self.anchorAt(point)
+        for scheme, tokens in (
+            (PATH_TOKEN, self.tokens),
+            (PROBE_TOKEN, self.path.probe.tokens if self.path and self.path.probe else []),
+        ):
+            if anchor.startswith(scheme):
+                index = int(anchor[len(scheme) :])
+                return tokens[index] if index < len(tokens) else None
         return None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        index = self.token_at(event.position().toPoint())
-        if index is not None and index < len(self.tokens):
-            QToolTip.showText(
-                event.globalPosition().toPoint(), alternatives_html(self.tokens[index]), self
-            )
+        token = self.hovered_token(event.position().toPoint())
+        if token is not None:
+            QToolTip.showText(event.globalPosition().toPoint(), alternatives_html(token), self)
         else:
             QToolTip.hideText()
         super().mouseMoveEvent(event)
@@ -142,7 +293,7 @@ class PathView(QTextBrowser):
         if index is None:
             super().contextMenuEvent(event)
             return
-        self._offer_branch(f"tok:{index}", event.globalPos())
+        self._offer_branch(f"{PATH_TOKEN}{index}", event.globalPos())
 
     def branch_menu(self, index: int) -> QMenu:
         menu = QMenu(self)
@@ -150,7 +301,8 @@ class PathView(QTextBrowser):
         for alt in token.top:
             if alt.token_id == token.token_id:
                 continue
-            action = QAction(f"Branch here with {alt.text!r} ({math.exp(alt.logprob):.1%})", menu)
+            label = f"Branch here with {shown_token(alt.text)} ({math.exp(alt.logprob):.1%})"
+            action = QAction(label, menu)
             action.triggered.connect(lambda _=False, t=alt.token_id: self._emit(index, t))
             menu.addAction(action)
         menu.addSeparator()
@@ -160,9 +312,9 @@ class PathView(QTextBrowser):
         return menu
 
     def _offer_branch(self, anchor: str, where: QPoint | None) -> None:
-        if not anchor.startswith("tok:") or self.path is None:
+        if not anchor.startswith(PATH_TOKEN) or self.path is None:
             return
-        index = int(anchor[4:])
+        index = int(anchor[len(PATH_TOKEN) :])
         menu = self.branch_menu(index)
         menu.popup(where or self.cursor().pos())
 

@@ -3,7 +3,8 @@
 Each node is a box holding its run of tokens (elided; double-click expands it), tinted by the
 mean probability of its tokens. Edges into a branch point are labelled with the branch's first
 token and its probability; a node where paths end shows their answers, coloured by
-correctness.
+correctness. A path that did not finish (cut by the token limit, cancelled, or stopped inside
+its thinking) ends in a dashed box and its label carries a "… limit" / "… thinking" badge.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
 
 from inspector.core.session import Session
 from inspector.core.tree import ROOT_ID, TreeNode
+from inspector.ui.explore.path_words import finished_mark, unfinished_note
 from inspector.ui.explore.tree_layout import layout_tree, ordered_children
 from inspector.ui.shared.colors import correctness_color, probability_color
 from inspector.ui.shared.theme import ink, is_dark
+from inspector.ui.shared.token_text import shown_token
 
 NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
 COLUMN_GAP, ROW_GAP = 90.0, 16.0
@@ -83,6 +86,7 @@ class ReasoningTreeView(QGraphicsView):
         self.expanded: set[int] = set()
         self.current: int | None = None
         self.annotated: set[int] = set()  # path ids with annotations: shown with a ✎ badge
+        self.unfinished_ends: set[int] = set()  # end nodes of unfinished paths: dashed boxes
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- building ----------------------------------------------------------------------------
@@ -130,7 +134,8 @@ class ReasoningTreeView(QGraphicsView):
             first = self.session.tree.nodes[child_id].tokens[:1] if self.session else []
             if branching and first:
                 token = first[0]
-                label = self.scene().addSimpleText(f"{token.text!r} {math.exp(token.logprob):.0%}")
+                text = f"{shown_token(token.text)} {math.exp(token.logprob):.0%}"
+                label = self.scene().addSimpleText(text)
                 label.setFont(QFont("sans", 8))
                 label.setBrush(QBrush(ink(self)))
                 label.setPos(end_x - COLUMN_GAP + 4, end_y - 16)
@@ -142,19 +147,35 @@ class ReasoningTreeView(QGraphicsView):
             if path.n_tokens:  # a branch cancelled before its first token has nowhere to go
                 ends.setdefault(path.node_id, []).append(path)
         pick = self.session.summary().cot_path_id
+        self.unfinished_ends = set()
         for node_id, paths in ends.items():
             item = self.node_items.get(node_id)
             if item is None:
                 continue
-            parts = []
+            parts, notes = [], []
             for path in paths:
                 star = ("★" if path.id == pick else "") + ("✎" if path.id in self.annotated else "")
                 conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
-                parts.append(f"{star}#{path.id} → {path.answer}{conf}")
+                answer = path.answer if path.answer is not None else "no answer"
+                note = unfinished_note(path, self.session.settings)
+                badge = f" {finished_mark(path)}" if note is not None else ""
+                parts.append(f"{star}#{path.id} → {answer}{conf}{badge}")
+                if note is not None:
+                    notes.append(f"#{path.id}: {note}")
+            if notes:
+                self._mark_unfinished(item, notes)
             text = self.scene().addSimpleText("   ".join(parts))
             text.setBrush(QBrush(correctness_color(paths[0].correct, is_dark(self))))
             text.setFont(QFont("sans", 9, QFont.Weight.Bold))
             text.setPos(item.pos().x() + item.rect().width() + 8, item.pos().y() + 8)
+            if notes:
+                text.setToolTip("\n".join(notes))
+
+    def _mark_unfinished(self, item: NodeItem, notes: list[str]) -> None:
+        """A dashed box where an unfinished path ends; the reason in its tooltip."""
+        item.setPen(QPen(ink(self), 1.6, Qt.PenStyle.DashLine))
+        item.setToolTip(item.toolTip() + "\n" + "\n".join(notes))
+        self.unfinished_ends.add(item.node_id)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
