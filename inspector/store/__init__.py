@@ -3,6 +3,7 @@
 from inspector.store.database import Store
 from inspector.store.errors import (
     CorruptDatabaseError,
+    ExperimentBusyError,
     ForeignDatabaseError,
     NewerSchemaError,
     NotFoundError,
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_LABELS",
     "Annotation",
     "CorruptDatabaseError",
+    "ExperimentBusyError",
     "ExperimentResult",
     "ForeignDatabaseError",
     "NewerSchemaError",

@@ -45,5 +45,9 @@ class StoreFullError(StoreError):
     """The disk (or the quota) holding the database is full."""
 
 
+class ExperimentBusyError(StoreError):
+    """Another live process is running this experiment."""
+
+
 class NotFoundError(StoreError):
     """No such session, experiment, data set or annotation."""

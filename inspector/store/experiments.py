@@ -9,8 +9,9 @@ from typing import Any
 
 from inspector.core.datasets import Dataset, DatasetQuestion, questions_digest
 from inspector.core.session import RunSettings
+from inspector.store import writers
 from inspector.store.base import StoreBase, now, to_json
-from inspector.store.errors import NotFoundError
+from inspector.store.errors import ExperimentBusyError, NotFoundError
 from inspector.store.rows import (
     ExperimentCopy,
     ExperimentRecord,
@@ -106,6 +107,38 @@ class ExperimentsMixin(StoreBase):
             [dataset_id, to_json(settings.to_dict()), model_path],
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def claim_experiment(self, experiment_id: int) -> None:
+        """Mark this process as the experiment's one runner, or raise
+        :class:`ExperimentBusyError` naming the live process that already runs it (a claim
+        left by a process that died is taken over)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT runner, runner_since FROM experiments WHERE id = ?", [experiment_id]
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(self.path, f"no experiment {experiment_id}")
+            runner, since = row
+            if runner and runner != self._writer and writers.writer_alive(runner):
+                raise ExperimentBusyError(
+                    self.path,
+                    f"experiment {experiment_id} is already being run by "
+                    f"{writers.describe(runner)} since {since}; wait for it to finish or "
+                    "cancel it there, then run this again to resume",
+                )
+            db.execute(
+                "UPDATE experiments SET runner = ?, runner_since = ? WHERE id = ?",
+                [self._writer, now(), experiment_id],
+            )
+
+    def release_experiment(self, experiment_id: int) -> None:
+        """This process no longer runs the experiment (a claim of another is left alone)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE experiments SET runner = NULL, runner_since = NULL "
+                "WHERE id = ? AND runner = ?",
+                [experiment_id, self._writer],
+            )
 
     def set_experiment_status(self, experiment_id: int, status: str) -> None:
         if status not in EXPERIMENT_STATUSES:

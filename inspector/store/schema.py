@@ -260,8 +260,22 @@ def _v3(db: Database) -> None:
     backfill.fill_v3(db)
 
 
+_V4 = """
+ALTER TABLE experiments ADD COLUMN runner TEXT;
+ALTER TABLE experiments ADD COLUMN runner_since TEXT
+"""
+
+
+def _v4(db: Database) -> None:
+    """``experiments.runner``: the process running an experiment (a ``writers`` tag) and
+    since when, so that a second runner of the same experiment is refused while the first
+    is alive (two at once ran every question twice)."""
+    for statement in filter(str.strip, _V4.split(";")):
+        db.execute(statement)
+
+
 Migration = Callable[[Database], None]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 
 
 def latest_version() -> int:

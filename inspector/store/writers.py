@@ -36,6 +36,14 @@ def this_writer() -> str:
     return f"{_host()}:{os.getpid()}:{process_start(os.getpid()) or ''}"
 
 
+def describe(writer: str) -> str:
+    """A writer tag in words: "process 1234 on this machine" / "… on host gpu-box"."""
+    host, _, rest = writer.partition(":")
+    pid = rest.partition(":")[0]
+    where = "this machine" if host == _host() else f"host {host}"
+    return f"process {pid} on {where}"
+
+
 def writer_alive(writer: str | None) -> bool:
     """False if ``writer`` names a process on this host that no longer exists (or no
     writer at all: a row saved by schema 1, before writers were recorded)."""

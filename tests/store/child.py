@@ -2,6 +2,7 @@
 
 ``hold DB N``: save N complete sessions and one running session, print ``ready``, then wait
 (to be killed). ``write DB TAG N``: save N sessions path by path, as a run does.
+``claim DB ID``: claim experiment ID as its runner, print ``ready``, then wait (to be killed).
 """
 
 from __future__ import annotations
@@ -48,9 +49,18 @@ def write(db: str, tag: str, n: int) -> None:
     print("done", flush=True)
 
 
+def claim(db: str, experiment_id: int) -> None:
+    with Store.open(db) as store:
+        store.claim_experiment(experiment_id)
+        print("ready", flush=True)
+        time.sleep(600)
+
+
 if __name__ == "__main__":
     mode, db, *rest = sys.argv[1:]
     if mode == "hold":
         hold(db, int(rest[0]))
+    elif mode == "claim":
+        claim(db, int(rest[0]))
     else:
         write(db, rest[0], int(rest[1]))

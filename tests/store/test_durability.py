@@ -54,7 +54,7 @@ def test_a_schema_1_database_is_upgraded_with_its_sessions_intact(tmp_path):
     path = tmp_path / "old.db"
     shutil.copyfile(V1_FIXTURE, path)
     with Store.open(path) as store:
-        assert store.schema_version == latest_version() == 3
+        assert store.schema_version == latest_version() == 4
         assert store.integrity_check() == ["ok"]
         assert "writer" in store.db["sessions"].columns_dict
         # v3 columns filled from what v1 stored: every answer was found by the session's
@@ -200,3 +200,43 @@ def test_kill_9_during_an_experiment_then_resume(tmp_path):
     assert report["skipped"] == done_before >= 1
     assert report["ran"] == 6 - done_before and len(report["results"]) == 6
     assert len(interrupted) == 1  # the session killed mid-run is kept and marked
+
+
+# -- one runner per experiment ------------------------------------------------------------------
+def test_a_second_runner_of_an_experiment_is_told_who_runs_it(tmp_path):
+    """Issue 14 item 13: two identical `inspector experiment` processes both ran every
+    question. The claim is in the database: a live runner in another process refuses this
+    one, naming it; once that process is gone (killed), its claim is taken over."""
+    from inspector.core.datasets import Dataset, DatasetQuestion
+    from inspector.core.session import RunSettings
+    from inspector.store import ExperimentBusyError
+
+    db = tmp_path / "s.db"
+    with Store.open(db) as store:
+        data = Dataset("d", tmp_path / "d.jsonl", [DatasetQuestion(0, "Q?", "1", None, None)])
+        experiment = store.create_experiment(
+            "e", store.save_dataset(data), RunSettings(), {"path": "/m.gguf"}
+        )
+    process = child("claim", str(db), str(experiment))
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        with Store.open(db) as store:
+            with pytest.raises(ExperimentBusyError) as busy:
+                store.claim_experiment(experiment)
+            expected = (
+                f"experiment {experiment} is already being run by process {process.pid} on "
+                "this machine since "
+            )
+            assert expected in str(busy.value)
+            store.release_experiment(experiment)  # not ours: left alone
+            with pytest.raises(ExperimentBusyError):
+                store.claim_experiment(experiment)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    with Store.open(db) as store:
+        store.claim_experiment(experiment)  # the dead runner's claim is taken over
+        store.claim_experiment(experiment)  # and claiming again in this process is fine
+        store.release_experiment(experiment)
+        row = store.db.execute("SELECT runner FROM experiments WHERE id = ?", [experiment])
+        assert row.fetchone() == (None,)
