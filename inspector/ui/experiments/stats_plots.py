@@ -1,5 +1,6 @@
 """Plots over saved runs: reliability diagram, accuracy vs samples, consistency of correct vs
-incorrect answers, filtered by model, strategy and experiment, each exportable as PNG or SVG.
+incorrect answers, filtered by model, strategy and experiment, each exportable as PNG or SVG;
+and the selection gap: per strategy, each selection rule's accuracy beside pass@k.
 
 The records are read and the numbers computed on a pool thread; the plots are drawn when they
 arrive. ``stats`` holds the numbers shown, ``items`` the drawn pyqtgraph items.
@@ -7,6 +8,7 @@ arrive. ``stats`` holds the numbers shown, ``items`` the drawn pyqtgraph items.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,21 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from inspector.core.display import fmt
-from inspector.core.run_stats import RunStats, run_stats
+from inspector.core.run_stats import (
+    SELECTION_LABELS,
+    SELECTION_RULES,
+    RunStats,
+    SelectionGap,
+    run_stats,
+    selection_gap,
+)
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
 from inspector.store.export.files import atomic_output, check_output
@@ -42,6 +53,18 @@ from inspector.ui.shared.workers import run_in_pool
 
 PLOTS = ("calibration", "accuracy", "consistency")
 ALL = "all"
+GAP_COLUMNS = ("strategy", "runs", *SELECTION_RULES, "pass@k", "gap", "paths finished")
+GAP_TIPS = {
+    "greedy": "accuracy of the greedy path's answer",
+    "cot-decoding": "accuracy of CoT-decoding's pick: the answered path with the highest Δ "
+    "(ties on Δ go to the answer's mean log-probability)",
+    "cot-aggregated": "accuracy of the answer with the largest summed Δ",
+    "majority": "accuracy of the majority vote of the answered paths",
+    "weighted": "accuracy of the vote weighted by each path's probability",
+    "pass@k": "share of questions where some path is correct: the paths exist…",
+    "gap": "pass@k minus the strategy's own accuracy: …choosing is the problem",
+    "paths finished": "voting paths that ended by themselves; the rest were cut",
+}
 
 
 @dataclass(frozen=True)
@@ -52,13 +75,32 @@ class StatsFilter:
     confidence: str = "consistency"
 
 
-def load_stats(db_path: Path, chosen: StatsFilter) -> RunStats:
+@dataclass(frozen=True)
+class LoadedStats:
+    stats: RunStats
+    gaps: list[SelectionGap]
+
+
+def load_stats(db_path: Path, chosen: StatsFilter) -> LoadedStats:
     """Read the matching runs and compute their numbers (runs on a pool thread)."""
     with Store.open(db_path, read_only=True) as store:
         records = store.run_records(
             strategy=chosen.strategy, model=chosen.model, experiment_id=chosen.experiment_id
         )
-    return run_stats(records, chosen.confidence)
+    return LoadedStats(run_stats(records, chosen.confidence), selection_gap(records))
+
+
+def gap_cells(gap: SelectionGap) -> list[str]:
+    """One row of the selection-gap table, as shown."""
+    finished = f"{gap.completed} of {gap.paths}" if gap.paths else "—"
+    return [
+        gap.strategy,
+        str(gap.runs),
+        *(fmt(gap.accuracy[rule], 2) for rule in SELECTION_RULES),
+        fmt(gap.pass_at_k, 2),
+        fmt(gap.gap, 2),
+        finished,
+    ]
 
 
 def save_plot(widget: pg.PlotWidget, path: Path, database: Path | None = None) -> Path:
@@ -98,6 +140,7 @@ class StatsPlots(QWidget):
         super().__init__(parent)
         self.db_path = db_path
         self.stats: RunStats | None = None
+        self.gaps: list[SelectionGap] = []
         self.items: dict[str, dict[str, Any]] = {}
         self.model = QComboBox()
         self.model.setToolTip("only runs of this model")
@@ -112,6 +155,19 @@ class StatsPlots(QWidget):
         self.confidence.addItem("Δ (CoT-decoding)", "delta")
         self.summary = QLabel("no runs yet")
         self.summary.setWordWrap(True)
+        self.gap_table = QTableWidget(0, len(GAP_COLUMNS))
+        self.gap_table.setHorizontalHeaderLabels([SELECTION_LABELS.get(c, c) for c in GAP_COLUMNS])
+        self.gap_table.verticalHeader().hide()
+        self.gap_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.gap_table.setToolTip(
+            "the selection gap: how often each selection rule is right, beside how often some "
+            "path is right (pass@k)"
+        )
+        for column, name in enumerate(GAP_COLUMNS):
+            header = self.gap_table.horizontalHeaderItem(column)
+            if header is not None and name in GAP_TIPS:
+                header.setToolTip(GAP_TIPS[name])
+        self.gap_table.setMaximumHeight(120)
         self.plots = {name: self._plot_widget() for name in PLOTS}
         self._pending: StatsFilter | None = None
         self._loading = False
@@ -147,6 +203,8 @@ class StatsPlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
         layout.addWidget(self.summary)
+        layout.addWidget(QLabel("Selection gap: accuracy of each way of choosing the answer"))
+        layout.addWidget(self.gap_table)
         layout.addLayout(grid, 1)
 
     def set_choices(self, models: list[str], experiments: list[tuple[int, str]]) -> None:
@@ -192,9 +250,18 @@ class StatsPlots(QWidget):
         db_path = self.db_path
         run_in_pool(lambda: load_stats(db_path, chosen), self._on_loaded, self._on_failed)
 
-    def _on_loaded(self, stats: RunStats) -> None:
-        self.show_stats(stats)
+    def _on_loaded(self, loaded: LoadedStats) -> None:
+        self.show_gaps(loaded.gaps)
+        self.show_stats(loaded.stats)
         self._load_next()
+
+    def show_gaps(self, gaps: Sequence[SelectionGap]) -> None:
+        self.gaps = list(gaps)
+        self.gap_table.setRowCount(len(gaps))
+        for row, gap in enumerate(gaps):
+            for column, value in enumerate(gap_cells(gap)):
+                self.gap_table.setItem(row, column, QTableWidgetItem(value))
+        self.gap_table.resizeColumnsToContents()
 
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"Could not read the saved runs: {message}")

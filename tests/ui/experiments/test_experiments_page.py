@@ -8,8 +8,10 @@ from collections import defaultdict
 
 import pytest
 
+from inspector.core.run_stats import selection_gap
 from inspector.store import Store
 from inspector.store.rows import ExperimentResult, ExperimentRow
+from inspector.ui.experiments.stats_plots import gap_cells
 from inspector.ui.experiments.table_models import ExperimentResultsModel, ExperimentsTableModel
 
 QUESTIONS = [
@@ -98,6 +100,16 @@ def test_run_an_experiment_and_read_its_plots(qtbot, window, dataset_file, tmp_p
     assert sum(correct) == sum(1 for r in results if r.correct and r.consistency is not None)
     assert sum(correct) + sum(incorrect) == sum(1 for r in results if r.consistency is not None)
     curve = page.plots.items["accuracy"]["points"]
+    # the selection gap: each rule's accuracy beside pass@k, as the core computes it
+    with Store.open(window.db_path) as store:
+        gaps = selection_gap(store.run_records(experiment_id=row.id))
+    table = page.plots.gap_table
+    shown = [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+    assert shown == [gap_cells(g) for g in gaps] and shown[0][:2] == ["self-consistency", "3"]
+    assert all("None" not in cell and "nan" not in cell for cells in shown for cell in cells)
     assert [p.n for p in curve] == [1, 2]  # three samples each: n = 1, 2 have subsets
     for name, suffix, magic in (("calibration", ".png", b"\x89PNG"), ("accuracy", ".svg", b"<")):
         saved = page.plots.export_plot(name, tmp_path / f"{name}{suffix}")
