@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.store.export.report import Report, SessionReport
+from inspector.core.run_stats import SELECTION_RULES
+from inspector.store.export.report import Report, SessionReport, token_split
 
 #: a cell starting with one of these is a formula in Excel, LibreOffice or Google Sheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -23,13 +24,20 @@ SESSION_COLUMNS = (
     "label",
     "origin",
     "finish_reason",
+    "completed",
     "answer",
+    "answer_rule",
     "correct",
     "confidence",
     "logprob",
     "n_tokens",
+    "thinking_tokens",
+    "answer_part_tokens",
     "cot_pick",
     "annotations",
+    "probe_text",
+    "probe_answer",
+    "probe_confidence",
     "text",
 )
 EXPERIMENT_COLUMNS = (
@@ -40,6 +48,10 @@ EXPERIMENT_COLUMNS = (
     "correct",
     "consistency",
     "n_paths",
+    "paths_finished",
+    "paths_answered",
+    "pass_at_k",
+    *[f"{rule}_answer" for rule in SELECTION_RULES],
     "votes",
     "session_id",
 )
@@ -73,7 +85,8 @@ def csv_rows(report: Report) -> tuple[tuple[str, ...], Iterator[list[Any]]]:
         def experiment_rows() -> Iterator[list[Any]]:
             for r in report.experiment.results:  # type: ignore[union-attr]
                 item = sessions.get(r.session_id)
-                votes = item.summary.votes if item else {}
+                summary = item.summary if item else None
+                votes = summary.votes if summary else {}
                 yield [
                     r.question_index,
                     r.question,
@@ -82,6 +95,13 @@ def csv_rows(report: Report) -> tuple[tuple[str, ...], Iterator[list[Any]]]:
                     r.correct,
                     r.consistency,
                     len(item.session.paths) if item else None,
+                    summary.n_completed if summary else None,
+                    summary.n_answered if summary else None,
+                    summary.any_correct if summary else None,
+                    *[
+                        summary.selections.get(rule) if summary else None
+                        for rule in SELECTION_RULES
+                    ],
                     "; ".join(f"{answer}: {count}" for answer, count in votes.items()),
                     r.session_id,
                 ]
@@ -94,6 +114,8 @@ def _path_rows(item: SessionReport) -> Iterator[list[Any]]:
     session = item.session
     for path in session.paths:
         labels = [a.label or a.note for a in item.path_annotations(path.id)]
+        thinking, rest = token_split(path)
+        probe = path.probe
         yield [
             session.id,
             session.question,
@@ -102,13 +124,20 @@ def _path_rows(item: SessionReport) -> Iterator[list[Any]]:
             path.label,
             path.origin,
             path.finish_reason,
+            path.completed,
             path.answer,
+            path.answer_rule,
             path.correct,
             path.confidence,
             path.logprob,
             path.n_tokens,
+            thinking,
+            rest,
             path.id == item.summary.cot_path_id,
             "; ".join(labels),
+            probe.text if probe else None,
+            probe.answer if probe else None,
+            probe.confidence if probe else None,
             path.text,
         ]
 

@@ -12,16 +12,28 @@ import html
 from collections.abc import Iterable
 
 from inspector.core.display import fmt, verdict
+from inspector.core.run_stats import SELECTION_HELP
 from inspector.core.tree import ROOT_ID
 from inspector.store.export.report import (
+    SELECTION_HEADER,
+    SELECTION_TAIL,
     ExperimentReport,
+    ProbeTokenView,
     Report,
     SessionReport,
     TokenView,
     annotation_target,
+    answer_source,
     display_text,
+    paths_line,
+    probe_summary,
+    probe_views,
+    selection_gap_rows,
+    selection_rows,
     settings_rows,
+    token_counts,
     token_views,
+    unfinished_reason,
 )
 from inspector.store.rows import Annotation
 
@@ -42,6 +54,9 @@ ul.tree { font-family: ui-monospace, monospace; font-size: 13px; }
 .node { color: #888; } .ends { color: #1565c0; }
 img.plot { max-width: 100%; border: 1px solid #eee; }
 .legend span { padding: 0 .6em; }
+.unfinished { color: #b26a00; font-weight: bold; }
+.probe { border-left: 3px solid #7e57c2; padding-left: .6em; margin: .4em 0; }
+.forced { opacity: .55; font-style: italic; }
 """
 
 
@@ -153,6 +168,10 @@ def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> 
             "<h3>Accuracy vs number of samples</h3>\n",
             _image(experiment.curve_png, "accuracy vs samples"),
             _table(("samples", "accuracy", "questions"), curve),
+            "<h3>Selection rules: accuracy of each, and pass@k</h3>\n",
+            _table((*SELECTION_HEADER, *SELECTION_TAIL), selection_gap_rows(experiment.selection)),
+            f"<p><small>{e(SELECTION_HELP)}; gap: pass@k − the strategy's own accuracy."
+            "</small></p>\n",
             "</section>\n",
         ]
     )
@@ -169,6 +188,7 @@ def _session(item: SessionReport, number: int) -> str:
         ("verdict", verdict(summary.correct)),
         ("consistency", fmt(summary.consistency, 2)),
         ("CoT-decoding pick", f"path {summary.cot_path_id}"),
+        ("paths", paths_line(summary)),
     ]
     votes = [(answer, count) for answer, count in summary.votes.items()]
     return "".join(
@@ -185,6 +205,10 @@ def _session(item: SessionReport, number: int) -> str:
             "<h3>Votes</h3>\n",
             _image(item.votes_png, "vote distribution"),
             _table(("answer", "votes"), votes) if votes else "<p>No answers.</p>\n",
+            "<p><small>Only answered paths vote; consistency is the share of the answered "
+            "voting paths that agree with the majority.</small></p>\n",
+            "<h3>Selection rules</h3>\n",
+            _table(("rule", "answer", "verdict"), selection_rows(session, summary)),
             "<h3>Tree</h3>\n",
             _tree(item),
             "<h3>Paths</h3>\n",
@@ -227,19 +251,44 @@ def _tree(item: SessionReport) -> str:
 def _path(item: SessionReport, path_id: int) -> str:
     session = item.session
     path, marker = item.path(path_id)
+    unfinished = unfinished_reason(path)
+    flag = f' <span class="unfinished">⚠ unfinished: {e(unfinished)}</span>' if unfinished else ""
     head = (
         f"<h4>Path {path.id}: {e(path.label)} <small>({e(path.origin)}, "
-        f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small></h4>\n"
+        f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small>{flag}</h4>\n"
     )
+    source = answer_source(path)
     facts = (
-        f"<p>answer <b>{e(path.answer if path.answer is not None else '—')}</b> · "
+        f"<p>answer <b>{e(path.answer if path.answer is not None else '—')}</b>"
+        f"{f' <small>({e(source)})</small>' if source else ''} · "
         f'<span class="{e(verdict(path.correct))}">{e(verdict(path.correct))}</span> · '
         f"Δ {e(fmt(path.confidence))} · logprob {e(fmt(path.logprob, 2))} · "
-        f"{path.n_tokens} tokens</p>\n"
+        f"{e(token_counts(path))}</p>\n"
     )
     tokens = "".join(_token(view) for view in token_views(session, path))
+    probe = ""
+    if path.probe is not None:
+        probe_tokens = "".join(_probe_token(view) for view in probe_views(path.probe))
+        probe = (
+            f'<div class="probe"><p>Answer probe (not part of the path\'s text): '
+            f"{e(probe_summary(path.probe))}</p>\n"
+            f'<div class="tokens">{probe_tokens}</div></div>\n'
+        )
     notes = _annotations(item.path_annotations(path.id), f"Annotations on path {path.id}")
-    return f'<div class="path">\n{head}{facts}<div class="tokens">{tokens}</div>\n{notes}</div>\n'
+    return (
+        f'<div class="path">\n{head}{facts}<div class="tokens">{tokens}</div>\n{probe}{notes}'
+        "</div>\n"
+    )
+
+
+def _probe_token(view: ProbeTokenView) -> str:
+    classes = "tok forced" if view.forced else "tok"
+    span = (
+        f'<span class="{classes}" style="background:{probability_background(view.token.prob)}" '
+        f'title="{e(TokenView(view.index, view.token, view.in_answer, False).alternatives())}">'
+        f"{e(view.token.text)}</span>"
+    )
+    return f'<mark class="answer">{span}</mark>' if view.in_answer else span
 
 
 def _token(view: TokenView) -> str:

@@ -13,14 +13,25 @@ from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from inspector.core.display import fmt, verdict
+from inspector.core.run_stats import SELECTION_HELP
 from inspector.store.export.report import (
+    SELECTION_HEADER,
+    SELECTION_TAIL,
     ExperimentReport,
     Report,
     SessionReport,
     annotation_target,
+    answer_source,
     display_text,
+    paths_line,
+    probe_summary,
+    probe_views,
+    selection_gap_rows,
+    selection_rows,
     settings_rows,
+    token_counts,
     token_views,
+    unfinished_reason,
 )
 from inspector.store.rows import Annotation
 
@@ -114,7 +125,9 @@ def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
                 ("samples", "accuracy", "questions"),
                 [(p.n, fmt(p.accuracy), p.questions) for p in experiment.curve],
             ),
-            "\n",
+            "\n### Selection rules: accuracy of each, and pass@k\n\n",
+            table((*SELECTION_HEADER, *SELECTION_TAIL), selection_gap_rows(experiment.selection)),
+            f"\n{md(SELECTION_HELP)}; gap: pass@k − the strategy's own accuracy.\n\n",
         ]
     )
 
@@ -130,6 +143,7 @@ def _session(item: SessionReport, number: int, image: ImageLink) -> str:
         ("verdict", verdict(summary.correct)),
         ("consistency", fmt(summary.consistency, 2)),
         ("CoT-decoding pick", f"path {summary.cot_path_id}"),
+        ("paths", paths_line(summary)),
     ]
     return "".join(
         [
@@ -147,6 +161,10 @@ def _session(item: SessionReport, number: int, image: ImageLink) -> str:
             "\n### Votes\n\n",
             image(f"votes-{number + 1}.png", item.votes_png, "vote distribution"),
             table(("answer", "votes"), summary.votes.items()) if summary.votes else "No answers.\n",
+            "\nOnly answered paths vote; consistency is the share of the answered voting paths "
+            "that agree with the majority.\n",
+            "\n### Selection rules\n\n",
+            table(("rule", "answer", "verdict"), selection_rows(session, summary)),
             "\n### Tree\n\n",
             _tree(item),
             "\n### Paths\n\n",
@@ -178,30 +196,60 @@ def _tree(item: SessionReport) -> str:
 def _path(item: SessionReport, path_id: int) -> str:
     session = item.session
     path, pick = item.path(path_id)
+    unfinished = unfinished_reason(path)
+    flag = f" ⚠ **unfinished: {md(unfinished)}**" if unfinished else ""
     head = (
         f"#### Path {path.id}: {md(path.label)} ({md(path.origin)}, "
-        f"{md(path.finish_reason or 'unfinished')}){md(pick)}\n\n"
+        f"{md(path.finish_reason or 'unfinished')}){md(pick)}{flag}\n\n"
     )
     answer = "—" if path.answer is None else path.answer
     span = path.answer_tokens
     where = f" (tokens {span[0]}–{span[1] - 1})" if span else ""
+    source = answer_source(path)
+    found = f", {md(source)}" if source else ""
     facts = (
-        f"answer **{md(answer)}**{where} · {verdict(path.correct)} · Δ {fmt(path.confidence)}"
-        f" · logprob {fmt(path.logprob, 2)} · {path.n_tokens} tokens\n\n"
+        f"answer **{md(answer)}**{where}{found} · {verdict(path.correct)} · "
+        f"Δ {fmt(path.confidence)} · logprob {fmt(path.logprob, 2)} · "
+        f"{md(token_counts(path))}\n\n"
     )
+    thinking = path.thinking_tokens or (0, 0)
     rows = [
         (
             view.index,
             display_text(view.token.text),
             f"{probability_square(view.token.prob)} {view.token.prob:.3f}",
-            "answer" if view.in_answer else ("after stop" if view.after_stop else ""),
+            _token_note(view.in_answer, view.after_stop, thinking[0] <= view.index < thinking[1]),
             "; ".join(f"{display_text(a.text)} {a.prob:.3f}" for a in view.token.top),
         )
         for view in token_views(session, path)
     ]
     tokens = table(("#", "token", "p", "", "top-k alternatives"), rows)
+    probe = ""
+    if path.probe is not None:
+        probe_rows = [
+            (
+                view.index,
+                display_text(view.token.text),
+                f"{probability_square(view.token.prob)} {view.token.prob:.3f}",
+                "probe text" if view.forced else ("answer" if view.in_answer else ""),
+                "; ".join(f"{display_text(a.text)} {a.prob:.3f}" for a in view.token.top),
+            )
+            for view in probe_views(path.probe)
+        ]
+        probe = (
+            f"\nAnswer probe (not part of the path's text): {md(probe_summary(path.probe))}\n\n"
+            + table(("#", "token", "p", "", "top-k alternatives"), probe_rows)
+        )
     notes = _annotations(item.path_annotations(path.id), f"Annotations on path {path.id}")
-    return f"{head}{fenced(path.text)}\n{facts}{tokens}\n{notes}"
+    return f"{head}{fenced(path.text)}\n{facts}{tokens}{probe}\n{notes}"
+
+
+def _token_note(in_answer: bool, after_stop: bool, thinking: bool) -> str:
+    if in_answer:
+        return "answer"
+    if after_stop:
+        return "after stop"
+    return "thinking" if thinking else ""
 
 
 def _annotations(annotations: list[Annotation], title: str) -> str:

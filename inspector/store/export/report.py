@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inspector.core import metrics
-from inspector.core.display import fmt
-from inspector.core.run_stats import run_stats
-from inspector.core.session import ReasoningPath, Session, SessionSummary
+from inspector.core.answers import answers_match
+from inspector.core.display import fmt, verdict
+from inspector.core.run_stats import (
+    SELECTION_LABELS,
+    SELECTION_RULES,
+    SelectionGap,
+    run_stats,
+    selection_gap,
+)
+from inspector.core.session import AnswerProbe, ReasoningPath, Session, SessionSummary
 from inspector.engine.records import TokenRecord
 from inspector.store.database import Store
 from inspector.store.rows import Annotation, ExperimentResult
@@ -64,6 +71,7 @@ class ExperimentReport:
     results: list[ExperimentResult]
     calibration: metrics.CalibrationReport
     curve: list[metrics.SamplingPoint]
+    selection: list[SelectionGap] = field(default_factory=list)
     calibration_png: bytes | None = None
     curve_png: bytes | None = None
 
@@ -128,7 +136,8 @@ def _render(report: Report, render: PlotRenderer) -> None:
 
 def _experiment(store: Store, experiment_id: int) -> ExperimentReport:
     record = store.experiment(experiment_id)
-    stats = run_stats(store.run_records(experiment_id=experiment_id), n_bins=CALIBRATION_BINS)
+    records = store.run_records(experiment_id=experiment_id)
+    stats = run_stats(records, n_bins=CALIBRATION_BINS)
     return ExperimentReport(
         id=experiment_id,
         name=record.name,
@@ -142,6 +151,7 @@ def _experiment(store: Store, experiment_id: int) -> ExperimentReport:
         results=store.experiment_results(experiment_id),
         calibration=stats.calibration,
         curve=list(stats.curve),
+        selection=selection_gap(records),
     )
 
 
@@ -189,3 +199,114 @@ def settings_rows(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
         for k, v in settings.items()
     ]
+
+
+# -- issue 11: how each answer was found, unfinished paths, the probe, the selections ---------
+FINISH_WORDS = {
+    "length": "hit the token limit",
+    "context": "ran out of context",
+    "cancelled": "cancelled",
+    None: "still running",
+}
+SELECTION_HEADER = ("strategy", "runs", *[SELECTION_LABELS[r] for r in SELECTION_RULES])
+SELECTION_TAIL = ("pass@k", "gap", "paths finished / answered")
+
+
+def unfinished_reason(path: ReasoningPath) -> str | None:
+    """Why a path did not finish its reasoning ("hit the token limit", "stopped inside its
+    thinking", …), or None for a completed path."""
+    if path.completed:
+        return None
+    if not path.thinking_ended and path.finish_reason in ("eos", "stop"):
+        return "stopped inside its thinking"
+    reason = FINISH_WORDS.get(path.finish_reason, path.finish_reason or "still running")
+    return f"{reason}, inside its thinking" if not path.thinking_ended else reason
+
+
+def answer_source(path: ReasoningPath) -> str:
+    """Which rule found the answer, in words ("" without an answer)."""
+    if path.answer is None:
+        return ""
+    if path.answer_rule == "probe":
+        return "from the answer probe"
+    return f"found by {path.answer_rule}" if path.answer_rule else "rule not recorded"
+
+
+def token_split(path: ReasoningPath) -> tuple[int, int]:
+    """(thinking tokens, tokens outside the thinking) of a path."""
+    thinking = path.thinking_tokens[1] - path.thinking_tokens[0] if path.thinking_tokens else 0
+    return thinking, path.n_tokens - thinking
+
+
+def token_counts(path: ReasoningPath) -> str:
+    thinking, rest = token_split(path)
+    if not path.thinking_tokens:
+        return f"{path.n_tokens} tokens"
+    return f"{path.n_tokens} tokens: {thinking} thinking, {rest} answer"
+
+
+def paths_line(summary: SessionSummary) -> str:
+    """ "7 of 10 paths finished, 6 answered · Δ of answered paths 0.997–1.000"."""
+    text = (
+        f"{summary.n_completed} of {summary.n_voting} paths finished, {summary.n_answered} answered"
+    )
+    if summary.n_hit_limit:
+        text += f" ({summary.n_hit_limit} hit the token limit)"
+    if summary.delta_range is not None:
+        low, high = summary.delta_range
+        text += f" · Δ of answered paths {fmt(low)}–{fmt(high)}"
+    return text
+
+
+def selection_rows(session: Session, summary: SessionSummary) -> list[tuple[str, str, str]]:
+    """(rule, its answer, verdict) for each selection rule of one session."""
+    rows = []
+    for rule in SELECTION_RULES:
+        answer = summary.selections.get(rule)
+        correct = None
+        if session.gold is not None:
+            correct = answers_match(answer, session.gold, session.settings.answer_rule)
+        rows.append((SELECTION_LABELS[rule], "—" if answer is None else answer, verdict(correct)))
+    return rows
+
+
+def selection_gap_rows(gaps: Sequence[SelectionGap]) -> list[tuple[object, ...]]:
+    """One row per strategy: runs, each rule's accuracy, pass@k, the gap, the path counts."""
+    return [
+        (
+            g.strategy,
+            g.runs,
+            *[fmt(g.accuracy[r]) for r in SELECTION_RULES],
+            fmt(g.pass_at_k),
+            fmt(g.gap),
+            f"{g.completed} / {g.answered} of {g.paths}",
+        )
+        for g in gaps
+    ]
+
+
+@dataclass(frozen=True)
+class ProbeTokenView:
+    """A token of an answer probe: part of the probe text (forced) or decoded after it."""
+
+    index: int
+    token: TokenRecord
+    forced: bool
+    in_answer: bool
+
+
+def probe_views(probe: AnswerProbe) -> list[ProbeTokenView]:
+    span = probe.answer_tokens or (0, 0)
+    return [
+        ProbeTokenView(i, t, i < probe.n_forced, span[0] <= i < span[1])
+        for i, t in enumerate(probe.tokens)
+    ]
+
+
+def probe_summary(probe: AnswerProbe) -> str:
+    """'probe " So the answer is" → " 8." · answer 8 · Δ 0.500'."""
+    answer = "—" if probe.answer is None else probe.answer
+    return (
+        f"probe {display_text(probe.text)} → {display_text(probe.continuation)} · "
+        f"answer {answer} · Δ {fmt(probe.confidence)}"
+    )
