@@ -177,7 +177,7 @@ class StatsPlots(QWidget):
 
     def _plot_widget(self) -> pg.PlotWidget:
         widget = pg.PlotWidget(background=background(self))
-        widget.setMinimumSize(260, 220)
+        widget.setMinimumSize(260, 160)
         widget.getPlotItem().setMenuEnabled(False)
         return widget
 

@@ -4,7 +4,7 @@ Each node is a box holding its run of tokens (elided; double-click expands it), 
 mean probability of its tokens. Edges into a branch point are labelled with the branch's first
 token and its probability; a node where paths end shows their answers, coloured by
 correctness. A path that did not finish (cut by the token limit, cancelled, or stopped inside
-its thinking) ends in a dashed box and its label carries a "… limit" / "… thinking" badge.
+its thinking) ends in a dotted red box and its label carries a "… limit" / "… thinking" badge.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class ReasoningTreeView(QGraphicsView):
         self.expanded: set[int] = set()
         self.current: int | None = None
         self.annotated: set[int] = set()  # path ids with annotations: shown with a ✎ badge
-        self.unfinished_ends: set[int] = set()  # end nodes of unfinished paths: dashed boxes
+        self.unfinished_ends: set[int] = set()  # end nodes of unfinished paths: dotted boxes
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- building ----------------------------------------------------------------------------
@@ -172,8 +172,9 @@ class ReasoningTreeView(QGraphicsView):
                 text.setToolTip("\n".join(notes))
 
     def _mark_unfinished(self, item: NodeItem, notes: list[str]) -> None:
-        """A dashed box where an unfinished path ends; the reason in its tooltip."""
-        item.setPen(QPen(ink(self), 1.6, Qt.PenStyle.DashLine))
+        """A thick dotted red box where an unfinished path ends (not Qt's thin dashed
+        selection outline); the reason in its tooltip."""
+        item.setPen(QPen(correctness_color(False, is_dark(self)), 2.5, Qt.PenStyle.DotLine))
         item.setToolTip(item.toolTip() + "\n" + "\n".join(notes))
         self.unfinished_ends.add(item.node_id)
 

@@ -25,7 +25,7 @@ def table_text(panel: AnswersPanel) -> list[list[str]]:
     ]
 
 
-def test_tree_marks_unfinished_ends_dashed_with_a_badge(qtbot):
+def test_tree_marks_unfinished_ends_dotted_with_a_badge(qtbot):
     session = mixed_session()
     view = ReasoningTreeView()
     qtbot.addWidget(view)
@@ -35,7 +35,7 @@ def test_tree_marks_unfinished_ends_dashed_with_a_badge(qtbot):
     assert view.unfinished_ends == unfinished
     for node_id in unfinished:
         item = view.node_items[node_id]
-        assert item.pen().style() == Qt.PenStyle.DashLine
+        assert item.pen().style() == Qt.PenStyle.DotLine
         assert "unfinished" in item.toolTip()
     for node_id in finished:
         assert view.node_items[node_id].pen().style() == Qt.PenStyle.SolidLine
