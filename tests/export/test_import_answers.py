@@ -91,7 +91,7 @@ BAD = {
     "completed disagrees": (f"{P}.3.completed", True, "finish_reason 'length'"),
     "positive answer logprob": (f"{P}.0.answer_logprob", 0.5, "not a log-probability"),
     "infinite answer logprob": (f"{P}.0.answer_logprob", "-inf", "not a log-probability"),
-    "infinite Δ": (f"{P}.0.confidence", "inf", "expected a finite number"),
+    "infinite Δ": (f"{P}.0.confidence", "inf", "inf is outside 0–1"),
     "probe rule without a probe": (
         f"{P}.1.probe",
         None,
@@ -112,7 +112,7 @@ BAD = {
     "positive probe logprob": (f"{P}.1.probe.tokens.4.logprob", 0.1, "not a log-probability"),
     "infinite probe logprob": (f"{P}.1.probe.tokens.4.logprob", "-inf", "finite, at most 0"),
     "NaN probe logprob": (f"{P}.1.probe.tokens.4.logprob", "nan", "not a log-probability"),
-    "positive alternative": (f"{P}.1.probe.tokens.4.top.1.logprob", 2.0, "above 0"),
+    "positive alternative": (f"{P}.1.probe.tokens.4.top.1.logprob", 2.0, "at most 0"),
     "infinite probe Δ": (f"{P}.1.probe.confidence", "nan", "expected a finite number"),
 }
 

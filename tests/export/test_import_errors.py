@@ -200,7 +200,7 @@ def test_conflict_changes_nothing(setup, tmp_path):
     document["sessions"].insert(0, copy.deepcopy(document["sessions"][0]))
     document["sessions"][0]["id"] = "brand-new"
     path = tmp_path / "conflict.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    path.write_text(dump_document(document), encoding="utf-8")
     before, dump = db.read_bytes(), _dump(db)
     with Store.open(db) as store, pytest.raises(ImportConflictError, match=sid):
         import_json(store, path)

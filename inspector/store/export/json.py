@@ -15,6 +15,7 @@ are still imported.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 from dataclasses import asdict
@@ -213,9 +214,22 @@ def build_document(
     }
 
 
+def document_checksum(document: dict[str, Any]) -> str:
+    """``sha256:`` and the SHA-256 of the document's canonical JSON without its checksum:
+    what the importer recomputes to tell a file changed after export."""
+    content = {key: value for key, value in document.items() if key != "checksum"}
+    canonical = json.dumps(
+        content, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def dump_document(document: dict[str, Any]) -> str:
-    """Strict JSON (no NaN/Infinity literals), keys in a fixed order, one trailing newline."""
-    return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+    """Strict JSON (no NaN/Infinity literals), keys in a fixed order, one trailing newline;
+    signed with :func:`document_checksum` (the last key)."""
+    signed = {key: value for key, value in document.items() if key != "checksum"}
+    signed["checksum"] = document_checksum(signed)
+    return json.dumps(signed, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
 
 
 def write_json(document: dict[str, Any], out: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -213,6 +214,41 @@ def get_float(obj: dict[str, Any], key: str, where: str, *, null: bool = False) 
     if value is None and null:
         return None
     return check_float(value, f"{where}.{key}")
+
+
+# ids are uuid hex as the app writes them; anything that could be a path or markup is refused
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def get_id(obj: dict[str, Any], key: str, where: str) -> str:
+    """A session id: letters, digits, ``_ . -`` (not a path such as ``../../etc/passwd``)."""
+    value = get_str(obj, key, where)
+    if not _SAFE_ID.fullmatch(value) or ".." in value:
+        fail(
+            f"{where}.{key}",
+            f"{value!r} is not a session id (letters, digits, '_', '.', '-'; at most 128)",
+        )
+    return str(value)
+
+
+def get_timestamp(obj: dict[str, Any], key: str, where: str, *, null: bool = False) -> Any:
+    """An ISO 8601 date and time, as the app writes them."""
+    value = get_str(obj, key, where, null=null)
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{where}.{key}", f"{value!r} is not a date and time (ISO 8601)")
+    return value
+
+
+def get_unit(obj: dict[str, Any], key: str, where: str, *, null: bool = False) -> Any:
+    """A number in [0, 1] (a probability or CoT-decoding's Δ)."""
+    value = get_float(obj, key, where, null=null)
+    if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        fail(f"{where}.{key}", f"{value} is outside 0–1")
+    return value
 
 
 def get_bool(obj: dict[str, Any], key: str, where: str, *, null: bool = False) -> Any:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inspector.core.answers import answers_match
 from inspector.core.session import (
     AnswerProbe,
     ReasoningPath,
@@ -24,7 +25,12 @@ from inspector.core.session import (
 from inspector.core.tree import ROOT_ID, ReasoningTree, TreeNode
 from inspector.engine.records import Alternative, TokenRecord
 from inspector.store.backfill import legacy_rule
-from inspector.store.export.json import FORMAT_NAME, FORMAT_VERSION, READABLE_VERSIONS
+from inspector.store.export.json import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    document_checksum,
+)
 from inspector.store.imports.checks import (
     MAX_ALTERNATIVES,
     MAX_ITEMS,
@@ -40,11 +46,14 @@ from inspector.store.imports.checks import (
     get_bool,
     get_choice,
     get_float,
+    get_id,
     get_int,
     get_list,
     get_obj,
     get_pair,
     get_str,
+    get_timestamp,
+    get_unit,
     load_json,
     obj_at,
 )
@@ -101,7 +110,10 @@ def read_import(path: Path | str) -> ImportDocument:
     """Load and validate the whole file (nothing is written)."""
     path = Path(path).expanduser()
     try:
-        return parse_document(load_json(path))
+        data = load_json(path)
+        document = parse_document(data)
+        verify_checksum(data)
+        return document
     except Invalid as invalid:
         raise ImportFileError(path, invalid) from None
 
@@ -143,9 +155,7 @@ def parse_session(
     data: Any, where: str, counts: _Counts, version: int = FORMAT_VERSION
 ) -> ImportedSession:
     obj = obj_at(data, where)
-    session_id = get_str(obj, "id", where)
-    if not session_id.strip():
-        fail(f"{where}.id", "a session id cannot be empty")
+    session_id = get_id(obj, "id", where)
     model = get_obj(obj, "model", where)
     check_json_strings(model, f"{where}.model")
     prompt_tokens = get_list(obj, "prompt_tokens", where, MAX_ITEMS)
@@ -175,17 +185,69 @@ def parse_session(
         gold=get_str(obj, "gold", where, null=True),
         id=session_id,
         title=get_str(obj, "title", where),
-        created=get_str(obj, "created", where),
+        created=get_timestamp(obj, "created", where),
         status=get_choice(obj, "status", where, SESSION_STATUSES),  # type: ignore[arg-type]
         tree=tree,
         paths=paths,
     )
+    check_consistency(session, where)
     try:
         summary = session.summary()
     except (ValueError, ArithmeticError) as exc:
         fail(f"{where}.paths", f"the paths cannot be summarised: {exc}")
-    updated = get_str(obj, "updated", where)
-    return ImportedSession(session, summary, updated, get_str(obj, "deleted_at", where, null=True))
+    updated = get_timestamp(obj, "updated", where)
+    deleted_at = get_timestamp(obj, "deleted_at", where, null=True)
+    return ImportedSession(session, summary, updated, deleted_at)
+
+
+def check_consistency(session: Session, where: str) -> None:
+    """What a session's paths say must follow from their tokens and the session: the text is
+    the tokens' text, the counts and log-probabilities add up, a branch names a path that
+    exists, and "correct" is the answer compared with the gold answer (a changed byte would
+    otherwise import silently)."""
+    by_id = {p.id: p for p in session.paths}
+    for i, path in enumerate(session.paths):
+        at = f"{where}.paths[{i}]"
+        tokens = session.path_tokens(path)
+        text = "".join(t.text for t in tokens)
+        if path.stop_string and path.stop_string in text:
+            text = text[: text.index(path.stop_string)]
+        if path.text != text:
+            fail(f"{at}.text", "does not match the path's tokens (the file was changed)")
+        if path.n_tokens != len(tokens):
+            fail(f"{at}.n_tokens", f"is {path.n_tokens} but the path has {len(tokens)} tokens")
+        total = sum(t.logprob for t in tokens)
+        if not math.isclose(path.logprob, total, rel_tol=1e-9, abs_tol=1e-6):
+            fail(f"{at}.logprob", f"is {path.logprob} but its tokens add up to {total}")
+        if path.parent_path is not None:
+            parent = by_id.get(path.parent_path)
+            if parent is None:
+                fail(f"{at}.parent_path", f"no path {path.parent_path} in this session")
+            if path.branch_depth is None or not 0 <= path.branch_depth < parent.n_tokens:
+                fail(f"{at}.branch_depth", f"not a position of path {path.parent_path}")
+        if session.gold is not None and path.finished:
+            expected = answers_match(path.answer, session.gold, session.settings.answer_rule)
+            if path.correct != expected:
+                fail(
+                    f"{at}.correct",
+                    f"says {path.correct} but the answer {path.answer!r} against the gold "
+                    f"{session.gold!r} is {expected}",
+                )
+
+
+def verify_checksum(data: Any) -> None:
+    """A version-2 export carries the SHA-256 of its content: a file changed after export
+    (by hand or by damage) is refused, after every field has been checked on its own."""
+    root = obj_at(data, "")
+    if check_int(get(root, "version", ""), "version") < 2:
+        return
+    stated = get_str(root, "checksum", "")
+    if stated != document_checksum(root):
+        fail(
+            "checksum",
+            "does not match the content: the file was changed after it was exported "
+            "(export the session again rather than editing the file)",
+        )
 
 
 def parse_tree(nodes: list[Any], where: str, counts: _Counts) -> ReasoningTree:
@@ -222,11 +284,24 @@ def parse_tree(nodes: list[Any], where: str, counts: _Counts) -> ReasoningTree:
     return tree
 
 
+# a log-probability the model computed in float32 may round to a hair above 0
+_LOGPROB_SLACK = 1e-4
+
+
 def _logprob(obj: dict[str, Any], key: str, where: str) -> float:
+    """A log-probability: at most 0 (−∞ allowed: a token the model ruled out)."""
     value = get_float(obj, key, where)
-    if math.isnan(value) or value == math.inf:
-        fail(f"{where}.{key}", f"{value} is not a log-probability")
-    return value
+    if math.isnan(value) or value > _LOGPROB_SLACK:
+        fail(f"{where}.{key}", f"{value} is not a log-probability (at most 0)")
+    return float(value)
+
+
+def _entropy(obj: dict[str, Any], key: str, where: str) -> float:
+    """An entropy in nats: finite and not negative, or NaN (a server that reports none)."""
+    value = get_float(obj, key, where)
+    if not math.isnan(value) and not (math.isfinite(value) and value >= -_LOGPROB_SLACK):
+        fail(f"{where}.{key}", f"{value} is not an entropy (finite, at least 0)")
+    return float(value)
 
 
 def parse_token(data: Any, where: str) -> TokenRecord:
@@ -241,7 +316,7 @@ def parse_token(data: Any, where: str) -> TokenRecord:
         text=get_str(obj, "text", where),
         piece=piece,
         logprob=_logprob(obj, "logprob", where),
-        entropy=get_float(obj, "entropy", where),
+        entropy=_entropy(obj, "entropy", where),
         top=tuple(parse_alternative(a, f"{where}.top[{k}]") for k, a in enumerate(top)),
     )
 
@@ -284,7 +359,7 @@ def parse_path(
         answer_text=get_str(obj, "answer_text", where, null=True),
         answer_span=get_pair(obj, "answer_span", where),
         answer_tokens=get_pair(obj, "answer_tokens", where),
-        confidence=get_float(obj, "confidence", where, null=True),
+        confidence=get_unit(obj, "confidence", where, null=True),
         correct=get_bool(obj, "correct", where, null=True),
     )
     if version < 2:

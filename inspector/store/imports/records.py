@@ -26,6 +26,7 @@ from inspector.store.imports.checks import (
     get_list,
     get_obj,
     get_str,
+    get_timestamp,
     obj_at,
 )
 from inspector.store.rows import AnnotationRow, ExperimentCopy, ExperimentRun
@@ -118,8 +119,8 @@ def annotation_row(data: Any, where: str, sessions: dict[str, Session]) -> Annot
         "tags": json.dumps(
             [check_str(t, f"{where}.tags[{i}]") for i, t in enumerate(tags)], ensure_ascii=False
         ),
-        "created": get_str(obj, "created", where),
-        "updated": get_str(obj, "updated", where),
+        "created": get_timestamp(obj, "created", where),
+        "updated": get_timestamp(obj, "updated", where),
     }
 
 
@@ -146,15 +147,15 @@ def experiment_from(
         if session_id not in sessions:
             fail(f"{at}.session_id", f"no session {session_id!r} in this file")
         seen.add(index)
-        runs.append(ExperimentRun(index, session_id, get_str(run, "created", at)))
+        runs.append(ExperimentRun(index, session_id, get_timestamp(run, "created", at)))
     return ExperimentCopy(
         name=get_str(obj, "name", where),
         strategy=get_str(obj, "strategy", where),
         settings=settings.to_dict(),
         model=model,
         status=get_choice(obj, "status", where, EXPERIMENT_STATUSES),
-        created=get_str(obj, "created", where),
-        updated=get_str(obj, "updated", where),
+        created=get_timestamp(obj, "created", where),
+        updated=get_timestamp(obj, "updated", where),
         dataset=dataset,
         source_path=source,
         sha256=sha256,
