@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.engine import ModelInfo, ModelSettings
-from inspector.engine.settings import default_thread_count
+from inspector.engine.settings import CONTEXT, GPU_LAYERS, THREADS, default_thread_count
 from inspector.ui.shared.widgets import ok_cancel, spin_box
 
 MODEL_KEY = "model/path"
@@ -53,10 +53,11 @@ class ModelSettingsDialog(QDialog):
     def __init__(self, settings: ModelSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model settings")
-        self.threads = spin_box(1, 256, settings.n_threads)
-        self.context = spin_box(256, 262_144, settings.n_ctx)
+        # the engine's own ranges (docs/limits.md): more threads than CPUs only slow it down
+        self.threads = spin_box(int(THREADS.low), int(THREADS.high), settings.n_threads)
+        self.context = spin_box(256, int(CONTEXT.high), settings.n_ctx)
         self.context.setSingleStep(1024)
-        self.gpu_layers = spin_box(-1, 999, settings.n_gpu_layers)
+        self.gpu_layers = spin_box(int(GPU_LAYERS.low), int(GPU_LAYERS.high), settings.n_gpu_layers)
         self.gpu_layers.setSpecialValueText("all")
         form = QFormLayout(self)
         form.addRow("CPU threads:", self.threads)
