@@ -11,6 +11,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.core.limits import RUN_LIMITS
+from inspector.core.model_defaults import DEFAULT_MAX_TOKENS
 from inspector.core.session import RunSettings
 from inspector.core.strategies import validate_settings
 from inspector.engine import InvalidParameterError
@@ -90,10 +91,12 @@ def test_invalid_settings_never_reach_the_database(change, store, engine):
 
 
 def test_every_default_setting_is_within_its_limit():
-    defaults = RunSettings()
-    validate_settings(defaults)
-    for name, limit in RUN_LIMITS.items():
-        assert limit.low <= getattr(defaults, name) <= limit.high
+    validate_settings(RunSettings())  # max tokens left to the model
+    for max_tokens in DEFAULT_MAX_TOKENS.values():  # what it resolves to, for each kind
+        defaults = RunSettings(max_tokens=max_tokens)
+        validate_settings(defaults)
+        for name, limit in RUN_LIMITS.items():
+            assert limit.low <= getattr(defaults, name) <= limit.high
 
 
 def test_text_that_is_not_utf8_gets_a_clear_message(tmp_path, capsys):

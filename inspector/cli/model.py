@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from inspector.cli.options import TIMEOUT, bounded
+from inspector.core.model_defaults import DEFAULT_MAX_TOKENS
 from inspector.engine import Engine, ModelSettings
 from inspector.engine.settings import CONTEXT, GPU_LAYERS, THREADS
 
@@ -109,6 +110,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("quantisation", info.quantization),
         ("file size", f"{info.file_size / 1e6:,.1f} MB"),
         ("chat template", "yes" if info.has_chat_template else "no"),
+        ("kind", f"{info.kind} (default max tokens {DEFAULT_MAX_TOKENS[info.kind]})"),
         ("GPU offload", "supported by this build" if info.gpu_offload_supported else "CPU only"),
         ("load time", f"{info.load_seconds:.2f} s"),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +21,7 @@ from inspector.cli.output import open_store, print_json, print_notices, progress
 from inspector.core.answers import parse_rule
 from inspector.core.display import fmt
 from inspector.core.limits import RUN_LIMITS
+from inspector.core.model_defaults import DEFAULT_MAX_TOKENS, token_limit_note
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, RunSettings, Session
 from inspector.engine import CancelToken, TokenEvent
@@ -80,7 +82,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-p", type=bounded(RUN_LIMITS["min_p"]), default=DEFAULTS.min_p)
     group.add_argument("--seed", type=bounded(RUN_LIMITS["seed"]), default=DEFAULTS.seed)
     group.add_argument(
-        "--max-tokens", type=bounded(RUN_LIMITS["max_tokens"]), default=DEFAULTS.max_tokens
+        "--max-tokens",
+        type=bounded(RUN_LIMITS["max_tokens"]),
+        default=None,  # None: the default of the model's kind, decided once the model is open
+        help="the longest a path may grow (default: "
+        + ", ".join(f"{kind} model {n}" for kind, n in DEFAULT_MAX_TOKENS.items())
+        + ")",
     )
     group.add_argument(
         "--alternatives",
@@ -90,7 +97,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--prompt", choices=PROMPT_STYLES, default="plain", help="prompt style")
     group.add_argument("--few-shot", metavar="FILE", help="worked examples (JSON) for few-shot-cot")
-    group.add_argument("--chat-template", action="store_true", help="use the model's chat template")
+    template = group.add_mutually_exclusive_group()
+    template.add_argument(
+        "--chat-template",
+        dest="chat_template",
+        action="store_const",
+        const=True,
+        default=None,  # None: the model's chat template if it has one
+        help="put the prompt through the model's chat template (default: if it has one)",
+    )
+    template.add_argument(
+        "--no-chat-template",
+        dest="chat_template",
+        action="store_const",
+        const=False,
+        help="the raw Q: … A: prompt even when the model has a chat template",
+    )
     group.add_argument(
         "--answer-rule",
         default=DEFAULTS.answer_rule,
@@ -242,6 +264,16 @@ def print_session(session: Session, db_path: Path) -> None:
     print(f"consistency {fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
 
 
+def print_limit_note(sessions: list[Session]) -> None:
+    """On stderr, when at least half the paths of these sessions (one run, or an experiment's
+    runs, which share their settings) hit the token limit: "8 of 10 paths hit…"."""
+    if not sessions or sessions[0].settings.max_tokens is None:
+        return
+    note = token_limit_note([s.summary() for s in sessions], sessions[0].settings.max_tokens)
+    if note is not None:
+        print(f"inspector: note: {note}", file=sys.stderr)
+
+
 # -- commands -------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from inspector.core.strategies import RunHooks
@@ -267,6 +299,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_json(session_json(session))
     else:
         print_session(session, db_path)
+    print_limit_note([session])
     return 130 if session.status == "cancelled" else 0
 
 
@@ -298,6 +331,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         )
         print_notices(engine)
     progress_line("")
+    print_limit_note(saved.outcome.sessions)
     rows = store.experiment_results(saved.experiment_id)
     return _report_experiment(args, saved.experiment_id, db_path, rows, saved.outcome)
 

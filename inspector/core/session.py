@@ -28,6 +28,8 @@ Strategy = Literal["greedy", "cot-decoding", "self-consistency"]
 # on the model's own end-of-turn token instead (see strategies.stop_strings).
 BASE_MODEL_STOPS: tuple[str, ...] = ("\nQ:", "\n\n\n")
 STRATEGIES: tuple[str, ...] = ("greedy", "cot-decoding", "self-consistency")
+# The token limit every run had before the default followed the model (a base model's still).
+SAVED_MAX_TOKENS = 128
 SessionStatus = Literal["running", "complete", "cancelled", "interrupted"]
 
 
@@ -44,11 +46,14 @@ class RunSettings:
     top_k: int = 0
     min_p: float = 0.0
     seed: int = 0
-    max_tokens: int = 128
+    # None: the default limit of the model's kind (core/model_defaults.py), decided when the
+    # session is created; a saved session holds the number it used
+    max_tokens: int | None = None
     n_alternatives: int = 5
     answer_rule: str = "auto"
     stop: tuple[str, ...] = BASE_MODEL_STOPS
-    use_chat_template: bool = False
+    # None: the model's chat template if it has one (decided and stored like max_tokens)
+    use_chat_template: bool | None = None
     zero_shot_suffix: str = "Let's think step by step."
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +66,9 @@ class RunSettings:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "stop" in known:
             known["stop"] = tuple(known["stop"])
+        # settings saved before these could be left to the model held the values then used
+        known.setdefault("max_tokens", SAVED_MAX_TOKENS)
+        known.setdefault("use_chat_template", False)
         return cls(**known)
 
 

@@ -7,11 +7,13 @@ and stop on a :class:`CancelToken`, keeping finished paths and marking unfinishe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from inspector.core.model_defaults import resolve_settings
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
 from inspector.core.session import (
     BASE_MODEL_STOPS,
+    SAVED_MAX_TOKENS,
     STRATEGIES,
     ReasoningPath,
     RunSettings,
@@ -44,6 +46,8 @@ class RunHooks:
 
 
 def validate_settings(settings: RunSettings) -> None:
+    if settings.max_tokens is None:  # left to the model: each kind's default is in range
+        settings = replace(settings, max_tokens=token_limit(settings))
     if settings.strategy not in STRATEGIES:
         raise InvalidParameterError(
             f"unknown strategy '{settings.strategy}' (choose from {', '.join(STRATEGIES)})"
@@ -63,7 +67,9 @@ def make_prompt(
     examples: Sequence[WorkedExample] | None = None,
     retrieved: Sequence[WorkedExample] | None = None,
 ) -> str:
-    if settings.use_chat_template:
+    """The prompt text; through the model's chat template when ``use_chat_template`` is
+    True, or None (the default) and the model has one."""
+    if resolve_settings(settings, engine.info()).use_chat_template:
         return chat_prompt(
             question,
             settings.prompt_style,
@@ -89,13 +95,17 @@ def new_session(
     examples: Sequence[WorkedExample] | None = None,
     retrieved: Sequence[WorkedExample] | None = None,
 ) -> Session:
-    """A session with its prompt built and tokenized (raises if it does not fit)."""
+    """A session with its prompt built and tokenized (raises if it does not fit).
+
+    What ``settings`` leaves to the model (the chat template, the token limit) is decided
+    here for ``engine``'s model and stored in the session's settings as used."""
+    info = engine.info()
+    settings = resolve_settings(settings, info)
     validate_settings(settings)
     prompt = make_prompt(engine, question, settings, examples, retrieved)
     # the template's turn markers must become the model's control tokens; a raw prompt is
     # the user's own text, so "<|im_start|>" typed into a question stays text
-    tokens = engine.tokenize_prompt(prompt, special=settings.use_chat_template)
-    info = engine.info()
+    tokens = engine.tokenize_prompt(prompt, special=settings.use_chat_template is True)
     model = {
         "path": info.path,
         "description": info.description,
@@ -114,9 +124,15 @@ def stop_strings(settings: RunSettings) -> tuple[str, ...]:
     return tuple(stop for stop in settings.stop if stop not in BASE_MODEL_STOPS)
 
 
+def token_limit(settings: RunSettings) -> int:
+    """The token limit of a path: a session's settings hold the resolved number; settings
+    not resolved yet (``max_tokens=None``) fall back to the base-model default."""
+    return SAVED_MAX_TOKENS if settings.max_tokens is None else settings.max_tokens
+
+
 def greedy_settings(settings: RunSettings) -> GenerationSettings:
     return GenerationSettings(
-        max_tokens=settings.max_tokens,
+        max_tokens=token_limit(settings),
         stop=stop_strings(settings),
         n_alternatives=settings.n_alternatives,
     )
@@ -131,7 +147,7 @@ def sampled_settings(settings: RunSettings, seed: int | None = None) -> Generati
         seed=settings.seed if seed is None else seed,
     )
     return GenerationSettings(
-        max_tokens=settings.max_tokens,
+        max_tokens=token_limit(settings),
         stop=stop_strings(settings),
         n_alternatives=settings.n_alternatives,
         sampling=sampling,

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from inspector.engine.cancel import CancelToken
+from inspector.engine.model_kind import ModelKind
 from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent
 from inspector.engine.settings import GenerationSettings, SamplingSettings
 
@@ -46,6 +47,7 @@ class ModelInfo:
     gpu_offload_supported: bool
     n_gpu_layers: int
     load_seconds: float
+    kind: ModelKind = "base"  # base, instruct or thinking (engine/model_kind.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,7 @@ from inspector.engine.cancel import CancelToken
 from inspector.engine.default_model import resolve_model_path
 from inspector.engine.errors import PromptTooLongError
 from inspector.engine.explorer import TreeExplorer
+from inspector.engine.model_kind import VOCABULARY_THINK_TOKENS, ModelKind, classify_model
 from inspector.engine.records import Alternative, GeneratedSequence
 from inspector.engine.runtime import LlamaRuntime, gpu_offload_supported
 from inspector.engine.settings import GenerationSettings, ModelSettings
@@ -26,6 +27,14 @@ _FILE_TYPES = {
 }  # fmt: skip
 
 
+def _has_think_tokens(runtime: LlamaRuntime) -> bool:
+    """The vocabulary holds ``<think>`` and ``</think>`` as single (special) tokens."""
+    return all(
+        len(runtime.tokenize(marker, add_bos=False, special=True)) == 1
+        for marker in VOCABULARY_THINK_TOKENS
+    )
+
+
 class Engine:
     """One loaded model, a :class:`~inspector.engine.backend.Backend` on llama.cpp. Calls are
     serialised by a lock, so a GUI worker and a caller on another thread cannot interleave
@@ -37,6 +46,7 @@ class Engine:
         self.load_seconds = load_seconds
         self.notices: list[str] = []  # what a backend could not provide (none, locally)
         self._lock = threading.RLock()
+        self.kind: ModelKind = classify_model(runtime.chat_template(), _has_think_tokens(runtime))
 
     @classmethod
     def load(cls, path: str | Path | None = None, settings: ModelSettings | None = None) -> Engine:
@@ -82,6 +92,7 @@ class Engine:
             gpu_offload_supported=gpu_offload_supported(),
             n_gpu_layers=rt.settings.n_gpu_layers,
             load_seconds=self.load_seconds,
+            kind=self.kind,
         )
 
     def chat_template(self) -> str | None:

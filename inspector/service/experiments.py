@@ -1,7 +1,10 @@
 """Run an experiment with every session saved as it happens (shared by the CLI and the GUI).
 
 The experiment row is found again for the same data set, settings and model file, so a second
-call resumes: questions whose session completed are skipped.
+call resumes: questions whose session completed are skipped. Settings left to the model (the
+chat template, the token limit) are resolved first, so an experiment is stored and found by what
+its runs actually use: a default run and one that names the same values explicitly are the
+same experiment.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from inspector.core.datasets import Dataset, DatasetQuestion
 from inspector.core.experiment import ExperimentOutcome, ExperimentProgress, run_experiment
+from inspector.core.model_defaults import resolve_settings
 from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings, Session
 from inspector.core.strategies import RunHooks
@@ -31,8 +35,10 @@ class SavedExperiment:
 def open_experiment(
     store: Store, dataset: Dataset, settings: RunSettings, engine: Backend, name: str | None = None
 ) -> int:
-    """The id of the experiment for this data set, settings and model, created if new."""
+    """The id of the experiment for this data set, settings (resolved for the model) and
+    model, created if new."""
     info = engine.info()
+    settings = resolve_settings(settings, info)
     model = {"path": info.path, "description": info.description}
     dataset_id = store.save_dataset(dataset)
     experiment_id = store.find_experiment(dataset_id, settings, model["path"])
@@ -57,6 +63,7 @@ def run_saved_experiment(
 ) -> SavedExperiment:
     """Create or resume the experiment and run its pending questions, saving each session at
     its start, as each path ends, and when it is done; the experiment's status follows."""
+    settings = resolve_settings(settings, engine.info())
     experiment_id = open_experiment(store, dataset, settings, engine, name)
     if on_experiment is not None:
         on_experiment(experiment_id)

@@ -134,7 +134,7 @@ def test_control_text_typed_into_a_raw_prompt_stays_text(
     instruct_engine: Engine, control: dict[str, int]
 ) -> None:
     question = f"What does {IM_START} mean in a prompt?"
-    session = new_session(instruct_engine, question, RunSettings())
+    session = new_session(instruct_engine, question, RunSettings(use_chat_template=False))
     assert IM_START in session.prompt
     assert control[IM_START] not in session.prompt_tokens
     assert instruct_engine.detokenize(session.prompt_tokens) == session.prompt

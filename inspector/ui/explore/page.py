@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.session import Session
-from inspector.core.strategies import RunHooks
+from inspector.core.strategies import RunHooks, token_limit
 from inspector.service import branch_and_save, run_and_save
 from inspector.store import Store
 from inspector.ui.explore.annotation_panel import AnnotationPanel
@@ -146,7 +146,7 @@ class ExplorePage(QWidget):
             return session
 
         self._start_worker(
-            job, session.settings.max_tokens * (len(alternatives or []) or 4), "Branching"
+            job, token_limit(session.settings) * (len(alternatives or []) or 4), "Branching"
         )
 
     def _start_worker(

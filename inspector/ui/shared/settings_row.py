@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QW
 
 from inspector.core.prompts import PROMPT_STYLES
 from inspector.core.session import STRATEGIES, RunSettings
+from inspector.core.strategies import token_limit
 from inspector.ui.shared.widgets import spin_box
 
 TOOLTIPS = {
@@ -22,7 +23,7 @@ TOOLTIPS = {
 def expected_tokens(settings: RunSettings) -> int:
     """The most tokens a run of these settings can generate (for progress bars)."""
     branches = {"cot-decoding": settings.k, "self-consistency": settings.samples + 1}
-    return settings.max_tokens * branches.get(settings.strategy, 1)
+    return token_limit(settings) * branches.get(settings.strategy, 1)
 
 
 class SettingsRow(QWidget):
@@ -64,4 +65,4 @@ class SettingsRow(QWidget):
         self.k.setValue(settings.k)
         self.samples.setValue(settings.samples)
         self.temperature.setValue(settings.temperature)
-        self.max_tokens.setValue(settings.max_tokens)
+        self.max_tokens.setValue(token_limit(settings))
