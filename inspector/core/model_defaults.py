@@ -8,7 +8,7 @@ so a saved session records what was actually used.
 
 The limits come from a measurement (README, "Defaults that fit the model"): a base model's
 ``Q: … A:`` answer is a sentence or two; Qwen2.5-Coder-0.5B-Instruct's greedy zero-shot chain
-of thought through its chat template took 134–208 tokens on 11 grade-school questions (512
+of thought through its chat template took 134–208 tokens on 12 grade-school questions (512
 leaves room for CoT-decoding's and sampling's longer paths); a thinking model writes its
 ``<think>`` section first, often a thousand tokens or more.
 """
