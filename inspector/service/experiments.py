@@ -40,11 +40,12 @@ def open_experiment(
     info = engine.info()
     settings = resolve_settings(settings, info)
     model = {"path": info.path, "description": info.description}
-    dataset_id = store.save_dataset(dataset)
-    experiment_id = store.find_experiment(dataset_id, settings, model["path"])
-    if experiment_id is None:
-        name = name or f"{dataset.name} · {settings.strategy} · {settings.prompt_style}"
-        experiment_id = store.create_experiment(name, dataset_id, settings, model)
+    with store.transaction():  # two runners starting at once find (or make) the same one
+        dataset_id = store.save_dataset(dataset)
+        experiment_id = store.find_experiment(dataset_id, settings, model["path"])
+        if experiment_id is None:
+            name = name or f"{dataset.name} · {settings.strategy} · {settings.prompt_style}"
+            experiment_id = store.create_experiment(name, dataset_id, settings, model)
     return experiment_id
 
 
@@ -62,9 +63,13 @@ def run_saved_experiment(
     examples: Sequence[WorkedExample] | None = None,
 ) -> SavedExperiment:
     """Create or resume the experiment and run its pending questions, saving each session at
-    its start, as each path ends, and when it is done; the experiment's status follows."""
+    its start, as each path ends, and when it is done; the experiment's status follows.
+
+    The experiment is claimed for this process while it runs: another process running the
+    same experiment gets :class:`~inspector.store.ExperimentBusyError`, naming this one."""
     settings = resolve_settings(settings, engine.info())
     experiment_id = open_experiment(store, dataset, settings, engine, name)
+    store.claim_experiment(experiment_id)  # one runner at a time: a second one is told who
     if on_experiment is not None:
         on_experiment(experiment_id)
     hooks = saving_hooks(store, hooks)
@@ -92,5 +97,7 @@ def run_saved_experiment(
     except BaseException:
         store.set_experiment_status(experiment_id, "interrupted")
         raise
+    finally:
+        store.release_experiment(experiment_id)
     store.set_experiment_status(experiment_id, "cancelled" if outcome.cancelled else "complete")
     return SavedExperiment(experiment_id, outcome)
