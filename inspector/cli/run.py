@@ -309,7 +309,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from inspector.service import run_saved_experiment
 
     settings = run_settings(args)
-    dataset = load_dataset(args.file)
+    dataset = load_dataset(args.file, limit=args.limit)
     examples = few_shot_examples(args)
     store, db_path = open_store(args)
 

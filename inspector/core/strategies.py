@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import resolve_settings
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
 from inspector.core.session import (
@@ -46,18 +47,20 @@ class RunHooks:
 
 
 def validate_settings(settings: RunSettings) -> None:
+    """Every setting in its range (``core/limits.py``), and the generation settings the run
+    will use buildable — checked before a session exists, so nothing invalid is saved."""
     if settings.max_tokens is None:  # left to the model: each kind's default is in range
         settings = replace(settings, max_tokens=token_limit(settings))
     if settings.strategy not in STRATEGIES:
         raise InvalidParameterError(
             f"unknown strategy '{settings.strategy}' (choose from {', '.join(STRATEGIES)})"
         )
-    if settings.k < 1 or settings.k > 64:
-        raise InvalidParameterError(f"k (first-token branches) must be 1–64, got {settings.k}")
-    if settings.samples < 1 or settings.samples > 256:
-        raise InvalidParameterError(f"samples must be 1–256, got {settings.samples}")
+    for name, limit in RUN_LIMITS.items():
+        limit.check(getattr(settings, name))
     if settings.strategy == "cot-decoding" and settings.n_alternatives < 2:
         raise InvalidParameterError("CoT-decoding needs at least 2 alternatives per token for Δ")
+    greedy_settings(settings)
+    sampled_settings(settings)
 
 
 def make_prompt(
