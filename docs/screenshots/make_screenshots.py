@@ -41,8 +41,8 @@ def prepare(db_path: Path) -> dict[str, str]:
     from inspector.core.session import RunSettings
     from inspector.core.strategies import new_session, run_strategy
     from inspector.engine import Engine
+    from inspector.service import run_saved_experiment
     from inspector.store import Store
-    from inspector.store.experiment_runner import run_saved_experiment
 
     made = {}
     with Engine.load() as engine, Store.open(db_path) as store:
@@ -92,7 +92,7 @@ def show_token_tooltip(window, index: int) -> None:
 
     from inspector.ui.explore.path_view import alternatives_html
 
-    view = window.path_view
+    view = window.explore.path_view
     rect = view.token_rect(index)
     point = view.viewport().mapToGlobal(rect.bottomRight())
     QToolTip.showText(point, alternatives_html(view.tokens[index]), view)
@@ -115,12 +115,12 @@ def main() -> int:
         window = MainWindow(db_path=work / "sessions.db", preferences=preferences)
         window.setGeometry(0, 0, *SIZE)
         window.show()
-        wait_for(app, lambda: window.engine is not None)
-        window.open_session(made["cot-decoding"])
-        wait_for(app, lambda: window.session is not None)
-        window.show_path(2)
+        wait_for(app, lambda: window.models.engine is not None)
+        window.explore.open_session(made["cot-decoding"])
+        wait_for(app, lambda: window.explore.session is not None)
+        window.explore.show_path(2)
         pump(app, 0.5)
-        answer = window.path_view.path.answer_tokens
+        answer = window.explore.path_view.path.answer_tokens
         show_token_tooltip(window, answer[0] if answer else 2)  # the answer's alternatives
         shoot(app, "explore")
         window.pages.setCurrentIndex(1)
