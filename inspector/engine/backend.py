@@ -25,10 +25,16 @@ FinishCallback = Callable[[GeneratedSequence], None]
 @dataclass(frozen=True)
 class Branch:
     """A continuation to decode: ``forced`` tokens first (recorded with their real
-    probabilities), then tokens chosen by ``sampling`` (the request's default when None)."""
+    probabilities), then tokens chosen by ``sampling`` (the request's default when None).
+
+    ``context`` tokens come between the shared prompt and ``forced``: this branch continues
+    from them, but they are not recorded or returned (the answer probe continues each saved
+    path this way). The local engine serves them from its cache when the previous request
+    left them there, so a path just generated is not evaluated again."""
 
     forced: tuple[int, ...] = ()
     sampling: SamplingSettings | None = None
+    context: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,16 @@ class Backend(Protocol):
     notices: list[str]
     """What this backend could not provide as asked (e.g. fewer alternatives), for display."""
 
+    can_force_text: bool
+    """Whether any text's tokens can be forced (and scored) in a branch. A local model scores
+    every token; a server only scores the tokens it ranks among its top-k at each position,
+    so text for it goes in a branch's ``context`` instead."""
+
+    @property
+    def n_ctx(self) -> int:
+        """The context's size in tokens (0: unknown, a server says when a prompt is too long)."""
+        ...
+
     def info(self) -> ModelInfo: ...
 
     def apply_chat_template(self, messages: Sequence[dict[str, str]]) -> str:
@@ -74,6 +90,11 @@ class Backend(Protocol):
         """The prompt's token ids (raises PromptTooLongError if it does not fit). ``special``:
         the text was rendered by the chat template, so its control-token text (``<|im_start|>``)
         stands for the model's control tokens; a person's own text is never parsed so."""
+        ...
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Ids of text that continues a sequence: no beginning-of-sequence token, and
+        control-token text stays text (a server: one id that stands for the text)."""
         ...
 
     def detokenize(self, tokens: Sequence[int]) -> str: ...

@@ -45,6 +45,7 @@ class Engine:
         self.explorer = TreeExplorer(runtime, default_seed=runtime.settings.seed)
         self.load_seconds = load_seconds
         self.notices: list[str] = []  # what a backend could not provide (none, locally)
+        self.can_force_text = True  # every token is scored, forced or not
         self._lock = threading.RLock()
         self.kind: ModelKind = classify_model(runtime.chat_template(), _has_think_tokens(runtime))
 
@@ -105,6 +106,10 @@ class Engine:
     def tokenize(self, text: str, *, add_bos: bool = True, special: bool = False) -> list[int]:
         with self._lock:
             return self.runtime.tokenize(text, add_bos=add_bos, special=special)
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Text that continues a sequence: no BOS, control-token text stays text."""
+        return self.tokenize(text, add_bos=False)
 
     def detokenize(self, tokens: Sequence[int]) -> str:
         with self._lock:

@@ -5,6 +5,9 @@ the prefix's (``llama_memory_seq_cp`` on a unified cache: no memory, no compute)
 decodes one token for every live branch in a single ``llama_decode`` call. The KV contents
 of the last request are remembered, so a later request that shares a prefix with *any* of
 the earlier sequences (e.g. "branch here" at token 40 of path 3) only evaluates what is new.
+A branch's own ``context`` (tokens between the prompt and its forced tokens) is served the same
+way: a branch whose context continues an earlier sequence takes over that sequence's cells, so
+the answer probes of a whole run, one branch per path, evaluate only their probe tokens.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class _BranchState:
     next_pos: int
     result: GeneratedSequence
     kv_tokens: list[int]
+    logits: np.ndarray | None = None  # after the branch's context, when it has one
     pending: int | None = None
     text_tail: str = ""
     reported: bool = False
@@ -91,14 +95,27 @@ class TreeExplorer:
         prefix = list(prefix)
         self._validate(prefix, branches)
         results = [GeneratedSequence(branch=i) for i in range(len(branches))]
-        logits = self._prepare_prefix(prefix, cancel) if branches else None
+        if not branches:
+            return results
+        waves = self._waves(len(prefix), branches, settings)
+        # before the prefix is prepared (it drops the other cached sequences): which cached
+        # sequence each branch of the first wave continues with its context
+        claims = self._claim_cached(prefix, waves[0], branches)
+        logits = self._prepare_prefix(prefix, cancel, keep=set(claims.values()))
         if logits is None:
             return _mark_cancelled(results)
         stats = self._stats(logits, settings)
-        for wave in self._waves(len(prefix), branches, settings):
+        states: list[_BranchState] = []
+        for number, wave in enumerate(waves):
             if cancel is not None and cancel.cancelled:
                 break
-            states = self._start_wave(prefix, wave, branches, settings, results)
+            # a later wave takes over the earlier wave's sequences (and their cells) first
+            reused = [state.seq for state in states]
+            states = self._start_wave(
+                prefix, wave, branches, settings, results, claims if number == 0 else {}, reused
+            )
+            if not self._evaluate_contexts(prefix, states, cancel):
+                break
             self._run_wave(states, logits, stats, settings, (on_token, on_finish), cancel)
         return _mark_cancelled(results)
 
@@ -107,18 +124,23 @@ class TreeExplorer:
         if not prefix:
             raise InvalidParameterError("the prompt is empty: nothing to continue")
         n_ctx = self.runtime.n_ctx
-        longest = max((len(b.forced) for b in branches), default=0)
+        longest = max((len(b.context) + len(b.forced) for b in branches), default=0)
         if len(prefix) + longest >= n_ctx:
             raise PromptTooLongError(
                 f"the prompt is {len(prefix) + longest} tokens but the context holds {n_ctx}; "
                 "shorten the prompt or raise the context length"
             )
-        bad = [t for b in branches for t in b.forced if not 0 <= t < self.runtime.n_vocab]
+        bad = [
+            t for b in branches for t in b.context + b.forced if not 0 <= t < self.runtime.n_vocab
+        ]
         if bad:
             raise InvalidParameterError(f"token id {bad[0]} is outside the vocabulary")
 
-    def _prepare_prefix(self, prefix: list[int], cancel: CancelToken | None) -> np.ndarray | None:
-        """Make sequence 0 hold ``prefix``; return a copy of the logits after its last token."""
+    def _prepare_prefix(
+        self, prefix: list[int], cancel: CancelToken | None, keep: set[int] | None = None
+    ) -> np.ndarray | None:
+        """Make sequence 0 hold ``prefix``; return a copy of the logits after its last token.
+        The other cached sequences are dropped, except those in ``keep``."""
         reuse_seq, common = self._best_cached(prefix)
         common = min(common, len(prefix) - 1)  # the last token is re-evaluated for its logits
         runtime = self.runtime
@@ -129,21 +151,40 @@ class TreeExplorer:
         elif not runtime.seq_remove(PREFIX_SEQ, common, -1):
             runtime.seq_remove(PREFIX_SEQ)
             common = 0
-        for seq in [s for s in self._slots if s != PREFIX_SEQ]:
+        keep = keep or set()
+        for seq in [s for s in self._slots if s != PREFIX_SEQ and s not in keep]:
             runtime.seq_remove(seq)
-        self._slots = {PREFIX_SEQ: prefix[:common]}
+        kept = {seq: tokens for seq, tokens in self._slots.items() if seq in keep}
+        self._slots = {PREFIX_SEQ: prefix[:common], **kept}
         try:
             logits = self._evaluate(prefix, common, cancel)
         except InterruptedError:
             runtime.seq_remove(PREFIX_SEQ)
-            self._slots = {}
+            self._slots.pop(PREFIX_SEQ)
             return None
         self._slots[PREFIX_SEQ] = list(prefix)
         return logits
 
-    def _best_cached(self, prefix: list[int]) -> tuple[int, int]:
+    def _claim_cached(
+        self, prefix: list[int], wave: list[int], branches: Sequence[Branch]
+    ) -> dict[int, int]:
+        """Branch index → the cached sequence (not the prefix's) that holds more of
+        ``prefix + context`` than the prefix itself; each sequence serves one branch."""
+        claims: dict[int, int] = {}
+        for index in wave:
+            context = branches[index].context
+            if not context:
+                continue
+            seq, length = self._best_cached(prefix + list(context), exclude=set(claims.values()))
+            if seq != PREFIX_SEQ and length > len(prefix):
+                claims[index] = seq
+        return claims
+
+    def _best_cached(self, prefix: list[int], exclude: set[int] | None = None) -> tuple[int, int]:
         best_seq, best_len = PREFIX_SEQ, 0
         for seq, tokens in self._slots.items():
+            if exclude and seq in exclude:
+                continue
             length = _common_length(tokens, prefix)
             if length > best_len or (length == best_len and seq == PREFIX_SEQ):
                 best_seq, best_len = seq, length
@@ -175,11 +216,14 @@ class TreeExplorer:
     def _waves(
         self, prefix_len: int, branches: Sequence[Branch], settings: GenerationSettings
     ) -> list[list[int]]:
-        """Split branches into groups whose KV cells fit in the context together."""
-        per_branch = max(settings.max_tokens, max(len(b.forced) for b in branches)) + 1
+        """Split branches into groups whose KV cells fit in the context together. Branches
+        with a context go first: only the first wave can continue the previous request's
+        cached sequences."""
+        longest = max(len(b.context) for b in branches)
+        per_branch = longest + max(settings.max_tokens, max(len(b.forced) for b in branches)) + 1
         room = max(1, (self.runtime.n_ctx - prefix_len) // per_branch)
         size = max(1, min(room, self.runtime.n_seq_max - 1, self.runtime.n_batch))
-        indices = list(range(len(branches)))
+        indices = sorted(range(len(branches)), key=lambda i: not branches[i].context)
         return [indices[i : i + size] for i in range(0, len(indices), size)]
 
     def _start_wave(
@@ -189,22 +233,79 @@ class TreeExplorer:
         branches: Sequence[Branch],
         settings: GenerationSettings,
         results: list[GeneratedSequence],
+        claims: dict[int, int],
+        reused: list[int],
     ) -> list[_BranchState]:
+        """A sequence id per branch: a claimed cached sequence keeps the cells its branch's
+        context shares with it (the rest is removed); every other branch starts as a copy of
+        the prefix (taking the ``reused`` ids first). Each state's ``kv_tokens`` are the tokens
+        its cells hold."""
+        claimed = set(claims.values())
+        ids = reused + [seq for seq in range(1, self.runtime.n_seq_max) if seq not in reused]
+        free = (seq for seq in ids if seq not in claimed)
         states = []
-        for offset, index in enumerate(wave):
-            seq = offset + 1
-            self.runtime.seq_remove(seq)
-            self.runtime.seq_copy(PREFIX_SEQ, seq)
+        for index in wave:
             branch = branches[index]
+            full = prefix + list(branch.context)
+            seq = claims.get(index)
+            held = list(prefix)
+            if seq is not None:
+                cached = self._slots[seq]
+                # the last context token is evaluated again: its logits choose the next token
+                length = min(_common_length(cached, full), len(full) - 1)
+                if self.runtime.seq_remove(seq, length, -1):
+                    held = full[:length]
+                else:
+                    seq = None
+            if seq is None:
+                seq = next(free)
+                self.runtime.seq_remove(seq)
+                self.runtime.seq_copy(PREFIX_SEQ, seq)
             sampling = branch.sampling or settings.sampling
             seed = self.default_seed if sampling.seed is None else sampling.seed
             state = _BranchState(
-                index, seq, branch, sampling, make_rng(seed, index), len(prefix),
-                results[index], list(prefix),
+                index, seq, branch, sampling, make_rng(seed, index), len(held),
+                results[index], held,
             )  # fmt: skip
             self._slots[seq] = state.kv_tokens
             states.append(state)
         return states
+
+    def _evaluate_contexts(
+        self, prefix: list[int], states: list[_BranchState], cancel: CancelToken | None
+    ) -> bool:
+        """Evaluate what each branch's context still lacks, batched across branches, keeping
+        the logits after each context's last token. False when cancelled (the cells hold
+        what their ``kv_tokens`` say)."""
+        pending: list[tuple[_BranchState, int]] = []
+        for state in states:
+            full = prefix + list(state.branch.context)
+            pending += [(state, token) for token in full[len(state.kv_tokens) :]]
+        ends = {id(state): len(prefix) + len(state.branch.context) for state in states}
+        abort = (lambda: cancel.cancelled) if cancel is not None else None
+        for begin in range(0, len(pending), self.runtime.n_batch):
+            chunk = pending[begin : begin + self.runtime.n_batch]
+            entries = []
+            for state, token in chunk:
+                pos = state.next_pos
+                state.next_pos += 1
+                entries.append(BatchEntry(token, pos, state.seq, state.next_pos == ends[id(state)]))
+            try:
+                if cancel is not None and cancel.cancelled:
+                    raise InterruptedError
+                rows = self.runtime.decode(entries, abort)
+            except InterruptedError:
+                for state in states:
+                    state.next_pos = len(state.kv_tokens)
+                    self.runtime.seq_remove(state.seq, state.next_pos, -1)
+                return False
+            row = 0
+            for (state, token), entry in zip(chunk, entries, strict=True):
+                state.kv_tokens.append(token)
+                if entry.logits:
+                    state.logits = np.array(rows[row], copy=True)
+                    row += 1
+        return True
 
     def _run_wave(
         self,
@@ -217,7 +318,12 @@ class TreeExplorer:
     ) -> None:
         on_token, on_finish = callbacks
         for state in states:
-            self._advance(state, prefix_logits, prefix_stats, settings, on_token)
+            if state.logits is None:
+                self._advance(state, prefix_logits, prefix_stats, settings, on_token)
+            else:
+                stats = self._stats(state.logits, settings)
+                self._advance(state, state.logits, stats, settings, on_token)
+                state.logits = None
         _report_finished(states, on_finish)
         live = [s for s in states if s.result.finish_reason is None]
         while live:

@@ -48,6 +48,7 @@ class RemoteEngine:
         self.model = model
         self.load_seconds = load_seconds
         self.notices: list[str] = []
+        self.can_force_text = False  # a forced token must be among the server's top-k
         self._texts: dict[int, str] = {}
         self._tops: dict[str, tuple[Alternative, ...]] = {}
         self._n_supported: bool | None = None
@@ -112,6 +113,12 @@ class RemoteEngine:
             return list(prompt)
         key = token_key(prompt)
         self._texts[key] = prompt
+        return [key]
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Text inside a sequence is one opaque token too; it travels as text."""
+        key = token_key(text)
+        self._texts[key] = text
         return [key]
 
     def detokenize(self, tokens: Sequence[int]) -> str:
@@ -284,7 +291,8 @@ class RemoteEngine:
     ) -> None:  # fmt: skip
         branch = branches[group[0]]
         sampling = branch.sampling or settings.sampling
-        forced, text = self._forced(prefix, branch.forced, settings.n_alternatives, cancel)
+        start = prefix + self.detokenize(branch.context)
+        forced, text = self._forced(start, branch.forced, settings.n_alternatives, cancel)
         left = settings.max_tokens - len(forced)
         choices = (
             self._choices(text, settings, sampling, left, len(group), cancel) if left > 0 else []
@@ -338,10 +346,11 @@ def _reseed(sampling: SamplingSettings, seed: int) -> SamplingSettings:
 
 
 def _groups(branches: Sequence[Branch], settings: GenerationSettings) -> list[list[int]]:
-    """Branches with the same forced tokens and sampling, in first-appearance order."""
+    """Branches with the same context, forced tokens and sampling, in first-appearance order."""
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i, branch in enumerate(branches):
-        groups.setdefault((branch.forced, branch.sampling or settings.sampling), []).append(i)
+        key = (branch.context, branch.forced, branch.sampling or settings.sampling)
+        groups.setdefault(key, []).append(i)
     return list(groups.values())
 
 
