@@ -22,9 +22,10 @@ from inspector.core.answers import parse_rule
 from inspector.core.display import fmt
 from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import DEFAULT_MAX_TOKENS, token_limit_note
+from inspector.core.probe import DEFAULT_PROBE, check_probe_text
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
-from inspector.core.session import STRATEGIES, RunSettings, Session
-from inspector.engine import CancelToken, TokenEvent
+from inspector.core.session import STRATEGIES, AnswerProbe, RunSettings, Session
+from inspector.engine import CancelToken, TokenEvent, TokenRecord
 from inspector.store.export.json import path_doc
 
 if TYPE_CHECKING:
@@ -119,6 +120,21 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="last-number, answer-is, gsm8k, choice or regex:PATTERN",
     )
     group.add_argument(
+        "--answer-probe",
+        nargs="?",
+        const=DEFAULT_PROBE,
+        default=None,
+        metavar="TEXT",
+        help=f"after each path ends, append TEXT (default {DEFAULT_PROBE!r}) on a new line and "
+        "measure Δ on the answer decoded after it (CoT-decoding's answer probe)",
+    )
+    group.add_argument(
+        "--probe-tokens",
+        type=bounded(RUN_LIMITS["probe_tokens"]),
+        default=DEFAULTS.probe_tokens,
+        help="tokens decoded greedily after the answer probe",
+    )
+    group.add_argument(
         "--db",
         metavar="PATH",
         help="session database (default: $INSPECTOR_DB or the user data directory)",
@@ -128,6 +144,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def run_settings(args: argparse.Namespace) -> RunSettings:
     parse_rule(args.answer_rule)  # a bad rule fails before the model loads
+    if args.answer_probe is not None:  # so does an empty probe text
+        check_probe_text(args.answer_probe)
     return RunSettings(
         strategy=args.strategy,
         prompt_style=args.prompt,
@@ -142,6 +160,8 @@ def run_settings(args: argparse.Namespace) -> RunSettings:
         n_alternatives=args.alternatives,
         answer_rule=args.answer_rule,
         use_chat_template=args.chat_template,
+        answer_probe=args.answer_probe or "",
+        probe_tokens=args.probe_tokens,
     )
 
 
@@ -176,6 +196,31 @@ _PATH_KEYS = (
 )
 
 
+def _token_json(token: TokenRecord) -> dict[str, Any]:
+    return {
+        "text": token.text,
+        "logprob": token.logprob,
+        "entropy": token.entropy,
+        "top": [{"text": a.text, "logprob": a.logprob} for a in token.top],
+    }
+
+
+def _probe_json(probe: AnswerProbe | None) -> dict[str, Any] | None:
+    """The answer probe of a path: its text, its tokens (the first ``n_forced`` are the
+    probe text itself), the answer found after it and Δ on that answer."""
+    if probe is None:
+        return None
+    return {
+        "text": probe.text,
+        "n_forced": probe.n_forced,
+        "continuation": probe.continuation,
+        "answer": probe.answer,
+        "answer_tokens": list(probe.answer_tokens) if probe.answer_tokens else None,
+        "confidence": probe.confidence,
+        "tokens": [_token_json(t) for t in probe.tokens],
+    }
+
+
 def session_json(session: Session) -> dict[str, Any]:
     summary = session.summary()
     paths = []
@@ -185,15 +230,8 @@ def session_json(session: Session) -> dict[str, Any]:
         paths.append(
             {
                 **{key: doc[key] for key in _PATH_KEYS},
-                "tokens": [
-                    {
-                        "text": t.text,
-                        "logprob": t.logprob,
-                        "entropy": t.entropy,
-                        "top": [{"text": a.text, "logprob": a.logprob} for a in t.top],
-                    }
-                    for t in tokens
-                ],
+                "tokens": [_token_json(t) for t in tokens],
+                "probe": _probe_json(path.probe),
             }
         )
     return {
@@ -244,6 +282,13 @@ def print_session(session: Session, db_path: Path) -> None:
             f"{fmt(first.prob if first else None):>9}  {path.answer!s:<10}"
             f"{fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
         )
+        if path.probe is not None:
+            probe = path.probe
+            said = " ".join(probe.continuation.split())[:40]
+            print(
+                f"{'':5}probe {probe.text!r} → {probe.answer!s} "
+                f"(Δ {fmt(probe.confidence)}): {said!r}"
+            )
     votes = ", ".join(f"{answer} ×{count}" for answer, count in summary.votes.items()) or "none"
     tie = f" (tie between {', '.join(summary.majority.tied)})" if summary.majority.is_tie else ""
     print(f"votes: {votes}{tie}")

@@ -15,4 +15,5 @@ RUN_LIMITS: dict[str, Limit] = {
     "seed": SEED,
     "max_tokens": Limit("max tokens", 1, 32_768),
     "n_alternatives": Limit("alternatives per token", 1, MAX_ALTERNATIVES),
+    "probe_tokens": Limit("answer probe tokens", 1, 64),
 }

@@ -55,6 +55,10 @@ class RunSettings:
     # None: the model's chat template if it has one (decided and stored like max_tokens)
     use_chat_template: bool | None = None
     zero_shot_suffix: str = "Let's think step by step."
+    # the answer probe appended after each ended path ("So the answer is"; empty: off) and
+    # how many tokens are decoded after it (core/probe.py)
+    answer_probe: str = ""
+    probe_tokens: int = 8
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

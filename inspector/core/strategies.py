@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import resolve_settings
+from inspector.core.probe import check_probe_fits, check_probe_text, run_probes
 from inspector.core.prompts import WorkedExample, build_prompt, chat_prompt
 from inspector.core.session import (
     BASE_MODEL_STOPS,
@@ -61,6 +62,8 @@ def validate_settings(settings: RunSettings) -> None:
         raise InvalidParameterError("CoT-decoding needs at least 2 alternatives per token for Δ")
     greedy_settings(settings)
     sampled_settings(settings)
+    if settings.answer_probe:
+        check_probe_text(settings.answer_probe)
 
 
 def make_prompt(
@@ -109,6 +112,7 @@ def new_session(
     # the template's turn markers must become the model's control tokens; a raw prompt is
     # the user's own text, so "<|im_start|>" typed into a question stays text
     tokens = engine.tokenize_prompt(prompt, special=settings.use_chat_template is True)
+    check_probe_fits(engine, settings, tokens)
     model = {
         "path": info.path,
         "description": info.description,
@@ -215,8 +219,16 @@ def run_strategy(engine: Backend, session: Session, hooks: RunHooks | None = Non
         labels = [("sample", f"sample {i + 1}") for i in range(settings.samples)]
         labels.append(("greedy", "greedy reference"))
         generation = sampled_settings(settings)
-    _run_branches(engine, session, prompt, branches, labels, generation, hooks)
+    paths = _run_branches(engine, session, prompt, branches, labels, generation, hooks)
+    _probe(engine, session, paths, hooks)
     return _finish(session, hooks.cancel)
+
+
+def _probe(engine: Backend, session: Session, paths: list[ReasoningPath], hooks: RunHooks) -> None:
+    """The answer probe (when the settings ask for it) on every path that ended, one batch;
+    each probed path is saved through ``hooks.on_path`` as its probe ends."""
+    stop = stop_strings(session.settings)
+    run_probes(engine, session, paths, stop, cancel=hooks.cancel, on_path=hooks.on_path)
 
 
 def saved_texts(session: Session, tokens: Sequence[TokenRecord]) -> list[tuple[int, str]]:
@@ -263,7 +275,9 @@ def branch_here(
     )
     branches = [Branch(forced=(token,)) for token in alternatives]
     labels = [("branch", f"branch at {depth} of path {path_id}") for _ in alternatives]
-    return _run_branches(
+    paths = _run_branches(
         engine, session, prefix, branches, labels, generation, hooks, start,
         parent_path=path_id, branch_depth=depth,
     )  # fmt: skip
+    _probe(engine, session, paths, hooks)
+    return paths
