@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.datasets import Dataset, load_dataset
 from inspector.core.experiment import ExperimentProgress
+from inspector.core.model_defaults import resolve_settings
 from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
 from inspector.service.experiments import SavedExperiment, run_saved_experiment
@@ -166,7 +167,12 @@ class ExperimentRunnerBox(QGroupBox):
         if reason or engine is None or dataset is None or self.running:
             self.message.emit(f"Cannot start the experiment: {reason or 'choose a data set'}")
             return
-        settings, limit = self.settings.values(), self.limit.value() or None
+        try:
+            settings = self.settings.values()
+        except ValueError as error:  # an answer rule that does not parse
+            self.message.emit(f"Cannot start the experiment: {error}")
+            return
+        limit = self.limit.value() or None
         name = self.name.text().strip() or None
         worker = RunWorker(lambda hooks: None)  # its experiment_id is set by the job (thread-safe)
 
@@ -180,7 +186,8 @@ class ExperimentRunnerBox(QGroupBox):
 
         worker.job = job
         self.experiment_id = None
-        self._start(worker, limit or len(dataset.questions), expected_tokens(settings))
+        per_question = expected_tokens(resolve_settings(settings, engine.info()))
+        self._start(worker, limit or len(dataset.questions), per_question)
 
     def _show_progress_bars(self, shown: bool) -> None:
         self.overall.setVisible(shown)

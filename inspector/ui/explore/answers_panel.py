@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.display import UNKNOWN, fmt, verdict
+from inspector.core.model_defaults import token_limit_note
 from inspector.core.session import ReasoningPath, Session, SessionSummary
+from inspector.core.strategies import token_limit
 from inspector.ui.explore.path_words import (
     answer_token_count,
     finished_mark,
@@ -111,7 +113,7 @@ class AnswersPanel(QWidget):
         layout.addWidget(self.table, 3)
         self.bars: pg.BarGraphItem | None = None
         self.session: Session | None = None
-        # "8 of 10 paths hit the 256-token limit: raise max tokens", after a run that did
+        # "8 of 10 paths hit the 256-token limit: raise max tokens", for a run where most did
         self.limit_note: str | None = None
         self.show_session(None)
 
@@ -125,10 +127,12 @@ class AnswersPanel(QWidget):
         self.session = session
         self.plot.clear()
         self.table.setRowCount(0)
+        self.limit_note = None
         if session is None:
             self.summary.setText("<i>No run yet.</i>")
             return
         summary = session.summary()
+        self.limit_note = token_limit_note(summary, token_limit(session.settings))
         answers = list(summary.votes)
         counts = [summary.votes[a] for a in answers]
         if answers:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.model_defaults import resolve_settings, token_limit_note
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, token_limit
 from inspector.service import branch_and_save, run_and_save
@@ -122,7 +123,12 @@ class ExplorePage(QWidget):
         engine = self.models.engine
         if engine is None or self.busy_reason():
             return
-        question, gold, settings = self.run_panel.values()
+        try:
+            question, gold, settings = self.run_panel.values()
+        except ValueError as error:  # an answer rule that does not parse
+            self.message.emit(f"Cannot run: {error}", 0)
+            QMessageBox.warning(self, "Reasoning Inspector", str(error))
+            return
         db_path = self.db_path
 
         def job(hooks: RunHooks) -> Session:
@@ -130,7 +136,10 @@ class ExplorePage(QWidget):
             with Store.open(db_path) as store:
                 return run_and_save(store, engine, question, settings, gold=gold, hooks=hooks)
 
-        self._start_worker(job, expected_tokens(settings), "Running")
+        # the progress bar's length: what "auto" settings will be for this model
+        self._start_worker(
+            job, expected_tokens(resolve_settings(settings, engine.info())), "Running"
+        )
 
     def start_branch(self, path_id: int, depth: int, token_id: int) -> None:
         engine, session = self.models.engine, self.session
@@ -197,10 +206,12 @@ class ExplorePage(QWidget):
         self.sessionSaved.emit(session)
         engine = self.models.engine
         notices = " · ".join(engine.notices) if engine is not None else ""
+        limit = token_limit_note(session.summary(), token_limit(session.settings))
         self.message.emit(
             f"Run {session.status}: {len(session.paths)} paths"
-            + (f" ({notices})" if notices else ""),
-            15_000,
+            + (f" ({notices})" if notices else "")
+            + (f" — {limit}" if limit else ""),
+            30_000 if limit else 15_000,
         )
 
     def _on_failed(self, message: str) -> None:

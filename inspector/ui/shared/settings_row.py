@@ -1,13 +1,33 @@
-"""The strategy and sampling settings of a run, in one row (run panel and experiments)."""
+"""The strategy, sampling and answer settings of a run (run panel and experiments).
+
+Two rows: what to run (strategy, prompt, k, samples, temperature, max tokens) and how its
+answers are found (the answer rule, the chat template, the answer probe). "auto" leaves a
+setting to the model: max tokens its kind's default, the chat template used when it has one.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
+from inspector.core.answers import ANSWER_RULES, parse_rule
+from inspector.core.limits import RUN_LIMITS
+from inspector.core.probe import DEFAULT_PROBE, check_probe_text
 from inspector.core.prompts import PROMPT_STYLES
 from inspector.core.session import STRATEGIES, RunSettings
 from inspector.core.strategies import token_limit
 from inspector.ui.shared.widgets import spin_box
+
+AUTO = "auto"
+TEMPLATE_CHOICES: dict[str, bool | None] = {AUTO: None, "on": True, "off": False}
 
 TOOLTIPS = {
     "strategy": "greedy: one path · cot-decoding: one path per top-k first token · "
@@ -16,7 +36,17 @@ TOOLTIPS = {
     "k": "CoT-decoding: how many first tokens to branch on",
     "samples": "self-consistency: how many sampled paths vote",
     "temperature": "self-consistency: sampling temperature",
-    "max tokens": "the longest a path may grow",
+    "max tokens": "the longest a path may grow; auto: the default for the model's kind "
+    "(base, instruct or thinking)",
+    "answer rule": "how a path's answer is found · auto: the last \\boxed{…}, else the last "
+    "#### X, else the last “answer is X”, else the last number (finished paths only) · "
+    "or type regex:PATTERN",
+    "chat template": "put the prompt through the model's chat template · auto: when the "
+    "model has one (instruct and thinking models)",
+    "answer probe": "after each path ends, append this text and decode a few tokens greedily; "
+    "Δ is measured on the answer that follows (CoT-decoding's answer probe); its tokens are "
+    "shown after the path, apart from its own text",
+    "probe tokens": "how many tokens are decoded after the probe text",
 }
 
 
@@ -26,8 +56,16 @@ def expected_tokens(settings: RunSettings) -> int:
     return token_limit(settings) * branches.get(settings.strategy, 1)
 
 
+def captioned(row: QHBoxLayout, label: str, widget: QWidget) -> None:
+    caption = QLabel(label)
+    for item in (caption, widget):
+        item.setToolTip(TOOLTIPS[label])
+    row.addWidget(caption)
+    row.addWidget(widget)
+
+
 class SettingsRow(QWidget):
-    def __init__(self, strategy: str = "cot-decoding", parent=None) -> None:
+    def __init__(self, strategy: str = "cot-decoding", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.strategy = QComboBox()
         self.strategy.addItems(STRATEGIES)
@@ -36,27 +74,65 @@ class SettingsRow(QWidget):
         self.prompt.addItems(PROMPT_STYLES)
         self.k = spin_box(1, 64, 10)
         self.samples = spin_box(1, 256, 10)
-        self.max_tokens = spin_box(1, 4096, 64)
-        self.temperature = QDoubleSpinBox(minimum=0.0, maximum=5.0, singleStep=0.1, value=0.7)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        limit = RUN_LIMITS["max_tokens"]
+        self.max_tokens = spin_box(0, int(limit.high), 0)
+        self.max_tokens.setSpecialValueText(AUTO)  # 0: the model kind's default
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 5.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.7)
+        self.answer_rule = QComboBox()
+        self.answer_rule.setEditable(True)  # regex:PATTERN may be typed
+        self.answer_rule.addItems(ANSWER_RULES)
+        self.answer_rule.setCurrentText(AUTO)
+        self.chat_template = QComboBox()
+        self.chat_template.addItems(list(TEMPLATE_CHOICES))
+        self.probe = QCheckBox("answer probe")
+        self.probe.setToolTip(TOOLTIPS["answer probe"])
+        self.probe_text = QLineEdit(DEFAULT_PROBE)
+        self.probe_text.setToolTip(TOOLTIPS["answer probe"])
+        probe_limit = RUN_LIMITS["probe_tokens"]
+        self.probe_tokens = spin_box(int(probe_limit.low), int(probe_limit.high), 8)
+        for widget in (self.probe_text, self.probe_tokens):
+            widget.setEnabled(False)
+            self.probe.toggled.connect(widget.setEnabled)
+        self._layout()
+
+    def _layout(self) -> None:
+        run = QHBoxLayout()
         for label, widget in [
             ("strategy", self.strategy), ("prompt", self.prompt), ("k", self.k),
             ("samples", self.samples), ("temperature", self.temperature),
             ("max tokens", self.max_tokens),
         ]:  # fmt: skip
-            caption = QLabel(label)
-            for item in (caption, widget):
-                item.setToolTip(TOOLTIPS[label])
-            row.addWidget(caption)
-            row.addWidget(widget)
-        row.addStretch(1)
+            captioned(run, label, widget)
+        run.addStretch(1)
+        answers = QHBoxLayout()
+        captioned(answers, "answer rule", self.answer_rule)
+        captioned(answers, "chat template", self.chat_template)
+        answers.addWidget(self.probe)
+        answers.addWidget(self.probe_text, 1)
+        captioned(answers, "probe tokens", self.probe_tokens)
+        answers.addStretch(1)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addLayout(run)
+        rows.addLayout(answers)
 
     def values(self) -> RunSettings:
+        """The settings shown; ``ValueError`` with one clear message for an answer rule that
+        does not parse or an answer probe switched on with no text."""
+        rule = self.answer_rule.currentText().strip() or AUTO
+        parse_rule(rule)
+        probe = self.probe_text.text().strip() if self.probe.isChecked() else ""
+        if self.probe.isChecked():
+            check_probe_text(probe)
         return RunSettings(
             strategy=self.strategy.currentText(), prompt_style=self.prompt.currentText(),
             k=self.k.value(), samples=self.samples.value(),
-            temperature=self.temperature.value(), max_tokens=self.max_tokens.value(),
+            temperature=self.temperature.value(), max_tokens=self.max_tokens.value() or None,
+            answer_rule=rule, use_chat_template=TEMPLATE_CHOICES[self.chat_template.currentText()],
+            answer_probe=probe, probe_tokens=self.probe_tokens.value(),
         )  # fmt: skip
 
     def load(self, settings: RunSettings) -> None:
@@ -65,4 +141,10 @@ class SettingsRow(QWidget):
         self.k.setValue(settings.k)
         self.samples.setValue(settings.samples)
         self.temperature.setValue(settings.temperature)
-        self.max_tokens.setValue(token_limit(settings))
+        self.max_tokens.setValue(settings.max_tokens or 0)
+        self.answer_rule.setCurrentText(settings.answer_rule)
+        template = {None: AUTO, True: "on", False: "off"}[settings.use_chat_template]
+        self.chat_template.setCurrentText(template)
+        self.probe.setChecked(bool(settings.answer_probe))
+        self.probe_text.setText(settings.answer_probe or DEFAULT_PROBE)
+        self.probe_tokens.setValue(settings.probe_tokens)
