@@ -72,13 +72,14 @@ class SettingsRow(QWidget):
         self.strategy.setCurrentText(strategy)
         self.prompt = QComboBox()
         self.prompt.addItems(PROMPT_STYLES)
-        self.k = spin_box(1, 64, 10)
-        self.samples = spin_box(1, 256, 10)
+        k, samples = RUN_LIMITS["k"], RUN_LIMITS["samples"]  # the ranges of docs/limits.md
+        self.k = spin_box(int(k.low), int(k.high), 10)
+        self.samples = spin_box(int(samples.low), int(samples.high), 10)
         limit = RUN_LIMITS["max_tokens"]
         self.max_tokens = spin_box(0, int(limit.high), 0)
         self.max_tokens.setSpecialValueText(AUTO)  # 0: the model kind's default
         self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 5.0)
+        self.temperature.setRange(RUN_LIMITS["temperature"].low, RUN_LIMITS["temperature"].high)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(0.7)
         self.answer_rule = QComboBox()
