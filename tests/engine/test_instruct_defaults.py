@@ -86,3 +86,14 @@ def test_an_experiment_is_found_by_what_its_runs_use(instruct_engine: Engine, st
     assert open_experiment(store, data, RunSettings(use_chat_template=False), instruct_engine) == (
         raw
     )
+
+
+def test_a_greedy_chat_run_finds_its_boxed_answer(instruct_engine: Engine, store) -> None:
+    """Issue 11 §4: a templated greedy run ends on end-of-turn and its answer is found by
+    the auto rule's first step, the last \\boxed{}."""
+    question = "What is 2 + 3? Put your final answer within \\boxed{}."
+    session = run_and_save(store, instruct_engine, question, RunSettings(max_tokens=48))
+    path = store.load_session(session.id).paths[0]
+    assert path.finish_reason == "eos", path.text
+    assert "\\boxed{" in path.text
+    assert (path.answer, path.answer_rule, path.completed) == ("5", "boxed", True)
