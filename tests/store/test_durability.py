@@ -233,7 +233,7 @@ def test_a_second_runner_of_an_experiment_is_told_who_runs_it(tmp_path):
                 store.claim_experiment(experiment)
     finally:
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # waits, and closes its pipes
     with Store.open(db) as store:
         store.claim_experiment(experiment)  # the dead runner's claim is taken over
         store.claim_experiment(experiment)  # and claiming again in this process is fine
