@@ -1,8 +1,8 @@
 """The architecture's import rules (docs/architecture.md), checked on every module.
 
 Layers, lowest first: engine → core → store → service → ui → bench → cli. A module may import
-its own layer and the layers below it, never one above. Only ``ui`` (and the GUI benchmark,
-which drives the real window) may import Qt or pyqtgraph: the rest runs headless.
+its own layer and the layers below it, never one above. Only ``ui`` may import Qt or
+pyqtgraph: the rest runs headless.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "inspector"
 GUI_MODULES = {"PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6"}
 LAYERS = ("engine", "core", "store", "service", "ui", "bench", "cli")
-# modules outside ui/ that may use Qt: the benchmark of the window's responsiveness
-QT_ALLOWED = {"inspector/bench/gui.py"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -118,7 +116,6 @@ def test_no_qt_import_outside_ui():
         str(path.relative_to(PACKAGE.parent)): sorted(imported_roots(path) & GUI_MODULES)
         for path in PACKAGE.rglob("*.py")
         if "ui" not in path.relative_to(PACKAGE).parts
-        and str(path.relative_to(PACKAGE.parent)) not in QT_ALLOWED
     }
     offenders = {name: mods for name, mods in offenders.items() if mods}
     assert offenders == {}

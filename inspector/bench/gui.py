@@ -11,8 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from inspector.ui.shared.event_loop import (
+    application,
+    file_preferences,
+    heartbeat_gaps,
+    spin_until,
+)
 
 HEARTBEAT_MS = 5
 
@@ -22,17 +26,21 @@ def measure_gui_stall(strategy: str = "cot-decoding", max_tokens: int = 64) -> d
     self-consistency experiment in its Experiments tab; report event-loop stalls of both."""
     from inspector.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    application()
     with tempfile.TemporaryDirectory() as tmp:
-        prefs = QSettings(str(Path(tmp) / "prefs.ini"), QSettings.Format.IniFormat)
+        prefs = file_preferences(Path(tmp) / "prefs.ini")
         window = MainWindow(None, Path(tmp) / "bench.db", prefs)
         window.show()
-        _spin_until(app, lambda: window.models.engine is not None, 60)
+        spin_until(lambda: window.models.engine is not None, 60)
         window.explore.run_panel.settings.strategy.setCurrentText(strategy)
         window.explore.run_panel.settings.max_tokens.setValue(max_tokens)
-        run = _heartbeat(app, window.explore.start_run, lambda: window.explore.worker is None)
-        experiment = _heartbeat(
-            app, lambda: _start_experiment(window), lambda: not window.experiments.runner.running
+        run = heartbeat_gaps(
+            window.explore.start_run, lambda: window.explore.worker is None, HEARTBEAT_MS
+        )
+        experiment = heartbeat_gaps(
+            lambda: _start_experiment(window),
+            lambda: not window.experiments.runner.running,
+            HEARTBEAT_MS,
         )
         window.shutdown()
         window.close()
@@ -62,43 +70,13 @@ def _start_experiment(window) -> None:
     runner.run()
 
 
-def _heartbeat(app, start, finished) -> list[float]:
-    """Gaps between 5 ms timer beats from ``start()`` until ``finished()`` and 0.3 s more
-    (drawing the results is part of the work)."""
-    clock, gaps = QElapsedTimer(), []
-
-    def beat() -> None:
-        gaps.append(clock.nsecsElapsed() / 1e6)
-        clock.restart()
-
-    timer = QTimer(interval=HEARTBEAT_MS)
-    timer.timeout.connect(beat)
-    clock.start()
-    timer.start()
-    start()
-    _spin_until(app, finished, 600)
-    settle = time.monotonic() + 0.3
-    _spin_until(app, lambda: time.monotonic() > settle, 5)
-    timer.stop()
-    return gaps[1:] or [0.0]
-
-
-def _spin_until(app, condition, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.001)
-
-
 def measure_big_tree(n_paths: int = 1000, tokens_per_path: int = 50) -> dict[str, float]:
     """Open a synthetic session of ``n_paths`` paths in the tree view; time a zoom and a pan
     (each including a full repaint of the view)."""
     from inspector.bench.synthetic import big_session
     from inspector.ui.explore.tree_view import ReasoningTreeView
 
-    app = QApplication.instance() or QApplication([])
+    app = application()
     session = big_session(n_paths, tokens_per_path)
     view = ReasoningTreeView()
     view.resize(1200, 800)
