@@ -26,7 +26,7 @@ from inspector.core.probe import DEFAULT_PROBE, check_probe_text
 from inspector.core.prompts import PROMPT_STYLES, WorkedExample, load_examples
 from inspector.core.session import STRATEGIES, AnswerProbe, RunSettings, Session
 from inspector.engine import CancelToken, TokenEvent, TokenRecord
-from inspector.store.export.json import path_doc
+from inspector.store.export.json import path_doc, probe_doc
 
 if TYPE_CHECKING:
     from inspector.core.experiment import ExperimentOutcome, ExperimentProgress
@@ -206,17 +206,13 @@ def _token_json(token: TokenRecord) -> dict[str, Any]:
 
 
 def _probe_json(probe: AnswerProbe | None) -> dict[str, Any] | None:
-    """The answer probe of a path: its text, its tokens (the first ``n_forced`` are the
-    probe text itself), the answer found after it and Δ on that answer."""
+    """The answer probe of a path as the JSON export writes it (:func:`probe_doc`), with
+    the CLI's token records and the continuation's text."""
     if probe is None:
         return None
     return {
-        "text": probe.text,
-        "n_forced": probe.n_forced,
+        **probe_doc(probe, strict=False),
         "continuation": probe.continuation,
-        "answer": probe.answer,
-        "answer_tokens": list(probe.answer_tokens) if probe.answer_tokens else None,
-        "confidence": probe.confidence,
         "tokens": [_token_json(t) for t in probe.tokens],
     }
 

@@ -23,7 +23,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.core.answers import normalize_number
@@ -61,14 +61,14 @@ class Dataset:
     """A named question set loaded from ``path``.
 
     ``questions`` may be the first few of the file only (``load_dataset(limit=…)``); then
-    ``total`` counts all of them and ``digest`` identifies the whole set (both None when
-    ``questions`` is the whole set: see :func:`questions_digest`)."""
+    ``total`` counts all of them (None when ``questions`` is the whole set). ``digest``
+    identifies the whole set (:func:`questions_digest`; None if not computed yet)."""
 
     name: str
     path: Path
     questions: list[DatasetQuestion]
     total: int | None = None
-    digest: str | None = None
+    digest: str | None = field(default=None, compare=False)  # derived from the questions
 
     @property
     def size(self) -> int:
@@ -329,6 +329,5 @@ def load_dataset(
         raise DatasetError(path, exc.problem, exc.line) from exc
     if not questions:
         raise DatasetError(path, "the file contains no questions")
-    if count == len(questions):
-        return Dataset(name or path.stem, path, questions)
-    return Dataset(name or path.stem, path, questions, total=count, digest=digest.hexdigest())
+    total = count if count != len(questions) else None
+    return Dataset(name or path.stem, path, questions, total=total, digest=digest.hexdigest())
