@@ -34,6 +34,8 @@ X11_PACKAGES = [
 ]  # fmt: skip
 # Validators of the Linux desktop entry and AppStream metainfo (tests/test_packaging.py).
 DESKTOP_CHECK_PACKAGES = ["desktop-file-utils", "appstream"]
+# Headless Chromium renders the HTML report to PNG and PDF (tests/export/test_report_print.py).
+REPORT_CHECK_PACKAGES = ["chromium"]
 
 
 def log(message: str) -> None:
@@ -173,7 +175,9 @@ def main(argv: list[str]) -> int:
         ensure_debian_packages(QT_RUNTIME_PACKAGES)
         return subprocess.call([str(BIN / "inspector"), *rest], cwd=ROOT)
     ensure_test_models()
-    ensure_debian_packages(QT_RUNTIME_PACKAGES + X11_PACKAGES + DESKTOP_CHECK_PACKAGES)
+    ensure_debian_packages(
+        QT_RUNTIME_PACKAGES + X11_PACKAGES + DESKTOP_CHECK_PACKAGES + REPORT_CHECK_PACKAGES
+    )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)
 

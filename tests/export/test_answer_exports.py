@@ -59,7 +59,7 @@ def test_markdown_shows_the_same(store, saved, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert not re.search(r"(?<!\\)<script", text) and "\\<script\\>" in text
     assert PATHS_LINE in text
-    assert "answer **8** (tokens 5–5), found by answer-is" in text
+    assert "answer **8** (token 5), found by answer-is" in text  # one token: "token 5"
     assert "7 tokens: 4 thinking, 3 answer" in text
     assert "⚠ **unfinished: hit the token limit, inside its thinking**" in text
     assert "Answer probe (not part of the path's text):" in text

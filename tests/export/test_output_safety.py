@@ -143,7 +143,7 @@ def test_the_database_through_a_symlinked_folder_is_refused(db_path, saved, tmp_
 
 
 class FakeRenderer:
-    def votes(self, votes):
+    def votes(self, votes, correct=None):
         return PNG
 
     def calibration(self, bins, ece):

@@ -11,7 +11,13 @@ import base64
 import html
 from collections.abc import Iterable
 
-from inspector.core.display import fmt, verdict
+from inspector.core.display import (
+    TOKEN_RANGE_NOTE,
+    answer_or_none,
+    fmt,
+    text_or_dash,
+    verdict,
+)
 from inspector.core.run_stats import SELECTION_HELP
 from inspector.core.tree import ROOT_ID
 from inspector.store.export.report import (
@@ -24,13 +30,17 @@ from inspector.store.export.report import (
     TokenView,
     annotation_target,
     answer_source,
+    answer_token_rows,
+    answer_where,
+    applicable_settings,
     display_text,
-    paths_line,
     probe_summary,
     probe_views,
     selection_gap_rows,
     selection_rows,
     settings_rows,
+    sorted_votes,
+    summary_rows,
     token_counts,
     token_views,
     unfinished_reason,
@@ -57,6 +67,21 @@ img.plot { max-width: 100%; border: 1px solid #eee; }
 .unfinished { color: #b26a00; font-weight: bold; }
 .probe { border-left: 3px solid #7e57c2; padding-left: .6em; margin: .4em 0; }
 .forced { opacity: .55; font-style: italic; }
+figure { margin: .5em 0; } figcaption { font-size: 13px; color: #555; }
+.note { font-size: 13px; color: #444; }
+@media print {
+  @page { margin: 16mm 14mm; }
+  body { font-size: 10pt; margin: 0; max-width: none; color: #000; }
+  .screen-only { display: none; }
+  section.session { break-before: page; border-top: none; margin-top: 0; }
+  h2, h3, h4 { break-after: avoid; }
+  table, figure, .probe { break-inside: avoid; }
+  pre, .tokens { font-size: 8.5pt; }
+  pre { background: none; border: 1px solid #ccc; }
+  .tok, .legend span { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  img.plot { max-width: 14cm; border: none; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -93,8 +118,9 @@ def _legend() -> str:
     )
     return (
         f'<p class="legend">Token colour = probability of the chosen token: {stops} · '
-        '<mark class="answer">answer span</mark> · hover a token for its top-k '
-        "alternatives.</p>\n"
+        '<mark class="answer">answer span</mark><span class="screen-only"> · hover a token '
+        "for its top-k alternatives</span>. Each answer's tokens and their top-k alternatives "
+        f"are also listed in a table under its path. {e(TOKEN_RANGE_NOTE)}</p>\n"
     )
 
 
@@ -104,11 +130,15 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
 
-def _image(png: bytes | None, alt: str) -> str:
+def _image(png: bytes | None, alt: str, caption: str = "") -> str:
     if not png:
         return ""
     data = base64.b64encode(png).decode("ascii")
-    return f'<p><img class="plot" alt="{e(alt)}" src="data:image/png;base64,{data}"></p>\n'
+    below = f"<figcaption>{e(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure><img class="plot" alt="{e(alt)}" src="data:image/png;base64,{data}">'
+        f"{below}</figure>\n"
+    )
 
 
 def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> str:
@@ -118,13 +148,15 @@ def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> 
         (
             r.question_index + 1,
             r.question,
-            r.gold,
-            r.chosen_answer,
+            text_or_dash(r.gold),
+            answer_or_none(r.chosen_answer),
             verdict(r.correct),
             fmt(r.consistency, 2),
         )
         for r in experiment.results
     ]
+    model = str(experiment.model.get("description") or experiment.model.get("path") or "—")
+    about = f"{model} · {experiment.strategy} · experiment {experiment.id}: {experiment.name}"
     results = _table(("#", "question", "gold", "chosen", "verdict", "consistency"), rows)
     links = " ".join(
         f'<a href="#session-{anchors[r.session_id]}">#{r.question_index + 1}</a>'
@@ -154,19 +186,29 @@ def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> 
                 ],
             ),
             "<h3>Settings</h3>\n",
-            _table(("setting", "value"), settings_rows(experiment.settings)),
+            _table(("setting", "value"), applicable_settings(experiment.settings)),
             "<h3>Model</h3>\n",
             _table(("field", "value"), settings_rows(experiment.model)),
             "<h3>Results</h3>\n",
             results,
             f"<p>Sessions: {links}</p>\n" if links else "",
             "<h3>Calibration (consistency vs accuracy)</h3>\n",
-            _image(experiment.calibration_png, "reliability diagram"),
+            _image(
+                experiment.calibration_png,
+                "reliability diagram",
+                f"Reliability diagram: accuracy per consistency bin, {calibration.n} runs "
+                f"({about}). Each bar is labelled with its runs; the dashed line is perfect "
+                "calibration.",
+            ),
             f"<p>ECE {e(fmt(calibration.ece))} · Brier {e(fmt(calibration.brier))} · "
             f"{calibration.n} runs</p>\n",
             _table(("bin", "count", "mean confidence", "accuracy"), bins),
             "<h3>Accuracy vs number of samples</h3>\n",
-            _image(experiment.curve_png, "accuracy vs samples"),
+            _image(
+                experiment.curve_png,
+                "accuracy vs samples",
+                f"Majority-vote accuracy against the number of sampled paths ({about}).",
+            ),
             _table(("samples", "accuracy", "questions"), curve),
             "<h3>Selection rules: accuracy of each, and pass@k</h3>\n",
             _table((*SELECTION_HEADER, *SELECTION_TAIL), selection_gap_rows(experiment.selection)),
@@ -183,14 +225,20 @@ def _session(item: SessionReport, number: int) -> str:
         ("session id", session.id),
         ("status", session.status + (" (deleted)" if item.deleted else "")),
         ("created", session.created),
-        ("gold answer", session.gold if session.gold is not None else "—"),
-        ("chosen answer", summary.chosen_answer if summary.chosen_answer is not None else "—"),
-        ("verdict", verdict(summary.correct)),
-        ("consistency", fmt(summary.consistency, 2)),
-        ("CoT-decoding pick", f"path {summary.cot_path_id}"),
-        ("paths", paths_line(summary)),
+        ("strategy", f"{session.settings.strategy} · prompt {session.settings.prompt_style}"),
+        *summary_rows(item),
     ]
-    votes = [(answer, count) for answer, count in summary.votes.items()]
+    correct = item.vote_correctness()
+    votes = [(a, n, verdict(correct.get(a))) for a, n in sorted_votes(summary).items()]
+    model = str(session.model.get("description") or session.model.get("path") or "—")
+    caption = (
+        f"Votes of the {summary.n_answered} answered paths ({model} · "
+        f"{session.settings.strategy}); bars coloured by correctness against the gold answer, "
+        "✓ correct, ✗ wrong."
+        if session.gold is not None
+        else f"Votes of the {summary.n_answered} answered paths ({model} · "
+        f"{session.settings.strategy}); no gold answer."
+    )
     return "".join(
         [
             f'<section class="session" id="session-{number}">\n',
@@ -199,12 +247,12 @@ def _session(item: SessionReport, number: int) -> str:
             _table(("field", "value"), info),
             f"<h3>Prompt</h3>\n<pre>{e(session.prompt)}</pre>\n",
             "<h3>Settings</h3>\n",
-            _table(("setting", "value"), settings_rows(session.settings.to_dict())),
+            _table(("setting", "value"), applicable_settings(session.settings.to_dict())),
             "<h3>Model</h3>\n",
             _table(("field", "value"), settings_rows(session.model)),
             "<h3>Votes</h3>\n",
-            _image(item.votes_png, "vote distribution"),
-            _table(("answer", "votes"), votes) if votes else "<p>No answers.</p>\n",
+            _image(item.votes_png, "vote distribution", caption),
+            _table(("answer", "votes", "verdict"), votes) if votes else "<p>No answers.</p>\n",
             "<p><small>Only answered paths vote; consistency is the share of the answered "
             "voting paths that agree with the majority.</small></p>\n",
             "<h3>Selection rules</h3>\n",
@@ -258,9 +306,11 @@ def _path(item: SessionReport, path_id: int) -> str:
         f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small>{flag}</h4>\n"
     )
     source = answer_source(path)
+    where = answer_where(path)
     facts = (
-        f"<p>answer <b>{e(path.answer if path.answer is not None else '—')}</b>"
+        f"<p>answer <b>{e(answer_or_none(path.answer))}</b>"
         f"{f' <small>({e(source)})</small>' if source else ''} · "
+        f"{f'at {e(where)} · ' if where else ''}"
         f'<span class="{e(verdict(path.correct))}">{e(verdict(path.correct))}</span> · '
         f"Δ {e(fmt(path.confidence))} · logprob {e(fmt(path.logprob, 2))} · "
         f"{e(token_counts(path))}</p>\n"
@@ -274,10 +324,17 @@ def _path(item: SessionReport, path_id: int) -> str:
             f"{e(probe_summary(path.probe))}</p>\n"
             f'<div class="tokens">{probe_tokens}</div></div>\n'
         )
+    answer_rows = answer_token_rows(session, path)
+    answer_table = (
+        f"<p class=note>The answer's tokens and their top-k alternatives (path {path.id}):</p>\n"
+        + _table(("token #", "token", "p", "top-k alternatives (p)"), answer_rows)
+        if answer_rows
+        else ""
+    )
     notes = _annotations(item.path_annotations(path.id), f"Annotations on path {path.id}")
     return (
-        f'<div class="path">\n{head}{facts}<div class="tokens">{tokens}</div>\n{probe}{notes}'
-        "</div>\n"
+        f'<div class="path">\n{head}{facts}<div class="tokens">{tokens}</div>\n{answer_table}'
+        f"{probe}{notes}</div>\n"
     )
 
 

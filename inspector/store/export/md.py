@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from inspector.core.display import fmt, verdict
+from inspector.core.display import TOKEN_RANGE_NOTE, answer_or_none, fmt, text_or_dash, verdict
 from inspector.core.run_stats import SELECTION_HELP
 from inspector.store.export.report import (
     SELECTION_HEADER,
@@ -22,13 +22,16 @@ from inspector.store.export.report import (
     SessionReport,
     annotation_target,
     answer_source,
+    answer_where,
+    applicable_settings,
     display_text,
-    paths_line,
     probe_summary,
     probe_views,
     selection_gap_rows,
     selection_rows,
     settings_rows,
+    sorted_votes,
+    summary_rows,
     token_counts,
     token_views,
     unfinished_reason,
@@ -77,7 +80,7 @@ def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, bytes]]
         files[name] = png
         return f"![{md(alt)}]({quote(assets)}/{quote(name)})\n\n"
 
-    parts = [f"# {md(report.title)}\n\n"]
+    parts = [f"# {md(report.title)}\n\n{md(TOKEN_RANGE_NOTE)}\n\n"]
     if report.experiment is not None:
         parts.append(_experiment(report.experiment, image))
     for number, item in enumerate(report.sessions):
@@ -97,7 +100,13 @@ def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
         ("questions", f"{len(experiment.results)} answered of {experiment.n_questions}"),
     ]
     results = [
-        (r.question_index + 1, r.question, r.gold, r.chosen_answer, verdict(r.correct))
+        (
+            r.question_index + 1,
+            r.question,
+            text_or_dash(r.gold),
+            answer_or_none(r.chosen_answer),
+            verdict(r.correct),
+        )
         for r in experiment.results
     ]
     bins = [
@@ -109,7 +118,7 @@ def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
             "## Experiment\n\n",
             table(("field", "value"), summary),
             "\n### Settings\n\n",
-            table(("setting", "value"), settings_rows(experiment.settings)),
+            table(("setting", "value"), applicable_settings(experiment.settings)),
             "\n### Model\n\n",
             table(("field", "value"), settings_rows(experiment.model)),
             "\n### Results\n\n",
@@ -138,13 +147,11 @@ def _session(item: SessionReport, number: int, image: ImageLink) -> str:
         ("session id", session.id),
         ("status", session.status + (" (deleted)" if item.deleted else "")),
         ("created", session.created),
-        ("gold answer", "—" if session.gold is None else session.gold),
-        ("chosen answer", "—" if summary.chosen_answer is None else summary.chosen_answer),
-        ("verdict", verdict(summary.correct)),
-        ("consistency", fmt(summary.consistency, 2)),
-        ("CoT-decoding pick", f"path {summary.cot_path_id}"),
-        ("paths", paths_line(summary)),
+        ("strategy", f"{session.settings.strategy} · prompt {session.settings.prompt_style}"),
+        *summary_rows(item),
     ]
+    correct = item.vote_correctness()
+    votes = [(a, n, verdict(correct.get(a))) for a, n in sorted_votes(summary).items()]
     return "".join(
         [
             f"## Session {number + 1}: {md(session.title or session.question)}\n\n",
@@ -155,12 +162,12 @@ def _session(item: SessionReport, number: int, image: ImageLink) -> str:
             "\n### Prompt\n\n",
             fenced(session.prompt),
             "\n### Settings\n\n",
-            table(("setting", "value"), settings_rows(session.settings.to_dict())),
+            table(("setting", "value"), applicable_settings(session.settings.to_dict())),
             "\n### Model\n\n",
             table(("field", "value"), settings_rows(session.model)),
             "\n### Votes\n\n",
             image(f"votes-{number + 1}.png", item.votes_png, "vote distribution"),
-            table(("answer", "votes"), summary.votes.items()) if summary.votes else "No answers.\n",
+            table(("answer", "votes", "verdict"), votes) if votes else "No answers.\n",
             "\nOnly answered paths vote; consistency is the share of the answered voting paths "
             "that agree with the majority.\n",
             "\n### Selection rules\n\n",
@@ -202,9 +209,8 @@ def _path(item: SessionReport, path_id: int) -> str:
         f"#### Path {path.id}: {md(path.label)} ({md(path.origin)}, "
         f"{md(path.finish_reason or 'unfinished')}){md(pick)}{flag}\n\n"
     )
-    answer = "—" if path.answer is None else path.answer
-    span = path.answer_tokens
-    where = f" (tokens {span[0]}–{span[1] - 1})" if span else ""
+    answer = answer_or_none(path.answer)
+    where = f" ({answer_where(path)})" if path.answer_tokens else ""
     source = answer_source(path)
     found = f", {md(source)}" if source else ""
     facts = (

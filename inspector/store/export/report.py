@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 from inspector.core import metrics
 from inspector.core.answers import answers_match
-from inspector.core.display import fmt, verdict
+from inspector.core.display import (
+    UNKNOWN,
+    answer_or_none,
+    fmt,
+    path_number,
+    text_or_dash,
+    token_range,
+    verdict,
+)
 from inspector.core.run_stats import (
     SELECTION_LABELS,
     SELECTION_RULES,
@@ -33,7 +41,9 @@ CALIBRATION_BINS = 10
 class PlotRenderer(Protocol):
     """Turns plain data into PNG bytes (implemented with Qt in ``inspector.ui``)."""
 
-    def votes(self, votes: Mapping[str, int]) -> bytes: ...
+    def votes(
+        self, votes: Mapping[str, int], correct: Mapping[str, bool | None] | None = None
+    ) -> bytes: ...
 
     def calibration(self, bins: Sequence[metrics.CalibrationBin], ece: float | None) -> bytes: ...
 
@@ -52,9 +62,23 @@ class SessionReport:
         return [a for a in self.annotations if a.path_id == path_id]
 
     def path(self, path_id: int) -> tuple[ReasoningPath, str]:
-        """The path and, for the CoT-decoding pick, a marker text (else "")."""
+        """The path and a marker text: " · CoT-decoding pick" for the path a CoT-decoding run
+        chose, " · reference, does not vote" for a self-consistency run's greedy path."""
         path = next(p for p in self.session.paths if p.id == path_id)
-        return path, " · CoT-decoding pick" if path.id == self.summary.cot_path_id else ""
+        strategy = self.session.settings.strategy
+        if strategy == "cot-decoding" and path.id == self.summary.cot_path_id:
+            return path, " · CoT-decoding pick"
+        if strategy == "self-consistency" and path.origin == "greedy":
+            return path, " · reference, does not vote"
+        return path, ""
+
+    def vote_correctness(self) -> dict[str, bool | None]:
+        """Each voted answer against the gold answer (None without a gold answer)."""
+        session = self.session
+        if session.gold is None:
+            return {answer: None for answer in self.summary.votes}
+        rule = session.settings.answer_rule
+        return {a: answers_match(a, session.gold, rule) for a in self.summary.votes}
 
 
 @dataclass
@@ -125,7 +149,7 @@ def _render(report: Report, render: PlotRenderer) -> None:
     if report.experiment is None or len(report.sessions) <= MAX_SESSION_PLOTS:
         for item in report.sessions:
             if item.summary.votes:
-                item.votes_png = render.votes(item.summary.votes)
+                item.votes_png = render.votes(sorted_votes(item.summary), item.vote_correctness())
     experiment = report.experiment
     if experiment is not None:
         calibration = experiment.calibration
@@ -159,9 +183,15 @@ def _experiment(store: Store, experiment_id: int) -> ExperimentReport:
 def annotation_target(annotation: Annotation) -> str:
     if annotation.path_id is None:
         return "session"
-    if annotation.token_start is None:
+    if annotation.token_start is None or annotation.token_end is None:
         return f"path {annotation.path_id}"
-    return f"path {annotation.path_id}, tokens {annotation.token_start}–{annotation.token_end}"
+    where = token_range(annotation.token_start, annotation.token_end)
+    return f"path {annotation.path_id}, {where}"
+
+
+def sorted_votes(summary: SessionSummary) -> dict[str, int]:
+    """The votes, most votes first (ties in the order the answers first appeared)."""
+    return dict(sorted(summary.votes.items(), key=lambda item: -item[1]))
 
 
 def display_text(text: str) -> str:
@@ -194,10 +224,127 @@ def token_views(session: Session, path: ReasoningPath) -> list[TokenView]:
     return views
 
 
+def value_text(value: Any) -> str:
+    """A setting's or a model field's value as shown: lists and mappings as JSON, anything
+    missing as "—", never ``None`` or ``nan``."""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return text_or_dash(value)
+
+
 def settings_rows(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(str(k), value_text(v)) for k, v in settings.items()]
+
+
+SAMPLING_SETTINGS = frozenset({"samples", "temperature", "top_p", "top_k", "min_p", "seed"})
+
+
+def applicable_settings(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The settings that shaped this run: k only for CoT-decoding, the sampling settings only
+    for self-consistency, the zero-shot suffix only under the zero-shot-CoT prompt, the probe's
+    token count only with a probe."""
+    strategy, style = settings.get("strategy"), settings.get("prompt_style")
+    skipped: set[str] = set()
+    if strategy != "cot-decoding":
+        skipped.add("k")
+    if strategy != "self-consistency":
+        skipped |= SAMPLING_SETTINGS
+    if style != "zero-shot-cot":
+        skipped.add("zero_shot_suffix")
+    if not settings.get("answer_probe"):
+        skipped.add("probe_tokens")
+    rows = []
+    for key, value in settings.items():
+        if key in skipped:
+            continue
+        if key == "answer_probe":
+            rows.append((key, display_text(value) if value else "off"))
+        elif key == "use_chat_template":
+            rows.append((key, {True: "on", False: "off"}.get(value, "the model's default")))
+        else:
+            rows.append((key, value_text(value)))
+    return rows
+
+
+def weighted_line(summary: SessionSummary) -> str:
+    """ "8 (0.71 of the probability mass)" or "no answer"."""
+    vote = summary.weighted
+    if vote.answer is None:
+        return answer_or_none(None)
+    tie = f" · tied with {', '.join(vote.tied[1:])}" if vote.is_tie else ""
+    return f"{vote.answer} ({fmt(vote.count, 2)} of the probability mass){tie}"
+
+
+def majority_line(summary: SessionSummary) -> str:
+    """ "8 (5 of 7 answered paths)" or "no answer"."""
+    vote = summary.majority
+    if vote.answer is None:
+        return answer_or_none(None)
+    tie = f" · tied with {', '.join(vote.tied[1:])}" if vote.is_tie else ""
+    return f"{vote.answer} ({vote.count:g} of {summary.n_answered} answered paths){tie}"
+
+
+def summary_rows(item: SessionReport) -> list[tuple[str, str]]:
+    """Every summary figure of a session that applies to its strategy, in words."""
+    session, summary = item.session, item.summary
+    strategy = session.settings.strategy
+    rows = [
+        ("gold answer", text_or_dash(session.gold)),
+        ("chosen answer", answer_or_none(summary.chosen_answer)),
+        ("verdict", verdict(summary.correct)),
+    ]
+    if strategy == "cot-decoding":
+        pick = summary.cot_pick
+        rows.append(
+            (
+                "CoT-decoding pick",
+                f"{path_number(summary.cot_path_id)} · answer {answer_or_none(pick.answer)} · "
+                f"Δ {fmt(pick.score)}",
+            )
+        )
+        aggregated = summary.cot_aggregated
+        rows.append(
+            (
+                "CoT-decoding, aggregated",
+                f"{answer_or_none(aggregated.answer)} (summed Δ {fmt(aggregated.count)})"
+                if aggregated.answer is not None
+                else answer_or_none(None),
+            )
+        )
+    if strategy != "greedy":
+        rows += [
+            ("majority vote", majority_line(summary)),
+            ("weighted vote", weighted_line(summary)),
+            ("consistency", fmt(summary.consistency, 2)),
+            ("vote entropy", f"{fmt(summary.vote_entropy)} nats" if summary.votes else UNKNOWN),
+        ]
+    marginal = summary.greedy_vs_marginal
+    if marginal is not None:
+        rows.append(
+            (
+                "greedy vs marginal",
+                f"greedy answer {answer_or_none(marginal.greedy_answer)}: sequence probability "
+                f"{marginal.greedy_sequence_probability:.2e}, share of samples reaching it "
+                f"{fmt(marginal.greedy_answer_probability, 2)} · majority "
+                f"{answer_or_none(marginal.majority_answer)}: share "
+                f"{fmt(marginal.majority_answer_probability, 2)}",
+            )
+        )
+    rows.append(("paths", paths_line(summary)))
+    return rows
+
+
+def answer_token_rows(session: Session, path: ReasoningPath) -> list[tuple[str, ...]]:
+    """The answer's tokens with their top-k alternatives: (position, token, p, alternatives)."""
     return [
-        (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-        for k, v in settings.items()
+        (
+            str(view.index),
+            display_text(view.token.text),
+            f"{view.token.prob:.4f}",
+            "; ".join(f"{display_text(a.text)} {a.prob:.4f}" for a in view.token.top) or UNKNOWN,
+        )
+        for view in token_views(session, path)
+        if view.in_answer
     ]
 
 
@@ -221,6 +368,12 @@ def unfinished_reason(path: ReasoningPath) -> str | None:
         return "stopped inside its thinking"
     reason = FINISH_WORDS.get(path.finish_reason, path.finish_reason or "still running")
     return f"{reason}, inside its thinking" if not path.thinking_ended else reason
+
+
+def answer_where(path: ReasoningPath) -> str:
+    """ "tokens 40–44" of a path's answer, or "" without one."""
+    span = path.answer_tokens
+    return token_range(*span) if span else ""
 
 
 def answer_source(path: ReasoningPath) -> str:
@@ -266,7 +419,7 @@ def selection_rows(session: Session, summary: SessionSummary) -> list[tuple[str,
         correct = None
         if session.gold is not None:
             correct = answers_match(answer, session.gold, session.settings.answer_rule)
-        rows.append((SELECTION_LABELS[rule], "—" if answer is None else answer, verdict(correct)))
+        rows.append((SELECTION_LABELS[rule], answer_or_none(answer), verdict(correct)))
     return rows
 
 
@@ -305,7 +458,7 @@ def probe_views(probe: AnswerProbe) -> list[ProbeTokenView]:
 
 def probe_summary(probe: AnswerProbe) -> str:
     """'probe " So the answer is" → " 8." · answer 8 · Δ 0.500'."""
-    answer = "—" if probe.answer is None else probe.answer
+    answer = answer_or_none(probe.answer)
     return (
         f"probe {display_text(probe.text)} → {display_text(probe.continuation)} · "
         f"answer {answer} · Δ {fmt(probe.confidence)}"

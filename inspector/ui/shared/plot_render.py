@@ -15,7 +15,6 @@ from typing import Any
 from inspector.core.metrics import CalibrationBin, SamplingPoint
 
 WIDTH, HEIGHT = 640, 400
-BAR = "#4c78a8"
 INK = "#222222"
 MAX_BARS = 30  # more answers than this: the rest are summed into "other"
 
@@ -66,25 +65,20 @@ def _png(widget) -> bytes:
     return bytes(data.data())
 
 
-def _elide(text: str, limit: int = 14) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def render_votes(
+    votes: Mapping[str, int], correct: Mapping[str, bool | None] | None = None
+) -> bytes:
+    """Bar chart: answer -> number of paths, most first, coloured and marked ✓/✗ by
+    ``correct`` (grey without a gold answer); counts on whole-number ticks. Past
+    ``MAX_BARS`` answers the rest are summed into "other"."""
+    from inspector.ui.shared.plot_drawing import draw_votes
 
-
-def render_votes(votes: Mapping[str, int]) -> bytes:
-    """Bar chart: answer -> number of paths (tick labels are drawn as plain text)."""
-    import pyqtgraph as pg
-
-    items = list(votes.items())
+    items = sorted(votes.items(), key=lambda item: -item[1])
     if len(items) > MAX_BARS:
         rest = sum(count for _, count in items[MAX_BARS - 1 :])
         items = [*items[: MAX_BARS - 1], ("other", rest)]
-    widget, plot = _plot("Vote distribution", "paths", "answer")
-    xs = list(range(len(items)))
-    if items:
-        plot.addItem(pg.BarGraphItem(x=xs, height=[c for _, c in items], width=0.6, brush=BAR))
-    plot.getAxis("bottom").setTicks([[(x, _elide(a)) for x, (a, _) in enumerate(items)]])
-    plot.setYRange(0, max([c for _, c in items], default=1) * 1.1, padding=0)
+    widget, plot = _plot()
+    draw_votes(plot, dict(items), dict(correct or {}), INK)
     return _png(widget)
 
 
@@ -110,8 +104,10 @@ def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
 class QtPlotRenderer:
     """The exporter's ``PlotRenderer``, drawing with pyqtgraph."""
 
-    def votes(self, votes: Mapping[str, int]) -> bytes:
-        return render_votes(votes)
+    def votes(
+        self, votes: Mapping[str, int], correct: Mapping[str, bool | None] | None = None
+    ) -> bytes:
+        return render_votes(votes, correct)
 
     def calibration(self, bins: Sequence[CalibrationBin], ece: float | None) -> bytes:
         return render_calibration(bins, ece)
