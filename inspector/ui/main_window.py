@@ -5,22 +5,39 @@ The window composes the parts and wires their signals; each part owns its own wo
 :class:`ExplorePage` runs and branches, :class:`ExperimentsPage` data-set runs,
 :class:`SessionsPanel` the saved sessions and :class:`WindowMenus` the menus and toolbar. What is
 left here is what concerns the whole window: the status bar, the title, which part may use the
-model now, files dropped on the window, and shutting down.
+model now, files dropped on the window, its size and place, and shutting down.
+
+The window opens within the screen's available area (the status bar always on screen), at
+the size, dock and splitter positions of the last launch when they fit. Each page sits in a
+scroll area: a page that needs more room than a small window has scrolls instead of pushing
+the window past the screen or drawing its panes over each other. Closing during a run says
+the run is kept as cancelled (and asks), then stops it at once.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
+    QWidget,
 )
 
 from inspector.core.session import Session
@@ -37,9 +54,37 @@ from inspector.ui.shared.export_actions import (
     export_session_dialog,
     import_dialog,
 )
+from inspector.ui.shared.focus_style import install_focus_ring
 from inspector.ui.shared.help_dialogs import icon
 from inspector.ui.shared.theme import THEME_KEY, apply_theme, saved_theme
 from inspector.ui.shared.workers import run_in_pool
+
+GEOMETRY_KEY, STATE_KEY = "window/geometry", "window/state"
+PREFERRED_SIZE = QSize(1600, 1000)  # the first launch's largest size
+PREFERRED_SHARE = 0.92  # of the screen's available area, on a screen smaller than that
+# the least the window may be: the smallest screen it is made for (pages scroll below it)
+MINIMUM_SIZE = QSize(800, 560)
+# the sessions list's share of the window's height on the first launch
+SESSIONS_SHARE = 0.24
+
+
+def scrolled(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area: its own size when the window has room, scroll
+    bars when not (the page is never squeezed below its minimum size)."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def fit_within(wanted: QRect, available: QRect) -> QRect:
+    """``wanted`` moved and shrunk as little as needed to lie inside ``available``."""
+    width = min(wanted.width(), available.width())
+    height = min(wanted.height(), available.height())
+    left = min(max(wanted.left(), available.left()), available.right() + 1 - width)
+    top = min(max(wanted.top(), available.top()), available.bottom() + 1 - height)
+    return QRect(left, top, width, height)
 
 
 class MainWindow(QMainWindow):
@@ -55,7 +100,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setWindowTitle("Reasoning Inspector")
         self.setWindowIcon(icon("app"))
-        self.resize(1400, 860)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.models = ModelController(self.preferences, model_path, self)
         self.model_actions = ModelActions(self.models, self.busy_reason, self)
         self.explore = ExplorePage(self.db_path, self.models, self.busy_reason)
@@ -65,30 +110,40 @@ class MainWindow(QMainWindow):
         self.compare_dialog: CompareDialog | None = None
         self.icons = TintedIcons()
         self.pages = QTabWidget(documentMode=True)
+        self.sessions_dock = QDockWidget("Sessions", self)
+        self._placed = False  # size, docks and splitters set on the first show
         self._build()
         self._connect()
+        self.explore.restore(self.preferences)
         self.statusBar().showMessage("Loading model…")
         self.models.load()
         QTimer.singleShot(0, self._check_database)
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.pages.addTab(self.explore, "Explore")
-        self.pages.addTab(self.experiments, "Experiments")
+        self.pages.addTab(scrolled(self.explore), "Explore")
+        self.pages.addTab(scrolled(self.experiments), "Experiments")  # page 1: see _page_changed
         self.pages.setTabToolTip(0, "run one question and explore its reasoning paths")
         self.pages.setTabToolTip(1, "run a data set; calibration and accuracy over saved runs")
         self.setCentralWidget(self.pages)
         self.icons.add(lambda tinted: self.pages.setTabIcon(0, tinted), "explore")
         self.icons.add(lambda tinted: self.pages.setTabIcon(1, tinted), "experiments")
         menus = WindowMenus(self, self._menu_actions(), saved_theme(self.preferences), self.icons)
-        self.addToolBar(menus.toolbar)
+        # the toolbar beside the page tabs, not a row of its own: the room goes to the panes
+        menus.toolbar.setParent(self.pages)
+        self.pages.setCornerWidget(menus.toolbar, Qt.Corner.TopRightCorner)
         self.setMenuBar(menus.menu_bar)
         self._tint_icons()
-        dock = QDockWidget("Sessions", self)
+        dock = self.sessions_dock
         dock.setObjectName("sessions")
         dock.setWidget(self.sessions)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setText("&Sessions list")
+        toggle.setShortcut(QKeySequence("Ctrl+3"))
+        menus.view_menu.addAction(toggle)
         self.statusBar().addPermanentWidget(self.model_label)
+        install_focus_ring(self._application())
 
     def _menu_actions(self) -> MenuActions:
         tree, models = self.explore.tree_view, self.models
@@ -107,6 +162,7 @@ class MainWindow(QMainWindow):
             zoom_tree=tree.zoom,
             fit_tree=tree.fit,
             model_description=lambda: models.info.description if models.info else None,
+            quit=self.quit,
         )
 
     def _connect(self) -> None:
@@ -134,6 +190,57 @@ class MainWindow(QMainWindow):
         sessions.rerunRequested.connect(explore.prepare_rerun)
         sessions.message.connect(lambda text: say(text, 8000))
         sessions.refresh()
+
+    # -- size and place ----------------------------------------------------------------------
+    def available_geometry(self) -> QRect:
+        """The area of the window's screen not taken by panels and docks."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def place(self) -> None:
+        """Last launch's geometry and dock layout if kept (moved and shrunk to fit this
+        screen), else the preferred size within the screen's available area, centred."""
+        available = self.available_geometry()
+        geometry = self.preferences.value(GEOMETRY_KEY)
+        state = self.preferences.value(STATE_KEY)
+        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        frame = self.frameGeometry().size() - self.geometry().size()  # title bar, borders
+        inner = available.adjusted(0, 0, -frame.width(), -frame.height())
+        if restored:
+            self.setGeometry(fit_within(self.geometry(), inner))
+        else:
+            share = inner.size() * PREFERRED_SHARE
+            small = inner.width() <= 1366 or inner.height() <= 768  # use all of a small screen
+            size = inner.size() if small else PREFERRED_SIZE.boundedTo(share)
+            wanted = QRect(0, 0, size.width(), size.height())
+            wanted.moveCenter(inner.center())
+            self.setGeometry(fit_within(wanted, inner))
+        if not isinstance(state, QByteArray):
+            height = max(
+                self.sessions.minimumSizeHint().height(), int(self.height() * SESSIONS_SHARE)
+            )
+            self.resizeDocks([self.sessions_dock], [height], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._placed:
+            self._placed = True
+            self.place()
+        super().showEvent(event)
+
+    def remember(self) -> None:
+        """Keep the window's geometry, its docks and the Explore page's state."""
+        self.preferences.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.preferences.setValue(STATE_KEY, self.saveState())
+        self.explore.remember(self.preferences)
+        self.preferences.sync()
+
+    @staticmethod
+    def _application() -> QApplication:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        return app
 
     def _tint_icons(self) -> None:
         self.icons.tint(self.palette().color(QPalette.ColorRole.WindowText))
@@ -222,7 +329,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Reasoning Inspector — {subject}")
 
     def _page_changed(self, index: int) -> None:
-        if self.pages.widget(index) is self.experiments and not self.experiments.runner.running:
+        if index == 1 and not self.experiments.runner.running:
             self.experiments.refresh()
 
     def _open_from_experiment(self, session_id: str) -> None:
@@ -247,9 +354,9 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, name: str) -> None:
         """Light, dark, or follow the system; kept for the next launch."""
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
+        app = self._application()
         apply_theme(app, name)
+        install_focus_ring(app)  # apply_theme sets the plain style again
         self.preferences.setValue(THEME_KEY, name)
 
     # -- files -------------------------------------------------------------------------------
@@ -269,7 +376,7 @@ class MainWindow(QMainWindow):
         self._report(export_experiment_dialog(self, self.db_path, experiment_id, name))
 
     def choose_dataset(self) -> None:
-        self.pages.setCurrentWidget(self.experiments)
+        self.pages.setCurrentIndex(1)
         self.experiments.runner.choose_dataset()
 
     def import_sessions(self) -> None:
@@ -286,5 +393,40 @@ class MainWindow(QMainWindow):
         self.models.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing during a run: say what happens to it (kept as cancelled) and ask; then stop
+        it at once and close."""
+        if not self.confirm_close():
+            event.ignore()
+            return
+        if self.busy_reason():
+            self.statusBar().showMessage("Cancelling the run and closing…")
+        self.remember()
         self.shutdown()
         super().closeEvent(event)
+
+    def quit(self) -> None:
+        """File ▸ Quit: close the window (asking first during a run)."""
+        self.close()
+
+    def confirm_close(self) -> bool:
+        """True when nothing runs, or the person agrees to stop what does."""
+        if self.explore.running:
+            what = (
+                "A run is in progress. If you close now it stops, and what it made so far "
+                "is kept as a cancelled session."
+            )
+        elif self.experiments.runner.running:
+            what = (
+                "An experiment is running. If you close now it stops; the questions it "
+                "finished are kept and the experiment can be resumed."
+            )
+        else:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Close Reasoning Inspector",
+            f"{what}\n\nClose anyway?",
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Close

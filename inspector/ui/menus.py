@@ -36,6 +36,7 @@ class MenuActions:
     zoom_tree: Callable[[float], None]
     fit_tree: Callable[[], None]
     model_description: Callable[[], str | None]  # named in Help ▸ About
+    quit: Callable[[], None]  # File ▸ Quit (Ctrl+Q): close the window
 
 
 class TintedIcons:
@@ -79,7 +80,12 @@ class WindowMenus:
             ("&Import sessions…", None, a.import_sessions),
             ("Open &data set…", QKeySequence("Ctrl+D"), a.open_dataset),
         ])  # fmt: skip
+        file_menu = bar.actions()[-1].menu()
+        if isinstance(file_menu, QMenu):
+            file_menu.addSeparator()
+            file_menu.addAction(self._action("&Quit", QKeySequence("Ctrl+Q"), a.quit))
         view = bar.addMenu("&View")
+        self.view_menu = view  # the window adds its dock's show / hide action
         self._add_actions(view, [
             ("&Explore", QKeySequence("Ctrl+1"), a.show_explore),
             ("E&xperiments", QKeySequence("Ctrl+2"), a.show_experiments),

@@ -50,8 +50,10 @@ def test_keyboard_moves_through_the_tree(qtbot, window):
     run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
     from PySide6.QtCore import Qt
 
+    from inspector.ui.explore.tree_layout import ordered_children
+
     view = window.explore.tree_view
-    root_children = window.explore.session.tree.root.children
+    root_children = ordered_children(window.explore.session.tree, 0)  # as they are drawn
     view.current = root_children[0]
     assert view._neighbour(Qt.Key.Key_Down) == root_children[1]
     assert view._neighbour(Qt.Key.Key_Left) == 0

@@ -1,6 +1,8 @@
 """Annotate the shown path, or the step (token range) selected in it: label, note, tags.
 
-Each annotation is written to the database the moment it is added.
+Each annotation is written to the database the moment it is added. When another path (or
+session) is shown the label, note and tags start empty again, so a label meant for one path is
+never left waiting for the next; the label box is as wide as its longest label.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class AnnotationPanel(QWidget):
         self.path_id: int | None = None
         self.token_range: tuple[int, int] | None = None
         self.label = QComboBox()
+        self.label.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.note = QLineEdit(placeholderText="note")
         self.tags = QLineEdit(placeholderText="tags, comma-separated")
         self.target = QLabel()
@@ -64,6 +67,10 @@ class AnnotationPanel(QWidget):
         path_id: int | None,
         token_range: tuple[int, int] | None = None,
     ) -> None:
+        if (session_id, path_id) != (self.session_id, self.path_id):
+            self.label.setCurrentIndex(0)  # "(no label)": nothing carried over
+            self.note.clear()
+            self.tags.clear()
         self.session_id, self.path_id, self.token_range = session_id, path_id, token_range
         self.add_button.setEnabled(session_id is not None)
         where = "session" if path_id is None else f"path #{path_id}"

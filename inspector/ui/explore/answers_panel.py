@@ -2,8 +2,14 @@
 
 The summary says how many paths finished and how many answered (only answered paths vote),
 defines consistency where it shows it, gives the spread of Δ over the answered paths and how
-CoT-decoding breaks ties on Δ; the table marks unfinished paths and counts thinking tokens
-apart from the tokens after the thinking.
+CoT-decoding breaks ties on Δ (only for a CoT-decoding run: the other strategies have no such
+pick); the table marks unfinished paths and counts thinking tokens apart from the tokens after
+the thinking. The vote bars are sorted by votes, most first (ties in first-appearance order).
+A run where no path ended (interrupted, or cancelled early) says so, and names the answers its
+unfinished paths reached without counting them.
+
+The chart and the summary sit side by side above the table; each has a minimum size that keeps
+it legible, and the summary scrolls when it is longer than its room.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -57,6 +66,29 @@ CONSISTENCY_DEFINITION = "share of answered paths that agree with the majority"
 TIE_BREAK = "ties on Δ go to the answer's mean log-probability"
 # Δ spread below this cannot separate the paths (a confident model: Δ ≈ 1 everywhere)
 NARROW_DELTA = 0.01
+# the least room each part keeps (pixels): the chart, the summary beside it, the table's rows
+CHART_MIN = (200, 120)
+SUMMARY_MIN_WIDTH = 220
+TABLE_MIN_ROWS = 3
+
+
+def sorted_votes(votes: dict[str, int]) -> list[tuple[str, int]]:
+    """Answers by votes, most first; ties keep their first-appearance order."""
+    return sorted(votes.items(), key=lambda item: -item[1])
+
+
+def unfinished_answers(session: Session) -> str | None:
+    """For a run where no path ended: "path #0 reached 8 (cancelled, not counted)", or None."""
+    if session.voting_paths():
+        return None
+    reached = [
+        f"path #{p.id} reached {html.escape(p.answer)}"
+        for p in session.paths
+        if p.answer is not None and not p.finished
+    ]
+    if not reached:
+        return None
+    return "; ".join(reached) + " — unfinished, so not counted"
 
 
 def answer_words(answer: str | None) -> str:
@@ -84,22 +116,39 @@ def delta_line(summary: SessionSummary) -> str | None:
     return line
 
 
+def origin_words(session: Session, path: ReasoningPath) -> str:
+    """The table's "origin" cell: a self-consistency run's greedy path is its reference."""
+    if session.settings.strategy == "self-consistency" and path.origin == "greedy":
+        return "greedy reference (no vote)"
+    return path.origin
+
+
 class AnswersPanel(QWidget):
     pathClicked = Signal(int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget(background=background(self))
-        self.plot.setMinimumHeight(160)
+        self.plot.setMinimumSize(*CHART_MIN)
         self.plot.setLabel("left", "paths")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        layout.addWidget(self.plot, 2)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_area = QScrollArea()
+        self.summary_area.setWidget(self.summary)
+        self.summary_area.setWidgetResizable(True)
+        self.summary_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.summary_area.setMinimumSize(SUMMARY_MIN_WIDTH, CHART_MIN[1])
+        overview = QHBoxLayout()
+        overview.addWidget(self.plot, 1)
+        overview.addWidget(self.summary_area, 1)
+        layout.addLayout(overview, 2)
         self.table = QTableWidget(0, len(PATH_COLUMNS))
         self.table.setHorizontalHeaderLabels(PATH_COLUMNS)
         for column, name in enumerate(PATH_COLUMNS):
@@ -110,9 +159,12 @@ class AnswersPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.cellClicked.connect(lambda row, _col: self._clicked(row))
+        rows = self.table.verticalHeader().defaultSectionSize() * TABLE_MIN_ROWS
+        self.table.setMinimumHeight(rows + self.table.horizontalHeader().sizeHint().height() + 4)
         layout.addWidget(self.table, 3)
         self.bars: pg.BarGraphItem | None = None
         self.session: Session | None = None
+        self.empty_text = "No run yet."  # shown without a session ("Running…" during a run)
         # "8 of 10 paths hit the 256-token limit: raise max tokens", for a run where most did
         self.limit_note: str | None = None
         self.show_session(None)
@@ -129,12 +181,13 @@ class AnswersPanel(QWidget):
         self.table.setRowCount(0)
         self.limit_note = None
         if session is None:
-            self.summary.setText("<i>No run yet.</i>")
+            self.summary.setText(f"<i>{html.escape(self.empty_text)}</i>")
             return
         summary = session.summary()
         self.limit_note = token_limit_note(summary, token_limit(session.settings))
-        answers = list(summary.votes)
-        counts = [summary.votes[a] for a in answers]
+        ranked = sorted_votes(summary.votes)
+        answers = [answer for answer, _count in ranked]
+        counts = [count for _answer, count in ranked]
         if answers:
             brushes = [
                 correctness_color(None if session.gold is None else a == session.gold).lighter(130)
@@ -148,6 +201,14 @@ class AnswersPanel(QWidget):
             axis.setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
             # room for at least four bars, so one answer is not one wall of colour
             self.plot.setXRange(-0.6, max(len(answers), 4) - 0.4, padding=0)
+        else:
+            why = "no votes: no path answered" if summary.n_voting else "no votes: no path ended"
+            empty = pg.TextItem(why, color=UNKNOWN_COLOR, anchor=(0.5, 0.5))
+            empty.setPos(0.5, 0.5)
+            self.plot.addItem(empty)
+            self.plot.setXRange(0, 1, padding=0)
+            self.plot.setYRange(0, 1, padding=0)
+            self.plot.getAxis("bottom").setTicks([[]])
         self.summary.setText(self._summary_html(session))
         self._fill_table(session)
 
@@ -157,22 +218,36 @@ class AnswersPanel(QWidget):
         counts = counts_line(s)
         if s.n_hit_limit:
             counts += f" · {s.n_hit_limit} hit {limit_words(session.settings)}"
-        pick = (
-            f"path #{s.cot_path_id} → {answer_words(s.cot_pick.answer)}"
-            if s.cot_path_id is not None
-            else "no answered path"
-        )
-        tied = f", {len(s.cot_pick.tied)} paths tied on Δ" if s.cot_pick.tied else ""
         lines = [
             f"<b>Chosen answer: {answer_words(s.chosen_answer)}</b>"
             f" ({html.escape(session.settings.strategy)})",
             counts,
+        ]
+        reached = unfinished_answers(session)
+        if reached is not None:
+            lines.append(f"no path ended, so none votes: {reached}")
+        lines.append(
             f"majority {answer_words(s.majority.answer)}{tie} · "
             f"weighted {answer_words(s.weighted.answer)}"
-            f" · consistency {fmt(s.consistency, 2)} ({CONSISTENCY_DEFINITION})",
-            f"CoT-decoding pick: {pick} (highest Δ; {TIE_BREAK}{tied})"
-            f" · aggregated Δ → {answer_words(s.cot_aggregated.answer)}",
-        ]
+            f" · consistency {fmt(s.consistency, 2)} ({CONSISTENCY_DEFINITION})"
+        )
+        if session.settings.strategy == "cot-decoding":
+            pick = (
+                f"path #{s.cot_path_id} → {answer_words(s.cot_pick.answer)}"
+                if s.cot_path_id is not None
+                else "no answered path"
+            )
+            tied = f", {len(s.cot_pick.tied)} paths tied on Δ" if s.cot_pick.tied else ""
+            lines.append(
+                f"CoT-decoding pick: {pick} (highest Δ; {TIE_BREAK}{tied})"
+                f" · aggregated Δ → {answer_words(s.cot_aggregated.answer)}"
+            )
+        reference = session.greedy_reference()
+        if session.settings.strategy == "self-consistency" and reference is not None:
+            lines.append(
+                f"greedy reference path #{reference.id} → {answer_words(reference.answer)}"
+                " (shown for comparison, does not vote)"
+            )
         spread = delta_line(s)
         if spread is not None:
             lines.append(spread)
@@ -190,7 +265,7 @@ class AnswersPanel(QWidget):
         self.table.setRowCount(len(session.paths))
         for row, path in enumerate(session.paths):
             values = [
-                f"#{path.id}", path.origin,
+                f"#{path.id}", origin_words(session, path),
                 path.answer if path.answer is not None else UNKNOWN,
                 rule_words(path.answer_rule), finished_mark(path), fmt(path.confidence),
                 fmt(path.logprob, 2), str(thinking_count(path)), str(answer_token_count(path)),

@@ -1,22 +1,32 @@
 """The Explore tab: ask a question, run a strategy, explore the tree, read paths, branch.
 
 The page runs and branches through the application service (:func:`run_and_save`,
-:func:`branch_and_save`) on a :class:`RunWorker` thread, streams the tokens into the Live tab,
-and shows the finished session in the tree, the path view and the answers.
+:func:`branch_and_save`) on a :class:`RunWorker` thread, streams the tokens into the Live tab
+and into the tree (a dashed box per branch, growing as it streams; the previous session is no
+longer shown), and shows the finished session in the tree, the path view and the answers.
+After a branch the new branch's first path is shown. Opening a saved session also puts its
+question, gold answer and settings in the editor, so what is shown and what Run would run
+agree.
+
+The working panes get the room: the tree on the left, the path and the answers on the right
+(:class:`WorkPanes`, stacked into tabs on a short screen), the editor on top at its natural
+height. The splitter positions and the run settings are kept between launches.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -24,13 +34,23 @@ from PySide6.QtWidgets import (
 from inspector.core.model_defaults import resolve_settings, token_limit_note
 from inspector.core.session import Session
 from inspector.core.strategies import RunHooks, token_limit
+from inspector.core.tree import ROOT_ID
 from inspector.service import branch_and_save, run_and_save
 from inspector.store import Store
+from inspector.store.rows import Annotation
 from inspector.ui.explore.annotation_panel import AnnotationPanel
 from inspector.ui.explore.answers_panel import AnswersPanel
 from inspector.ui.explore.path_view import ALL_ALTERNATIVES, PathView
+from inspector.ui.explore.preferences import (
+    load_run_settings,
+    restore_splitters,
+    save_run_settings,
+    save_splitters,
+)
 from inspector.ui.explore.run_panel import RunPanel
+from inspector.ui.explore.tree_legend import TreeLegend
 from inspector.ui.explore.tree_view import ReasoningTreeView
+from inspector.ui.explore.work_panes import WorkPanes
 from inspector.ui.model.controller import ModelController
 from inspector.ui.shared.run_worker import RunWorker, start_worker
 from inspector.ui.shared.settings_row import expected_tokens
@@ -65,7 +85,11 @@ class ExplorePage(QWidget):
         self.worker: RunWorker | None = None
         self._thread: QThread | None = None
         self._live: dict[int, str] = {}
+        self._live_counts: dict[int, int] = {}
         self._run_started = 0.0
+        self._show_after: int | None = None  # the path to show when the run ends (a branch's)
+        self._sized = False  # splitters placed (restored, or the defaults on first show)
+        self._notes: list[Annotation] = []  # the shown session's annotations
         self.live_timer = QTimer(self, interval=40)
         self.live_timer.timeout.connect(self._drain_tokens)
         self.run_panel = RunPanel()
@@ -82,32 +106,76 @@ class ExplorePage(QWidget):
         self.annotation.saved.connect(self._on_annotation_saved)
         self.answers = AnswersPanel()
         self.answers.pathClicked.connect(self.show_path)
-        self.tabs = QTabWidget()
+        self.legend = TreeLegend()
+        self.path_page = QWidget()
+        self.panes = WorkPanes(self.path_page, self.live_view, self.answers)
+        self.tabs = self.panes.tabs
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.main = QSplitter(Qt.Orientation.Vertical)
         self._layout()
 
     def _layout(self) -> None:
-        path_page = QWidget()
-        path_layout = QVBoxLayout(path_page)
+        path_layout = QVBoxLayout(self.path_page)
         path_layout.setContentsMargins(0, 0, 0, 0)
         path_layout.addWidget(self.path_view, 1)
         path_layout.addWidget(self.annotation)
-        self.tabs.addTab(path_page, "Path")
-        self.tabs.addTab(self.live_view, "Live")
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.tabs)
-        right.addWidget(self.answers)
-        right.setSizes([440, 360])
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.tree_view)
-        body.addWidget(right)
-        body.setSizes([800, 600])
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(self.run_panel)
-        main.addWidget(body)
-        main.setSizes([150, 710])
+        self.path_view.setMinimumHeight(96)  # five lines of a path, at least
+        tree_pane = QWidget()
+        tree_layout = QVBoxLayout(tree_pane)
+        tree_layout.setContentsMargins(0, 0, 0, 0)
+        tree_layout.setSpacing(0)
+        tree_layout.addWidget(self.tree_view, 1)
+        tree_layout.addWidget(self.legend)
+        tree_pane.setMinimumWidth(300)
+        self.panes.setMinimumWidth(440)
+        self.body.addWidget(tree_pane)
+        self.body.addWidget(self.panes)
+        self.body.setChildrenCollapsible(False)
+        self.body.setStretchFactor(0, 1)
+        self.body.setStretchFactor(1, 1)
+        self.main.addWidget(self.run_panel)
+        self.main.addWidget(self.body)
+        self.main.setChildrenCollapsible(False)
+        self.main.setStretchFactor(0, 0)
+        self.main.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(main)
+        layout.addWidget(self.main)
+
+    # -- what is kept between launches -------------------------------------------------------
+    @property
+    def splitters(self) -> dict[str, QSplitter]:
+        return {"main": self.main, "body": self.body, "right": self.panes.splitter}
+
+    def restore(self, preferences: QSettings) -> None:
+        """The run settings and splitter positions of the last launch, if kept."""
+        settings = load_run_settings(preferences)
+        if settings is not None:
+            self.run_panel.settings.load(settings)
+        self._sized = restore_splitters(preferences, self.splitters)
+
+    def remember(self, preferences: QSettings) -> None:
+        """Keep the run settings shown (when they read) and the splitter positions."""
+        # an answer rule that does not parse: the last good settings are kept
+        with contextlib.suppress(ValueError):
+            save_run_settings(preferences, self.run_panel.settings.values())
+        save_splitters(preferences, self.splitters)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            QTimer.singleShot(0, self.default_sizes)
+
+    def default_sizes(self) -> None:
+        """The first launch: the editor at its natural height, the rest to the working panes;
+        the tree and the path side by side in halves, the path above the answers."""
+        editor = self.run_panel.sizeHint().height()
+        self.main.setSizes([editor, max(1, self.height() - editor)])
+        width = self.body.width()
+        self.body.setSizes([width // 2, width - width // 2])
+        right = self.panes.splitter.height()
+        self.panes.splitter.setSizes([right * 11 // 20, right - right * 11 // 20])
 
     # -- running -----------------------------------------------------------------------------
     @property
@@ -140,6 +208,7 @@ class ExplorePage(QWidget):
         self._start_worker(
             job, expected_tokens(resolve_settings(settings, engine.info())), "Running"
         )
+        self._show_running(None, ROOT_ID)
 
     def start_branch(self, path_id: int, depth: int, token_id: int) -> None:
         engine, session = self.models.engine, self.session
@@ -148,6 +217,11 @@ class ExplorePage(QWidget):
             return
         alternatives = None if token_id == ALL_ALTERNATIVES else [token_id]
         db_path = self.db_path
+        # what is shown while the worker changes the session: a copy as the branch starts
+        shown = copy.deepcopy(session)
+        path = shown.paths[path_id]
+        anchor = ROOT_ID if depth == 0 else shown.tree.locate(path.node_id, depth - 1)[0]
+        self._show_after = len(session.paths)  # the branch's first path, once it exists
 
         def job(hooks: RunHooks) -> Session:
             with Store.open(db_path) as store:
@@ -157,6 +231,7 @@ class ExplorePage(QWidget):
         self._start_worker(
             job, token_limit(session.settings) * (len(alternatives or []) or 4), "Branching"
         )
+        self._show_running(shown, anchor, path_id)
 
     def _start_worker(
         self, job: Callable[[RunHooks], Session], expected_tokens: int, verb: str
@@ -168,7 +243,7 @@ class ExplorePage(QWidget):
         self.live_timer.start()
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
-        self._live = {}
+        self._live, self._live_counts = {}, {}
         self._run_started = time.perf_counter()
         self.live_view.clear()
         self.tabs.setCurrentWidget(self.live_view)
@@ -190,6 +265,10 @@ class ExplorePage(QWidget):
             return
         for branch, _index, text in tokens:
             self._live[branch] = self._live.get(branch, "") + text
+            self._live_counts[branch] = self._live_counts.get(branch, 0) + 1
+        self.tree_view.update_live(
+            {b: (text, self._live_counts[b]) for b, text in self._live.items()}
+        )
         self.run_panel.advance(len(tokens))
         elapsed = max(1e-3, time.perf_counter() - self._run_started)
         self.tokenRate.emit(self.run_panel.progress.value() / elapsed)
@@ -197,12 +276,34 @@ class ExplorePage(QWidget):
             "\n\n".join(f"[{b + 1}] {t}" for b, t in sorted(self._live.items()))
         )
 
+    def _show_running(self, shown: Session | None, anchor: int, path_id: int | None = None) -> None:
+        """While a run streams: its growing tree; for a branch, the session it grows from
+        (a copy: the worker owns the session) with the branched path still in the path view."""
+        self.session = shown
+        self.sessionShown.emit(shown)
+        self.tree_view.begin_live(shown, anchor)
+        self.answers.empty_text = "Running… the answers appear when the run ends."
+        if shown is None:
+            self.answers.show_session(None)
+            self.path_view.show_path(None, None)
+            self.annotation.set_target(None, None)
+        else:
+            self.answers.show_session(shown)
+            if path_id is not None:
+                self.path_view.show_path(shown, shown.paths[path_id])
+
+    def _end_running(self) -> None:
+        self.tree_view.end_live()
+        self.answers.empty_text = "No run yet."
+
     def _on_finished(self, session: Session) -> None:
         self._drain_tokens()
         self.live_timer.stop()
         self.worker = None
         self.run_panel.set_running(False)
-        self.show_session(session)
+        self._end_running()
+        show_after, self._show_after = self._show_after, None
+        self.show_session(session, show_after)
         self.sessionSaved.emit(session)
         engine = self.models.engine
         notices = " · ".join(engine.notices) if engine is not None else ""
@@ -218,6 +319,9 @@ class ExplorePage(QWidget):
         self.live_timer.stop()
         self.worker = None
         self.run_panel.set_running(False)
+        self._end_running()
+        self._show_after = None
+        self.tree_view.show_session(self.session)
         self.message.emit(f"Failed: {message}", 0)
         QMessageBox.warning(self, "Reasoning Inspector", message)
 
@@ -233,7 +337,14 @@ class ExplorePage(QWidget):
         if self.worker is not None:
             self.message.emit("Wait for the run to finish (or cancel it)", 5000)
             return
-        run_in_pool(self._loader(session_id), self.show_session, self._show_error)
+        run_in_pool(self._loader(session_id), self._show_opened, self._show_error)
+
+    def _show_opened(self, session: Session) -> None:
+        """A saved session: shown, and its question, gold answer and settings in the editor."""
+        if self.worker is not None:  # a run began while it loaded: leave the editor alone
+            return
+        self.run_panel.load(session.question, session.gold, session.settings)
+        self.show_session(session)
 
     def prepare_rerun(self, session_id: str) -> None:
         """Put a saved session's question, gold answer and settings in the run panel, to run
@@ -257,15 +368,20 @@ class ExplorePage(QWidget):
         self.message.emit(message, 8000)
 
     # -- showing -----------------------------------------------------------------------------
-    def show_session(self, session: Session | None) -> None:
+    def show_session(self, session: Session | None, path_id: int | None = None) -> None:
+        """Show ``session``: its path ``path_id`` (the first path when not given)."""
         self.session = session
         self.sessionShown.emit(session)
         self.tree_view.annotated = set()
+        self._notes = []
         self.tree_view.show_session(session)
         self._refresh_badges()
         self.answers.show_session(session)
-        first = session.paths[0].id if session and session.paths else None
-        self.show_path(first)
+        if session is not None and path_id is not None and path_id < len(session.paths):
+            shown: int | None = path_id
+        else:
+            shown = session.paths[0].id if session and session.paths else None
+        self.show_path(shown)
         self.tabs.setCurrentIndex(0)
 
     def show_path(self, path_id: int | None) -> None:
@@ -273,8 +389,7 @@ class ExplorePage(QWidget):
             self.path_view.show_path(self.session, None)
             return
         path = self.session.paths[path_id]
-        self.path_view.show_path(self.session, path)
-        self.annotation.set_target(self.session.id, path.id)
+        self._show_in_path_view(path.id)
         self.tree_view.select_node(path.node_id)
 
     def _show_node(self, node_id: int) -> None:
@@ -283,10 +398,23 @@ class ExplorePage(QWidget):
             return
         for path in self.session.paths:
             if node_id in {n.id for n in self.session.tree.chain(path.node_id)}:
-                self.path_view.show_path(self.session, path)
-                self.annotation.set_target(self.session.id, path.id)
+                self._show_in_path_view(path.id)
                 self.tabs.setCurrentIndex(0)
                 return
+
+    def _show_in_path_view(self, path_id: int) -> None:
+        """The path in the path view, its annotated steps marked, the annotation box on it."""
+        assert self.session is not None
+        path = self.session.paths[path_id]
+        self.path_view.show_path(self.session, path)
+        self.path_view.set_annotated(
+            [
+                (a.token_start, a.token_end)
+                for a in self._notes
+                if a.path_id == path_id and a.token_start is not None and a.token_end is not None
+            ]
+        )
+        self.annotation.set_target(self.session.id, path.id)
 
     def _retarget_annotation(self) -> None:
         path = self.path_view.path
@@ -308,5 +436,9 @@ class ExplorePage(QWidget):
                 notes = store.annotations(self.session.id)
         except ValueError:
             return
+        self._notes = notes
         self.tree_view.annotated = {a.path_id for a in notes if a.path_id is not None}
         self.tree_view.rebuild()
+        path = self.path_view.path
+        if path is not None and self.path_view.session is self.session:
+            self._show_in_path_view(path.id)

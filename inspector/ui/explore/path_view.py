@@ -1,10 +1,16 @@
 """One path as text: every token tinted by its probability, the answer span highlighted.
 
-The header says which rule found the answer and how the path ended; an unfinished path (cut
-by the token limit, cancelled, or stopped inside its thinking) says so and what that means
-for its answer. A ``<think>…</think>`` section is folded into one line (click it to read the
-thinking, still tinted and hoverable). An answer probe ("So the answer is" and what the model
-said next) is shown after the path, apart from its own text, its answer underlined.
+The header says which rule found the answer and how the path ended, and offers "jump to
+answer" (a long path's answer is often far below); an unfinished path (cut by the token limit,
+cancelled, or stopped inside its thinking) says so and what that means for its answer. A
+``<think>…</think>`` section is folded into one line (click it to read the thinking, still
+tinted and hoverable). An answer probe ("So the answer is" and what the model said next) is
+shown after the path, apart from its own text, its answer underlined.
+
+A newline is drawn as ⏎ and breaks the line once: a run of newlines (a blank line in the
+text) is one break, so a long path is not double spaced. ⑂ marks a token where another path
+branches off (or where this one left its parent); annotated steps are overlined and start
+with ✎.
 
 Hovering a token shows its top-k alternatives and the entropy there; clicking a path token (or
 the context menu's "Branch here") offers to continue a new branch from that position with any
@@ -26,6 +32,7 @@ from inspector.core.session import AnswerProbe, ReasoningPath, Session
 from inspector.engine.records import TokenRecord
 from inspector.ui.explore.path_words import (
     finish_words,
+    label_words,
     rule_words,
     thinking_count,
     unfinished_note,
@@ -36,6 +43,21 @@ from inspector.ui.shared.token_text import shown_token
 ALL_ALTERNATIVES = -1
 PATH_TOKEN, PROBE_TOKEN = "tok:", "probe:"  # anchors of a path's tokens and a probe's
 FOLD_THINKING = "fold:thinking"  # the anchor that folds or unfolds the thinking section
+JUMP_TO_ANSWER = "jump:answer"  # the header's "jump to answer" link
+BRANCH_MARK, NOTE_MARK = "⑂", "✎"  # before a branch point, before an annotated step
+
+
+def newline_html(text: str, next_text: str) -> str:
+    """``text`` escaped, each newline drawn as ⏎; only the last newline of a run (within the
+    token or running into ``next_text``, the token after it) breaks the line."""
+    out: list[str] = []
+    for i, char in enumerate(text):
+        if char != "\n":
+            out.append(html.escape(char))
+            continue
+        following = text[i + 1 : i + 2] or next_text[:1]
+        out.append("⏎" if following == "\n" else "⏎<br>")
+    return "".join(out)
 
 
 def token_html(
@@ -46,12 +68,15 @@ def token_html(
     scheme: str = PATH_TOKEN,
     underline: bool = False,
     italic: bool = False,
+    next_text: str = "",
+    annotated: bool = False,
 ) -> str:
     color = probability_color(math.exp(token.logprob)).name()
-    text = html.escape(token.text).replace("\n", "⏎<br>") or "&#8203;"
+    text = newline_html(token.text, next_text) or "&#8203;"
     border = f"border-bottom: 2px solid {ANSWER_HIGHLIGHT.darker(160).name()};" if in_answer else ""
     weight = "font-weight: bold;" if in_answer else ""
-    style = ("text-decoration: underline;" if underline else "") + (
+    lines = [name for name, on in (("underline", underline), ("overline", annotated)) if on]
+    style = (f"text-decoration: {' '.join(lines)};" if lines else "") + (
         "font-style: italic;" if italic else ""
     )
     return (
@@ -60,10 +85,35 @@ def token_html(
     )
 
 
-def tokens_html(tokens: list[TokenRecord], first: int, answer: tuple[int, int] | None) -> str:
-    """Path tokens ``first``… with their anchors, the answer's tokens highlighted."""
+def mark_html(mark: str) -> str:
+    return f"<b style='color: #1565c0'>{mark}</b>"
+
+
+def tokens_html(
+    tokens: list[TokenRecord],
+    first: int,
+    answer: tuple[int, int] | None,
+    *,
+    branch_points: frozenset[int] = frozenset(),
+    annotated: tuple[tuple[int, int], ...] = (),
+) -> str:
+    """Path tokens ``first``… with their anchors, the answer's tokens highlighted; ⑂ before a
+    branch point, annotated steps overlined with ✎ at their start."""
     start, end = answer or (-1, -1)
-    return "".join(token_html(first + i, t, start <= first + i < end) for i, t in enumerate(tokens))
+    starts = {low for low, _high in annotated}
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        index = first + i
+        if index in branch_points:
+            parts.append(mark_html(BRANCH_MARK))
+        if index in starts:
+            parts.append(mark_html(NOTE_MARK))
+        following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        noted = any(low <= index < high for low, high in annotated)
+        parts.append(
+            token_html(index, token, start <= index < end, next_text=following, annotated=noted)
+        )
+    return "".join(parts)
 
 
 def probe_html(probe: AnswerProbe) -> str:
@@ -72,10 +122,29 @@ def probe_html(probe: AnswerProbe) -> str:
     start, end = probe.answer_tokens or (-1, -1)
     return "".join(
         token_html(
-            i, t, False, scheme=PROBE_TOKEN, underline=start <= i < end, italic=i < probe.n_forced
+            i,
+            t,
+            False,
+            scheme=PROBE_TOKEN,
+            underline=start <= i < end,
+            italic=i < probe.n_forced,
+            next_text=probe.tokens[i + 1].text if i + 1 < len(probe.tokens) else "",
         )
         for i, t in enumerate(probe.tokens)
     )
+
+
+def branch_points(session: Session, path: ReasoningPath) -> frozenset[int]:
+    """Token positions of ``path`` where another path branches off it, and where it left the
+    path it was branched from."""
+    points = {
+        p.branch_depth
+        for p in session.paths
+        if p.parent_path == path.id and p.branch_depth is not None
+    }
+    if path.parent_path is not None and path.branch_depth is not None:
+        points.add(path.branch_depth)
+    return frozenset(points)
 
 
 def alternatives_html(token: TokenRecord) -> str:
@@ -106,15 +175,34 @@ class PathView(QTextBrowser):
         self.path: ReasoningPath | None = None
         self.tokens: list[TokenRecord] = []
         self.thinking_expanded = False  # folded again whenever another path is shown
+        # the shown path's annotated steps (start, end exclusive), set by the page
+        self.annotated: tuple[tuple[int, int], ...] = ()
+        self.branch_points: frozenset[int] = frozenset()
+
+    def set_annotated(self, ranges: list[tuple[int, int]]) -> None:
+        """Overline these token ranges of the shown path (its annotated steps)."""
+        shown = tuple(sorted(ranges))
+        if shown != self.annotated:
+            self.annotated = shown
+            self._redraw()
+
+    def _redraw(self) -> None:
+        bar = self.verticalScrollBar()
+        position = bar.value()
+        self.show_path(self.session, self.path)
+        bar.setValue(position)
 
     def show_path(self, session: Session | None, path: ReasoningPath | None) -> None:
         if not self._same_path(session, path):
             self.thinking_expanded = False
+            self.annotated = ()
         self.session, self.path = session, path
         self.tokens = session.path_tokens(path) if session and path else []
         if session is None or path is None:
+            self.branch_points = frozenset()
             self.setHtml("<p style='color: gray'>Select a path in the tree.</p>")
             return
+        self.branch_points = branch_points(session, path)
         prompt = html.escape(session.prompt).replace("\n", "<br>")
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
         parts = [self._header_html(path)]
@@ -148,17 +236,34 @@ class PathView(QTextBrowser):
                 f" · found by {html.escape(rule_words(path.answer_rule))}"
             )
         delta = f" · Δ = {fmt(path.confidence)}" if path.confidence is not None else ""
+        jump = (
+            f' · <a href="{JUMP_TO_ANSWER}">↓ jump to answer</a>'
+            if path.answer_tokens is not None
+            else ""
+        )
+        marks = []
+        if self.branch_points:
+            marks.append(f"{BRANCH_MARK} branch point")
+        if self.annotated:
+            marks.append(f"{NOTE_MARK} annotated step (overlined)")
+        legend = f"<br><small>{' · '.join(marks)}</small>" if marks else ""
         return (
-            f"<p><b>Path #{path.id}</b> · {html.escape(path.label)} · {size} · "
+            f"<p><b>Path #{path.id}</b> · {html.escape(label_words(path.label))} · {size} · "
             f"log p = {fmt(path.logprob, 2)} · {answer}{delta}"
-            f" · ended by {html.escape(finish_words(path))}</p>"
+            f" · ended by {html.escape(finish_words(path))}{jump}{legend}</p>"
+        )
+
+    def _tokens_html(self, tokens: list[TokenRecord], first: int) -> str:
+        answer = self.path.answer_tokens if self.path is not None else None
+        return tokens_html(
+            tokens, first, answer, branch_points=self.branch_points, annotated=self.annotated
         )
 
     def _body_html(self, path: ReasoningPath) -> str:
         """The path's tokens; a thinking section folded into one line unless expanded."""
-        tokens, answer = self.tokens, path.answer_tokens
+        tokens = self.tokens
         if path.thinking_tokens is None:
-            return f"<p>{tokens_html(tokens, 0, answer)}</p>"
+            return f"<p>{self._tokens_html(tokens, 0)}</p>"
         start, end = path.thinking_tokens
         end = min(end, len(tokens))
         count = end - start
@@ -174,15 +279,15 @@ class PathView(QTextBrowser):
             f"<b>{html.escape(title)}</b></a>"
         )
         inner = (
-            f"<br>{tokens_html(tokens[start:end], start, answer)}" if self.thinking_expanded else ""
+            f"<br>{self._tokens_html(tokens[start:end], start)}" if self.thinking_expanded else ""
         )
         section = (
             f"<table width='100%' cellpadding='6' cellspacing='0' border='1' "
             f"style='border-style: dashed; border-color: gray; background-color: {shade};'>"
             f"<tr><td>{fold}{inner}</td></tr></table>"
         )
-        before = tokens_html(tokens[:start], 0, answer)
-        after = tokens_html(tokens[end:], end, answer)
+        before = self._tokens_html(tokens[:start], 0)
+        after = self._tokens_html(tokens[end:], end)
         return (
             (f"<p>{before}</p>" if before else "") + section + (f"<p>{after}</p>" if after else "")
         )
@@ -208,14 +313,31 @@ class PathView(QTextBrowser):
     def set_thinking_expanded(self, expanded: bool) -> None:
         """Fold or unfold the thinking section of the path shown."""
         self.thinking_expanded = expanded
+        self._redraw()
+
+    def jump_to_answer(self) -> bool:
+        """Scroll the answer's first token into view (a third of the way down); False when
+        the path has no answer. An answer inside the folded thinking unfolds it."""
+        path = self.path
+        if path is None or path.answer_tokens is None:
+            return False
+        start = path.answer_tokens[0]
+        thinking = path.thinking_tokens
+        inside = thinking is not None and thinking[0] <= start < thinking[1]
+        if inside and not self.thinking_expanded:
+            self.set_thinking_expanded(True)
+        rect = self.token_rect(start)
+        if rect is None:
+            return False
         bar = self.verticalScrollBar()
-        position = bar.value()
-        self.show_path(self.session, self.path)
-        bar.setValue(position)
+        bar.setValue(bar.value() + rect.top() - self.viewport().height() // 3)
+        return True
 
     def _on_anchor(self, anchor: str) -> None:
         if anchor == FOLD_THINKING:
             self.set_thinking_expanded(not self.thinking_expanded)
+        elif anchor == JUMP_TO_ANSWER:
+            self.jump_to_answer()
         else:
             self._offer_branch(anchor, None)
 

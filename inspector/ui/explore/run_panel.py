@@ -1,4 +1,8 @@
-"""Question, strategy and prompt settings, Run (Ctrl+Enter) / Cancel, and progress."""
+"""Question, strategy and prompt settings, Run (Ctrl+Enter) / Cancel, and progress.
+
+Tab in the question box moves the focus on (a question needs no tab character), so the whole
+panel can be used from the keyboard.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,10 @@ class RunPanel(QWidget):
         super().__init__(parent)
         self.question = QPlainTextEdit(DEFAULT_QUESTION)
         self.question.setPlaceholderText("Type a question, then press Ctrl+Enter")
-        self.question.setMaximumHeight(70)
+        self.question.setTabChangesFocus(True)
+        lines = self.question.fontMetrics().lineSpacing()
+        self.question.setMinimumHeight(2 * lines + 12)  # two lines at least, three by default
+        self.question.setMaximumHeight(3 * lines + 12)
         self.gold = QLineEdit(placeholderText="gold answer (optional)")
         self.settings = SettingsRow()
         for name in ("strategy", "prompt", "k", "samples", "temperature", "max_tokens"):
@@ -54,6 +61,8 @@ class RunPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
         layout.addWidget(self.question)
         layout.addWidget(self.settings)
         layout.addLayout(buttons)

@@ -2,9 +2,18 @@
 
 Each node is a box holding its run of tokens (elided; double-click expands it), tinted by the
 mean probability of its tokens. Edges into a branch point are labelled with the branch's first
-token and its probability; a node where paths end shows their answers, coloured by
-correctness. A path that did not finish (cut by the token limit, cancelled, or stopped inside
-its thinking) ends in a dotted red box and its label carries a "… limit" / "… thinking" badge.
+token and its probability (a whitespace token in words: "space", "newline"); a node where
+paths end shows their answers, coloured by correctness and marked ✓ / ✗ (the colour is never
+the only cue); a self-consistency run's greedy reference says it does not vote. A path that
+did not finish (cut by the token limit, cancelled, or stopped inside its thinking) ends in a
+dotted red box and its label carries a "… limit" / "… thinking" badge. The root (the prompt)
+is drawn in the palette's colours, so it follows a dark theme.
+
+The arrow keys follow what is drawn: Up and Down move between siblings in their drawn order
+(most likely first token first), Right to the first child drawn.
+
+During a run the tree grows live: :meth:`begin_live` shows the tree the run starts from and a
+dashed box per streaming branch, which :meth:`update_live` fills with the branch's latest text.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QFont, QKeyEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QBrush, QFont, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
@@ -21,13 +30,14 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from inspector.core.session import Session
+from inspector.core.session import ReasoningPath, Session
 from inspector.core.tree import ROOT_ID, TreeNode
-from inspector.ui.explore.path_words import finished_mark, unfinished_note
+from inspector.ui.explore.path_words import finished_mark, token_words, unfinished_note
 from inspector.ui.explore.tree_layout import layout_tree, ordered_children
 from inspector.ui.shared.colors import correctness_color, probability_color
 from inspector.ui.shared.theme import ink, is_dark
-from inspector.ui.shared.token_text import shown_token
+
+CORRECT_MARKS = {True: "✓", False: "✗", None: ""}  # the second cue beside the colour
 
 NODE_WIDTH, NODE_HEIGHT = 190.0, 34.0
 COLUMN_GAP, ROW_GAP = 90.0, 16.0
@@ -47,8 +57,33 @@ def mean_probability(node: TreeNode) -> float:
     return sum(math.exp(t.logprob) for t in node.tokens) / len(node.tokens)
 
 
+def answer_label(path: ReasoningPath, session: Session, annotated: set[int]) -> str:
+    """ "★#4 → 5 ✓ Δ0.90" for a path ending at a node: ★ CoT-decoding's pick, ✎ annotated,
+    ✓ / ✗ against the gold answer, a self-consistency greedy reference "(reference, no vote)",
+    an unfinished path's "… limit" badge."""
+    cot = session.settings.strategy == "cot-decoding"  # only CoT-decoding picks a path
+    pick = session.summary().cot_path_id if cot else None
+    star = ("★" if path.id == pick else "") + ("✎" if path.id in annotated else "")
+    answer = path.answer if path.answer is not None else "no answer"
+    # "no answer" says it in words; an answer says ✓ or ✗ beside its colour
+    judged = path.answer is not None and path.correct is not None
+    mark = f" {CORRECT_MARKS[path.correct]}" if judged else ""
+    conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
+    reference = session.settings.strategy == "self-consistency" and path.origin == "greedy"
+    role = " (greedy reference, no vote)" if reference else ""
+    badge = f" {finished_mark(path)}" if unfinished_note(path, session.settings) else ""
+    return f"{star}#{path.id} → {answer}{mark}{conf}{role}{badge}"
+
+
+def live_label(branch: int, text: str, count: int) -> str:
+    """ "[2] …the answer is 8 ·37": a streaming branch's latest text and its token count."""
+    flat = text.replace("\n", "⏎")
+    tail = flat if len(flat) <= ELIDE_CHARS + 6 else "…" + flat[-(ELIDE_CHARS + 5) :]
+    return f"[{branch + 1}] {tail} ·{count}"
+
+
 class NodeItem(QGraphicsRectItem):
-    def __init__(self, node: TreeNode, expanded: bool) -> None:
+    def __init__(self, node: TreeNode, expanded: bool, palette: QPalette) -> None:
         super().__init__()
         self.node_id = node.id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
@@ -58,10 +93,11 @@ class NodeItem(QGraphicsRectItem):
         width = max(NODE_WIDTH, self.label.boundingRect().width() + 12) if expanded else NODE_WIDTH
         self.setRect(0, 0, width, NODE_HEIGHT)
         self.label.setPos(6, (NODE_HEIGHT - self.label.boundingRect().height()) / 2)
-        fill = (
-            probability_color(mean_probability(node), 170) if node.tokens else Qt.GlobalColor.white
-        )
-        self.setBrush(QBrush(fill))
+        if node.tokens:
+            self.setBrush(QBrush(probability_color(mean_probability(node), 170)))
+        else:  # the prompt: no probability of its own, drawn in the palette's colours
+            self.setBrush(QBrush(palette.color(QPalette.ColorRole.Base)))
+            self.label.setBrush(QBrush(palette.color(QPalette.ColorRole.Text)))
         self.setPen(QPen(Qt.GlobalColor.darkGray, 1))
         self.setToolTip(
             f"{len(node.tokens)} tokens, mean p = {mean_probability(node):.3f}\n"
@@ -87,6 +123,11 @@ class ReasoningTreeView(QGraphicsView):
         self.current: int | None = None
         self.annotated: set[int] = set()  # path ids with annotations: shown with a ✎ badge
         self.unfinished_ends: set[int] = set()  # end nodes of unfinished paths: dotted boxes
+        # a run in progress: the node its branches grow from (None: no run shown) and each
+        # streaming branch's (text so far, token count) and box
+        self.live_anchor: int | None = None
+        self.live_branches: dict[int, tuple[str, int]] = {}
+        self.live_items: dict[int, QGraphicsRectItem] = {}
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- building ----------------------------------------------------------------------------
@@ -101,12 +142,16 @@ class ReasoningTreeView(QGraphicsView):
         scene.clear()
         scene.blockSignals(False)
         self.node_items = {}
+        self.live_items = {}
         if self.session is None:
+            if self.live_anchor is not None:
+                self._add_live_items()
+                scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 140, 40))
             return
         tree = self.session.tree
         places = layout_tree(tree)
         for node_id, place in places.items():
-            item = NodeItem(tree.nodes[node_id], node_id in self.expanded)
+            item = NodeItem(tree.nodes[node_id], node_id in self.expanded, self.palette())
             item.setPos(
                 place.column * (NODE_WIDTH + COLUMN_GAP), place.row * (NODE_HEIGHT + ROW_GAP)
             )
@@ -115,6 +160,8 @@ class ReasoningTreeView(QGraphicsView):
         for node_id in places:
             self._add_edges(tree.nodes[node_id])
         self._add_answers()
+        if self.live_anchor is not None:
+            self._add_live_items()
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 140, 40))
         if self.current in self.node_items:
             self.node_items[self.current].setSelected(True)
@@ -134,7 +181,7 @@ class ReasoningTreeView(QGraphicsView):
             first = self.session.tree.nodes[child_id].tokens[:1] if self.session else []
             if branching and first:
                 token = first[0]
-                text = f"{shown_token(token.text)} {math.exp(token.logprob):.0%}"
+                text = f"{token_words(token.text)} {math.exp(token.logprob):.0%}"
                 label = self.scene().addSimpleText(text)
                 label.setFont(QFont("sans", 8))
                 label.setBrush(QBrush(ink(self)))
@@ -146,7 +193,6 @@ class ReasoningTreeView(QGraphicsView):
         for path in self.session.paths:
             if path.n_tokens:  # a branch cancelled before its first token has nowhere to go
                 ends.setdefault(path.node_id, []).append(path)
-        pick = self.session.summary().cot_path_id
         self.unfinished_ends = set()
         for node_id, paths in ends.items():
             item = self.node_items.get(node_id)
@@ -154,12 +200,8 @@ class ReasoningTreeView(QGraphicsView):
                 continue
             parts, notes = [], []
             for path in paths:
-                star = ("★" if path.id == pick else "") + ("✎" if path.id in self.annotated else "")
-                conf = f" Δ{path.confidence:.2f}" if path.confidence is not None else ""
-                answer = path.answer if path.answer is not None else "no answer"
+                parts.append(answer_label(path, self.session, self.annotated))
                 note = unfinished_note(path, self.session.settings)
-                badge = f" {finished_mark(path)}" if note is not None else ""
-                parts.append(f"{star}#{path.id} → {answer}{conf}{badge}")
                 if note is not None:
                     notes.append(f"#{path.id}: {note}")
             if notes:
@@ -177,6 +219,78 @@ class ReasoningTreeView(QGraphicsView):
         item.setPen(QPen(correctness_color(False, is_dark(self)), 2.5, Qt.PenStyle.DotLine))
         item.setToolTip(item.toolTip() + "\n" + "\n".join(notes))
         self.unfinished_ends.add(item.node_id)
+
+    # -- a run in progress --------------------------------------------------------------------
+    def begin_live(self, base: Session | None, anchor: int = ROOT_ID) -> None:
+        """Show a run as it streams: ``base`` (the session a branch grows from; None for a new
+        run: only the prompt) with one dashed box per branch hanging off node ``anchor``."""
+        self.session = base
+        self.live_anchor = anchor
+        self.live_branches = {}
+        self.current = None
+        self.rebuild()
+        self.fit()
+
+    def update_live(self, branches: dict[int, tuple[str, int]]) -> None:
+        """Each streaming branch's text so far and token count: new branches get a box, the
+        others their latest text."""
+        if self.live_anchor is None:
+            return
+        grown = set(branches) - set(self.live_items)
+        self.live_branches = dict(branches)
+        if grown:
+            self.rebuild()
+            self.fit()
+            return
+        for branch, item in self.live_items.items():
+            label = item.childItems()[0]
+            if isinstance(label, QGraphicsSimpleTextItem):
+                label.setText(live_label(branch, *self.live_branches[branch]))
+
+    def end_live(self) -> None:
+        self.live_anchor = None
+        self.live_branches = {}
+
+    def _anchor_item(self) -> QGraphicsRectItem:
+        """The box the live branches hang off: a node of the base tree, or a bare prompt."""
+        if self.live_anchor in self.node_items:
+            return self.node_items[self.live_anchor]
+        palette = self.palette()
+        prompt = QGraphicsRectItem(0, 0, NODE_WIDTH, NODE_HEIGHT)
+        prompt.setBrush(QBrush(palette.color(QPalette.ColorRole.Base)))
+        prompt.setPen(QPen(Qt.GlobalColor.darkGray, 1))
+        label = QGraphicsSimpleTextItem("prompt", prompt)
+        label.setFont(QFont("monospace", 9))
+        label.setBrush(QBrush(palette.color(QPalette.ColorRole.Text)))
+        label.setPos(6, (NODE_HEIGHT - label.boundingRect().height()) / 2)
+        self.scene().addItem(prompt)
+        return prompt
+
+    def _add_live_items(self) -> None:
+        anchor = self._anchor_item()
+        drawn = self.scene().itemsBoundingRect()
+        x = anchor.pos().x() + anchor.rect().width() + COLUMN_GAP
+        top = drawn.bottom() + ROW_GAP if self.node_items else anchor.pos().y()
+        start_y = anchor.pos().y() + NODE_HEIGHT / 2
+        palette = self.palette()
+        for row, branch in enumerate(sorted(self.live_branches)):
+            box = QGraphicsRectItem(0, 0, NODE_WIDTH * 1.4, NODE_HEIGHT)
+            box.setPos(x, top + row * (NODE_HEIGHT + ROW_GAP))
+            box.setBrush(QBrush(palette.color(QPalette.ColorRole.AlternateBase)))
+            box.setPen(QPen(palette.color(QPalette.ColorRole.Text), 1, Qt.PenStyle.DashLine))
+            box.setToolTip("still streaming: probabilities and answers appear when it ends")
+            label = QGraphicsSimpleTextItem(live_label(branch, *self.live_branches[branch]), box)
+            label.setFont(QFont("monospace", 9))
+            label.setBrush(QBrush(palette.color(QPalette.ColorRole.Text)))
+            label.setPos(6, (NODE_HEIGHT - label.boundingRect().height()) / 2)
+            self.scene().addItem(box)
+            end_y = box.pos().y() + NODE_HEIGHT / 2
+            line = self.scene().addLine(
+                anchor.pos().x() + anchor.rect().width(), start_y, x, end_y,
+                QPen(Qt.GlobalColor.gray, 1.2, Qt.PenStyle.DashLine),
+            )  # fmt: skip
+            line.setZValue(-1)
+            self.live_items[branch] = box
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -234,11 +348,11 @@ class ReasoningTreeView(QGraphicsView):
         if node is None:
             return None
         if key == Qt.Key.Key_Right and node.children:
-            return node.children[0]
+            return ordered_children(tree, node.id)[0]
         if key == Qt.Key.Key_Left and node.parent is not None:
             return node.parent
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and node.parent is not None:
-            siblings = tree.nodes[node.parent].children
+            siblings = ordered_children(tree, node.parent)  # the order they are drawn in
             step = -1 if key == Qt.Key.Key_Up else 1
             index = siblings.index(node.id) + step
             return siblings[index] if 0 <= index < len(siblings) else None

@@ -1,11 +1,15 @@
 """The strategy, sampling and answer settings of a run (run panel and experiments).
 
-Two rows: what to run (strategy, prompt, k, samples, temperature, max tokens) and how its
-answers are found (the answer rule, the chat template, the answer probe). "auto" leaves a
+Two rows: what to run (strategy, prompt, k, samples, temperature, seed, max tokens) and how
+its answers are found (the answer rule, the chat template, the answer probe). Only the chosen
+strategy's own settings are shown: k for CoT-decoding; samples, temperature and the seed (with
+a "new seed" button, so a re-run can draw other samples) for self-consistency. "auto" leaves a
 setting to the model: max tokens its kind's default, the chat template used when it has one.
 """
 
 from __future__ import annotations
+
+import random
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +41,8 @@ TOOLTIPS = {
     "k": "CoT-decoding: how many first tokens to branch on",
     "samples": "self-consistency: how many sampled paths vote",
     "temperature": "self-consistency: sampling temperature",
+    "seed": "self-consistency: the sampling seed, stored with the session · the same seed "
+    "draws the same samples again; “new seed” picks another",
     "max tokens": "the longest a path may grow; auto: the default for the model's kind "
     "(base, instruct or thinking)",
     "answer rule": "how a path's answer is found · auto: the last \\boxed{…}, else the last "
@@ -56,12 +63,21 @@ def expected_tokens(settings: RunSettings) -> int:
     return token_limit(settings) * branches.get(settings.strategy, 1)
 
 
-def captioned(row: QHBoxLayout, label: str, widget: QWidget) -> None:
+# the settings only one strategy uses (the others are shown for every strategy)
+STRATEGY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "greedy": (),
+    "cot-decoding": ("k",),
+    "self-consistency": ("samples", "temperature", "seed"),
+}
+
+
+def captioned(row: QHBoxLayout, label: str, widget: QWidget) -> QLabel:
     caption = QLabel(label)
     for item in (caption, widget):
         item.setToolTip(TOOLTIPS[label])
     row.addWidget(caption)
     row.addWidget(widget)
+    return caption
 
 
 class SettingsRow(QWidget):
@@ -82,6 +98,12 @@ class SettingsRow(QWidget):
         self.temperature.setRange(RUN_LIMITS["temperature"].low, RUN_LIMITS["temperature"].high)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(0.7)
+        # every seed of RUN_LIMITS (up to 2³² − 1, beyond a QSpinBox), as whole numbers
+        self.seed = QDoubleSpinBox(decimals=0)
+        self.seed.setRange(RUN_LIMITS["seed"].low, RUN_LIMITS["seed"].high)
+        self.new_seed = QPushButton("new seed")
+        self.new_seed.setToolTip(TOOLTIPS["seed"])
+        self.new_seed.clicked.connect(self.draw_seed)
         self.answer_rule = QComboBox()
         self.answer_rule.setEditable(True)  # regex:PATTERN may be typed
         self.answer_rule.addItems(ANSWER_RULES)
@@ -97,16 +119,24 @@ class SettingsRow(QWidget):
         for widget in (self.probe_text, self.probe_tokens):
             widget.setEnabled(False)
             self.probe.toggled.connect(widget.setEnabled)
+        # each strategy-specific setting's widgets (caption, box, button), shown with it
+        self.strategy_widgets: dict[str, list[QWidget]] = {}
         self._layout()
+        self.strategy.currentTextChanged.connect(self._show_strategy_settings)
+        self._show_strategy_settings(self.strategy.currentText())
 
     def _layout(self) -> None:
         run = QHBoxLayout()
         for label, widget in [
             ("strategy", self.strategy), ("prompt", self.prompt), ("k", self.k),
-            ("samples", self.samples), ("temperature", self.temperature),
+            ("samples", self.samples), ("temperature", self.temperature), ("seed", self.seed),
             ("max tokens", self.max_tokens),
         ]:  # fmt: skip
-            captioned(run, label, widget)
+            caption = captioned(run, label, widget)
+            self.strategy_widgets[label] = [caption, widget]
+            if label == "seed":
+                run.addWidget(self.new_seed)
+                self.strategy_widgets[label].append(self.new_seed)
         run.addStretch(1)
         answers = QHBoxLayout()
         captioned(answers, "answer rule", self.answer_rule)
@@ -120,6 +150,26 @@ class SettingsRow(QWidget):
         rows.addLayout(run)
         rows.addLayout(answers)
 
+    def _show_strategy_settings(self, strategy: str) -> None:
+        """Show the settings ``strategy`` uses, hide the ones only another strategy uses."""
+        own = STRATEGY_SETTINGS.get(strategy, ())
+        for name in [n for names in STRATEGY_SETTINGS.values() for n in names]:
+            for widget in self.strategy_widgets[name]:
+                widget.setVisible(name in own)
+
+    def shown_settings(self) -> list[str]:
+        """The strategy-specific settings on screen now (k, samples, temperature, seed)."""
+        specific = [n for names in STRATEGY_SETTINGS.values() for n in names]
+        return [n for n in specific if not self.strategy_widgets[n][1].isHidden()]
+
+    def draw_seed(self) -> None:
+        """A new random seed, so the next self-consistency run draws other samples."""
+        current = int(self.seed.value())
+        seed = current
+        while seed == current:
+            seed = random.randint(0, int(RUN_LIMITS["seed"].high))
+        self.seed.setValue(seed)
+
     def values(self) -> RunSettings:
         """The settings shown; ``ValueError`` with one clear message for an answer rule that
         does not parse or an answer probe switched on with no text."""
@@ -131,7 +181,8 @@ class SettingsRow(QWidget):
         return RunSettings(
             strategy=self.strategy.currentText(), prompt_style=self.prompt.currentText(),
             k=self.k.value(), samples=self.samples.value(),
-            temperature=self.temperature.value(), max_tokens=self.max_tokens.value() or None,
+            temperature=self.temperature.value(), seed=int(self.seed.value()),
+            max_tokens=self.max_tokens.value() or None,
             answer_rule=rule, use_chat_template=TEMPLATE_CHOICES[self.chat_template.currentText()],
             answer_probe=probe, probe_tokens=self.probe_tokens.value(),
         )  # fmt: skip
@@ -142,6 +193,7 @@ class SettingsRow(QWidget):
         self.k.setValue(settings.k)
         self.samples.setValue(settings.samples)
         self.temperature.setValue(settings.temperature)
+        self.seed.setValue(settings.seed)
         self.max_tokens.setValue(settings.max_tokens or 0)
         self.answer_rule.setCurrentText(settings.answer_rule)
         template = {None: AUTO, True: "on", False: "off"}[settings.use_chat_template]

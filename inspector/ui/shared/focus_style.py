@@ -1,0 +1,55 @@
+"""A focus ring that can be seen: the widget with the keyboard focus gets a 2-px outline in the
+palette's highlight colour (Fusion's own is a faint dotted rectangle, or nothing at all on a
+text or tree view).
+
+:func:`install_focus_ring` wraps the application's style; call it again after anything that
+sets the style anew (:func:`~inspector.ui.shared.theme.apply_theme` does).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
+
+RING_WIDTH = 2.0
+# frames that get the ring when their widget has the focus (a text box, a tree, a table)
+_FRAMES = (QStyle.PrimitiveElement.PE_Frame, QStyle.PrimitiveElement.PE_FrameLineEdit)
+
+
+class FocusRingStyle(QProxyStyle):
+    """The base style, with a thick focus rectangle and a ring around focused frames."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element == QStyle.PrimitiveElement.PE_FrameFocusRect:
+            self._ring(option, painter)
+            return
+        super().drawPrimitive(element, option, painter, widget)
+        if element in _FRAMES and option.state & QStyle.StateFlag.State_HasFocus:
+            self._ring(option, painter)
+
+    @staticmethod
+    def _ring(option: QStyleOption, painter: QPainter) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(option.palette.color(QPalette.ColorRole.Highlight), RING_WIDTH)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        inset = RING_WIDTH / 2
+        painter.drawRoundedRect(QRectF(option.rect).adjusted(inset, inset, -inset, -inset), 2, 2)
+        painter.restore()
+
+
+def install_focus_ring(app: QApplication) -> None:
+    """Wrap the application's current style (Fusion) in :class:`FocusRingStyle`."""
+    if isinstance(app.style(), FocusRingStyle):
+        return
+    palette = app.palette()  # a new style would bring its own standard palette
+    app.setStyle(FocusRingStyle(app.style().name()))
+    app.setPalette(palette)

@@ -1,0 +1,102 @@
+"""The Explore page's controls (issue 13): each strategy shows its own settings, a seed with
+"new seed", Tab leaves the question box, the label box starts empty on another path and is
+wide enough for its labels, the right-hand panes stack into tabs when short."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from inspector.core.session import RunSettings
+from inspector.ui.explore.annotation_panel import NO_LABEL, AnnotationPanel
+from inspector.ui.explore.answers_panel import AnswersPanel
+from inspector.ui.explore.run_panel import RunPanel
+from inspector.ui.explore.work_panes import WorkPanes
+from inspector.ui.shared.settings_row import SettingsRow
+
+
+def test_each_strategy_shows_its_own_settings(qtbot):
+    row = SettingsRow()
+    qtbot.addWidget(row)
+    row.show()
+    expected = {
+        "greedy": [],
+        "cot-decoding": ["k"],
+        "self-consistency": ["samples", "temperature", "seed"],
+    }
+    for strategy, shown in expected.items():
+        row.strategy.setCurrentText(strategy)
+        assert row.shown_settings() == shown
+        assert row.new_seed.isVisible() == (strategy == "self-consistency")
+        assert row.k.isVisible() == (strategy == "cot-decoding")
+
+
+def test_the_seed_is_a_setting_and_new_seed_changes_it(qtbot):
+    row = SettingsRow("self-consistency")
+    qtbot.addWidget(row)
+    assert row.values().seed == 0
+    row.new_seed.click()
+    seed = row.values().seed
+    assert seed != 0 and isinstance(seed, int)
+    row.new_seed.click()
+    assert row.values().seed != seed
+    row.load(RunSettings(strategy="self-consistency", seed=2**32 - 1))
+    assert row.values().seed == 2**32 - 1  # the largest seed the CLI takes loads unchanged
+
+
+def test_tab_in_the_question_moves_the_focus(qtbot):
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.activateWindow()
+    panel.question.setFocus()
+    qtbot.waitUntil(panel.question.hasFocus)
+    before = panel.question.toPlainText()
+    qtbot.keyClick(panel.question, Qt.Key.Key_Tab)
+    assert panel.question.toPlainText() == before and "\t" not in before
+    assert not panel.question.hasFocus()
+
+
+def test_another_path_starts_with_no_label(qtbot, tmp_path):
+    panel = AnnotationPanel(tmp_path / "sessions.db")
+    qtbot.addWidget(panel)
+    panel.set_target("s1", 0)
+    panel.add_label("lucky guess")
+    panel.note.setText("a note")
+    assert panel.label.currentText() == "lucky guess"
+    panel.set_target("s1", 0, (2, 4))  # a step of the same path: the choice stays
+    assert panel.label.currentText() == "lucky guess" and panel.note.text() == "a note"
+    panel.set_target("s1", 1)
+    assert panel.label.currentText() == NO_LABEL and panel.note.text() == ""
+
+
+def test_the_label_box_fits_its_longest_label(qtbot, tmp_path):
+    panel = AnnotationPanel(tmp_path / "sessions.db")
+    qtbot.addWidget(panel)
+    panel.resize(500, 60)
+    panel.show()
+    panel.set_target("s1", 0)
+    panel.add_label("arithmetic slip in the second step")
+    width = panel.label.fontMetrics().horizontalAdvance("arithmetic slip in the second step")
+    assert panel.label.sizeHint().width() > width
+
+
+def test_the_panes_stack_when_short_and_split_when_tall(qtbot):
+    path, live, answers = QWidget(), QWidget(), AnswersPanel()
+    panes = WorkPanes(path, live, answers)
+    qtbot.addWidget(panes)
+    panes.resize(600, 900)
+    panes.show()
+    qtbot.waitUntil(lambda: panes.height() == 900)
+    assert not panes.stacked and panes.tabs.indexOf(answers) == -1
+    assert answers.height() >= answers.minimumSizeHint().height()
+    panes.resize(600, 320)
+    qtbot.waitUntil(lambda: panes.stacked)
+    assert panes.tabs.indexOf(answers) == 1 and panes.tabs.tabText(1) == "Answers"
+    panes.show_answers()
+    assert panes.tabs.currentWidget() is answers
+    panes.resize(600, 900)
+    qtbot.waitUntil(lambda: not panes.stacked)
+    assert panes.tabs.indexOf(answers) == -1 and answers.isVisible()
+    assert panes.tabs.currentWidget() is path
+    assert panes.minimumSizeHint().height() < panes.split_height()
