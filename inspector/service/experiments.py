@@ -70,6 +70,7 @@ def run_saved_experiment(
     settings = resolve_settings(settings, engine.info())
     experiment_id = open_experiment(store, dataset, settings, engine, name)
     store.claim_experiment(experiment_id)  # one runner at a time: a second one is told who
+    store.set_experiment_asked(experiment_id, limit)
     if on_experiment is not None:
         on_experiment(experiment_id)
     hooks = saving_hooks(store, hooks)

@@ -151,6 +151,13 @@ class ExperimentsMixin(StoreBase):
             if cursor.rowcount == 0:
                 raise NotFoundError(self.path, f"no experiment {experiment_id}")
 
+    def set_experiment_asked(self, experiment_id: int, asked: int | None) -> None:
+        """Note how many questions a run of the experiment asks for (None: all of them)."""
+        if asked is not None and asked < 1:
+            raise ValueError(f"an experiment asks for at least one question, not {asked}")
+        with self.transaction() as db:
+            db.execute("UPDATE experiments SET asked = ? WHERE id = ?", [asked, experiment_id])
+
     def record_run(self, experiment_id: int, question_index: int, session_id: str) -> None:
         """Note that ``session_id`` answered this question (replacing an earlier run)."""
         with self.transaction() as db:
@@ -205,7 +212,7 @@ class ExperimentsMixin(StoreBase):
         rows = self.db.query(
             "SELECT e.id, e.name, d.name AS dataset, d.n_questions, e.strategy, e.settings, "
             "coalesce(m.description, m.path) AS model, e.status, e.created, e.updated, "
-            "count(s.id) AS done, coalesce(sum(s.correct = 1), 0) AS correct "
+            "e.asked, count(s.id) AS done, coalesce(sum(s.correct = 1), 0) AS correct "
             "FROM experiments e JOIN datasets d ON d.id = e.dataset_id "
             "LEFT JOIN models m ON m.id = e.model_id "
             "LEFT JOIN experiment_runs r ON r.experiment_id = e.id "
@@ -226,6 +233,7 @@ class ExperimentsMixin(StoreBase):
                 correct=r["correct"],
                 created=r["created"],
                 updated=r["updated"],
+                asked=r["asked"],
             )
             for r in rows
         ]
@@ -272,7 +280,10 @@ class ExperimentsMixin(StoreBase):
             questions = self.dataset_questions(record.dataset_id)
         dataset = Dataset(record.dataset_name, Path(record.dataset_source or ""), questions)
         settings = RunSettings.from_dict(record.settings)
-        return ExperimentPlan(record.name, dataset, settings, record.model_path)
+        asked = self.db.execute(
+            "SELECT asked FROM experiments WHERE id = ?", [experiment_id]
+        ).fetchone()[0]
+        return ExperimentPlan(record.name, dataset, settings, record.model_path, asked)
 
     def restore_experiment(self, copy: ExperimentCopy, *, replace: bool = False) -> int:
         """Store an exported experiment (with its data set, if new) and its runs; return its
@@ -341,3 +352,4 @@ class ExperimentPlan:
     dataset: Dataset
     settings: RunSettings
     model_path: str | None
+    limit: int | None = None  # the questions its latest run asked for (None: all)

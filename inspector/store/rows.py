@@ -78,10 +78,22 @@ class ExperimentRow:
     correct: int
     created: str
     updated: str
+    asked: int | None = None  # questions the latest run asked for; None: the whole data set
 
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.done if self.done else None
+
+    @property
+    def target(self) -> int:
+        """The questions asked for (never fewer than those done)."""
+        wanted = self.n_questions if self.asked is None else min(self.asked, self.n_questions)
+        return max(wanted, self.done)
+
+    @property
+    def unfinished(self) -> bool:
+        """Some question asked for has no complete session yet (Resume has work to do)."""
+        return self.done < self.target
 
 
 @dataclass(frozen=True)

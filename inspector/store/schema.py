@@ -274,8 +274,15 @@ def _v4(db: Database) -> None:
         db.execute(statement)
 
 
+def _v5(db: Database) -> None:
+    """``experiments.asked``: how many questions the latest run of an experiment asked for
+    (its limit; NULL for the whole data set), so progress reads "4 / 4" after asking for 4
+    and resuming runs the same questions."""
+    db.execute("ALTER TABLE experiments ADD COLUMN asked INTEGER CHECK (asked > 0)")
+
+
 Migration = Callable[[Database], None]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def latest_version() -> int:

@@ -54,7 +54,7 @@ def test_a_schema_1_database_is_upgraded_with_its_sessions_intact(tmp_path):
     path = tmp_path / "old.db"
     shutil.copyfile(V1_FIXTURE, path)
     with Store.open(path) as store:
-        assert store.schema_version == latest_version() == 4
+        assert store.schema_version == latest_version() == 5
         assert store.integrity_check() == ["ok"]
         assert "writer" in store.db["sessions"].columns_dict
         # v3 columns filled from what v1 stored: every answer was found by the session's

@@ -119,7 +119,7 @@ def _legend() -> str:
     return (
         f'<p class="legend">Token colour = probability of the chosen token: {stops} · '
         '<mark class="answer">answer span</mark><span class="screen-only"> · hover a token '
-        "for its top-k alternatives</span>. Each answer's tokens and their top-k alternatives "
+        "for its top-k alternatives.</span> Each answer's tokens and their top-k alternatives "
         f"are also listed in a table under its path. {e(TOKEN_RANGE_NOTE)}</p>\n"
     )
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -19,11 +20,22 @@ from PySide6.QtWidgets import (
 
 from inspector.store import Store, StoreError
 from inspector.store.experiments import ExperimentPlan
+from inspector.store.rows import ExperimentRow
 from inspector.ui.experiments.runner_box import ExperimentRunnerBox
 from inspector.ui.experiments.stats_plots import StatsPlots
 from inspector.ui.experiments.table_models import ExperimentResultsModel, ExperimentsTableModel
 from inspector.ui.model.controller import ModelController
 from inspector.ui.shared.workers import run_in_pool
+
+
+def rows_high(view: QTableView, rows: int) -> int:
+    """The height of ``view`` showing its header, ``rows`` rows and a horizontal scroll bar."""
+    return (
+        view.horizontalHeader().sizeHint().height()
+        + rows * view.verticalHeader().defaultSectionSize()
+        + view.horizontalScrollBar().sizeHint().height()
+        + 2 * view.frameWidth()
+    )
 
 
 def table_view(model: QAbstractItemModel) -> QTableView:
@@ -62,7 +74,7 @@ class ExperimentsPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        self.runner = ExperimentRunnerBox(db_path)
+        self.runner = ExperimentRunnerBox(db_path, preferences=models.preferences)
         models.loading.connect(lambda: self.runner.set_engine(None))
         models.changed.connect(self.runner.set_engine)
         models.failed.connect(lambda _message: self.runner.set_engine(models.engine))
@@ -83,6 +95,7 @@ class ExperimentsPage(QWidget):
         self.plots = StatsPlots(db_path)
         for source in (self.runner, self.plots):
             source.message.connect(self.message)
+        self.runner.started.connect(self._update_buttons)
         self.runner.experimentOpened.connect(self._follow)
         self.runner.questionDone.connect(self.refresh_tables)
         self.runner.ended.connect(lambda _saved: self.refresh())
@@ -90,37 +103,60 @@ class ExperimentsPage(QWidget):
         self._update_buttons()
 
     def _layout(self) -> None:
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
+        """Every pane keeps a legible minimum (tables: a few rows; plots: PLOT_MIN), so a
+        window too small for them scrolls (the main window puts each page in a scroll area)
+        instead of drawing one pane over another."""
+        experiments = QWidget()
+        top = QVBoxLayout(experiments)
+        top.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
         header.addWidget(QLabel("Experiments"), 1)
         header.addWidget(self.resume_button)
         header.addWidget(self.export_button)
-        column.addLayout(header)
-        column.addWidget(self.experiments_view, 1)
-        column.addWidget(self.results_title)
-        column.addWidget(self.results_view, 2)
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(left)
-        body.addWidget(self.plots)
-        body.setSizes([520, 880])
+        top.addLayout(header)
+        top.addWidget(self.experiments_view, 1)
+        results = QWidget()
+        bottom = QVBoxLayout(results)
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.results_title)
+        bottom.addWidget(self.results_view, 1)
+        self.experiments_view.setMinimumHeight(rows_high(self.experiments_view, 3))
+        self.results_view.setMinimumHeight(rows_high(self.results_view, 4))
+        self.results_title.setWordWrap(True)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.setChildrenCollapsible(False)
+        left.addWidget(experiments)
+        left.addWidget(results)
+        left.setStretchFactor(1, 2)
+        left.setMinimumWidth(300)
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.body.setChildrenCollapsible(False)
+        self.body.addWidget(left)
+        self.body.addWidget(self.plots)
+        self.body.setStretchFactor(1, 3)
+        self.body.setSizes([380, 900])
+        self.runner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.runner)
-        layout.addWidget(body, 1)
+        layout.addWidget(self.body, 1)
 
     # -- reading -------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the experiment list (keeping the selection), its results, and the plots."""
         self.refresh_tables()
+        self._update_choices()
+        self.plots.refresh()
+
+    def _update_choices(self) -> None:
+        """The plots' model and experiment filters, from the database and the list."""
         try:
             with Store.open(self.db_path, read_only=True) as store:
                 models = store.model_names()
         except (StoreError, ValueError, OSError):
             models = []
         experiments = [(row.id, row.name) for row in self.experiments_model.rows]
-        self.plots.set_choices(models, experiments)
-        self.plots.refresh()
+        self.plots.set_choices(models, experiments, self.selected_experiment())
 
     def refresh_tables(self) -> None:
         selected = self.selected_experiment()
@@ -132,6 +168,8 @@ class ExperimentsPage(QWidget):
             return
         self.experiments_model.set_rows(rows)
         ids = [row.id for row in rows]
+        if selected not in ids and ids:
+            selected = ids[0]  # the newest: the plots and results start on an experiment
         if selected in ids:
             self.experiments_view.selectRow(ids.index(selected))
         self._show_results(selected if selected in ids else None)
@@ -170,6 +208,8 @@ class ExperimentsPage(QWidget):
         ids = [row.id for row in self.experiments_model.rows]
         if experiment_id in ids:
             self.experiments_view.selectRow(ids.index(experiment_id))
+        self._update_choices()
+        self.plots.show_experiment(self.selected_experiment())
 
     def _open_result(self, index: QModelIndex) -> None:
         session_id = self.results_model.id_at(index.row())
@@ -177,10 +217,21 @@ class ExperimentsPage(QWidget):
             self.openSession.emit(session_id)
 
     # -- actions -------------------------------------------------------------------------------
+    def selected_row(self) -> ExperimentRow | None:
+        index = self.experiments_view.currentIndex()
+        rows = self.experiments_model.rows
+        return rows[index.row()] if index.isValid() and index.row() < len(rows) else None
+
     def _update_buttons(self) -> None:
-        chosen = self.selected_experiment() is not None
-        self.resume_button.setEnabled(chosen and not self.runner.running)
-        self.export_button.setEnabled(chosen)
+        row = self.selected_row()
+        unfinished = row is not None and row.unfinished
+        self.resume_button.setEnabled(unfinished and not self.runner.running)
+        self.resume_button.setToolTip(
+            "run the questions not done yet"
+            if unfinished or row is None
+            else "every question asked for is done"
+        )
+        self.export_button.setEnabled(row is not None)
 
     def resume_selected(self) -> None:
         experiment_id = self.selected_experiment()
@@ -202,7 +253,7 @@ class ExperimentsPage(QWidget):
                 "(Model ▸ Open model…) to resume it"
             )
             return
-        self.runner.resume(plan.dataset, plan.settings, plan.name)
+        self.runner.resume(plan.dataset, plan.settings, plan.name, plan.limit)
 
     def export_selected(self) -> None:
         experiment_id = self.selected_experiment()

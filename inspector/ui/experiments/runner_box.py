@@ -12,15 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 from inspector.core.datasets import Dataset, load_dataset
 from inspector.core.experiment import ExperimentProgress
 from inspector.core.model_defaults import resolve_settings
+from inspector.core.prompts import RESOURCES
 from inspector.core.session import RunSettings
 from inspector.core.strategies import RunHooks
 from inspector.service.experiments import SavedExperiment, run_saved_experiment
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
     from inspector.engine.backend import Backend
 
 DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
+SAMPLE_DATASETS = RESOURCES / "datasets"  # the bundled sample data sets
+DATASET_FOLDER_KEY = "experiments/dataset_folder"  # the folder of the last data set opened
 
 
 def format_duration(seconds: float) -> str:
@@ -54,6 +60,37 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+class SideScroll(QScrollArea):
+    """A row of controls that scrolls sideways when the window is narrower than the row
+    (instead of widening the whole page), and is exactly as tall as it needs."""
+
+    def __init__(self, row: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = row
+        self.setWidget(row)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._fit()
+
+    def _fit(self) -> None:
+        hint = self.row.minimumSizeHint()
+        height = hint.height()
+        if hint.width() > self.viewport().width():
+            height += self.horizontalScrollBar().sizeHint().height()
+        self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), 320))
+        return hint
+
+
 class ExperimentRunnerBox(QGroupBox):
     started = Signal()
     ended = Signal(object)  # SavedExperiment, or None after a failure
@@ -61,9 +98,15 @@ class ExperimentRunnerBox(QGroupBox):
     questionDone = Signal()  # a question's session is complete and saved
     message = Signal(str)
 
-    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        parent: QWidget | None = None,
+        preferences: QSettings | None = None,
+    ) -> None:
         super().__init__("Run an experiment", parent)
         self.db_path = db_path
+        self.preferences = preferences
         self.engine: Backend | None = None
         self.can_start: Callable[[], str | None] = lambda: None  # a reason not to, or None
         self.dataset: Dataset | None = None
@@ -112,23 +155,50 @@ class ExperimentRunnerBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(source)
         layout.addWidget(self.dataset_info)
-        layout.addWidget(self.settings)
+        layout.addWidget(SideScroll(self.settings))
         layout.addLayout(options)
         layout.addLayout(progress)
 
     # -- data set ------------------------------------------------------------------------------
+    def dataset_folder(self) -> Path:
+        """Where the data-set dialog starts: the folder of the last data set opened (if it
+        still exists), else the bundled sample data sets."""
+        saved = self.preferences.value(DATASET_FOLDER_KEY) if self.preferences else None
+        if saved and Path(str(saved)).is_dir():
+            return Path(str(saved))
+        return SAMPLE_DATASETS if SAMPLE_DATASETS.is_dir() else Path.home()
+
+    def dataset_dialog(self) -> QFileDialog:
+        """The data-set dialog: in :meth:`dataset_folder`, with the sample data sets, home and
+        the last folder in its sidebar (Qt's own dialog: a native one drops the sidebar)."""
+        dialog = QFileDialog(self, "Open data set", str(self.dataset_folder()), DATASET_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        places = [self.dataset_folder(), SAMPLE_DATASETS, Path.home()]
+        urls: list[QUrl] = []
+        for place in places:
+            url = QUrl.fromLocalFile(str(place))
+            if place.is_dir() and url not in urls:
+                urls.append(url)
+        dialog.setSidebarUrls(urls)
+        return dialog
+
     def choose_dataset(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open data set", "", DATASET_FILTER)
-        if path:
-            self.load_dataset(Path(path))
+        dialog = self.dataset_dialog()
+        if dialog.exec() and dialog.selectedFiles():
+            self.load_dataset(Path(dialog.selectedFiles()[0]))
 
     def load_dataset(self, path: Path) -> None:
         """Parse the file on a pool thread; a bad file is reported and changes nothing."""
         self.dataset_info.setText(f"Reading {path.name}…")
         run_in_pool(lambda: load_dataset(path), self.set_dataset, self._dataset_failed)
 
-    def set_dataset(self, dataset: Dataset) -> None:
+    def set_dataset(self, dataset: Dataset, remember: bool = True) -> None:
+        """Use ``dataset``; with ``remember`` its folder is where the next dialog starts."""
         self.dataset = dataset
+        folder = dataset.path.parent
+        if remember and self.preferences is not None and folder.is_dir():
+            self.preferences.setValue(DATASET_FOLDER_KEY, str(folder.resolve()))
         self.dataset_path.setText(str(dataset.path))
         self.dataset_info.setText(f"{dataset.name}: {len(dataset.questions)} questions")
         self._update_buttons()
@@ -153,12 +223,15 @@ class ExperimentRunnerBox(QGroupBox):
         self.open_button.setEnabled(not self.running)
         self.cancel_button.setEnabled(self.running)
 
-    def resume(self, dataset: Dataset, settings: RunSettings, name: str) -> None:
-        """Run a saved experiment again: its finished questions are skipped."""
-        self.set_dataset(dataset)
+    def resume(
+        self, dataset: Dataset, settings: RunSettings, name: str, limit: int | None = None
+    ) -> None:
+        """Run a saved experiment again over the questions it asked for (``limit``; None:
+        all): its finished questions are skipped."""
+        self.set_dataset(dataset, remember=False)  # a saved copy, not a folder the user chose
         self.settings.load(settings)
         self.name.setText(name)
-        self.limit.setValue(0)
+        self.limit.setValue(limit or 0)
         self.run()
 
     def run(self) -> None:

@@ -19,8 +19,8 @@ class ExperimentsTableModel(RecordTableModel):
     )
 
     def display(self, record: ExperimentRow, key: str) -> str:
-        if key == "done":
-            return f"{record.done} / {record.n_questions}"
+        if key == "done":  # of the questions asked for (a limit), not of the whole data set
+            return f"{record.done} / {record.target}"
         if key == "accuracy":
             return "" if record.accuracy is None else f"{record.accuracy:.3f}"
         if key == "created":
@@ -28,7 +28,15 @@ class ExperimentsTableModel(RecordTableModel):
         return super().display(record, key)
 
     def tooltip(self, record: ExperimentRow, key: str) -> str | None:
-        return f"{record.name}\ndata set: {record.dataset} ({record.n_questions} questions)"
+        asked = (
+            "all of them"
+            if record.asked is None or record.asked >= record.n_questions
+            else f"the first {record.asked}"
+        )
+        return (
+            f"{record.name}\ndata set: {record.dataset} ({record.n_questions} questions; "
+            f"asked for {asked})\n{record.done} done"
+        )
 
 
 class ExperimentResultsModel(RecordTableModel):
