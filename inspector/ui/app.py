@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.ui.main_window import MainWindow
+from inspector.ui.shared.focus_style import install_focus_ring
 from inspector.ui.shared.theme import apply_theme, saved_theme
 
 DESKTOP_ID = "io.github.reasoning_inspector.ReasoningInspector"
@@ -28,9 +29,13 @@ def run_app(
     app.setDesktopFileName(DESKTOP_ID)  # matches the window to its menu entry on Wayland
     preferences = QSettings()
     apply_theme(app, saved_theme(preferences))
-    app.styleHints().colorSchemeChanged.connect(
-        lambda _scheme: apply_theme(app, "system") if saved_theme(QSettings()) == "system" else None
-    )
+
+    def follow_system(_scheme: object) -> None:
+        if saved_theme(QSettings()) == "system":
+            apply_theme(app, "system")
+            install_focus_ring(app)  # apply_theme sets the plain style again
+
+    app.styleHints().colorSchemeChanged.connect(follow_system)
     window = MainWindow(model_path, db_path, preferences)
     app.aboutToQuit.connect(window.shutdown)
     window.show()

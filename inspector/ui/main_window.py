@@ -63,7 +63,7 @@ GEOMETRY_KEY, STATE_KEY = "window/geometry", "window/state"
 PREFERRED_SIZE = QSize(1600, 1000)  # the first launch's largest size
 PREFERRED_SHARE = 0.92  # of the screen's available area, on a screen smaller than that
 # the least the window may be: the smallest screen it is made for (pages scroll below it)
-MINIMUM_SIZE = QSize(800, 560)
+MINIMUM_SIZE = QSize(640, 480)
 # the sessions list's share of the window's height on the first launch
 SESSIONS_SHARE = 0.24
 
@@ -206,8 +206,7 @@ class MainWindow(QMainWindow):
         restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
-        frame = self.frameGeometry().size() - self.geometry().size()  # title bar, borders
-        inner = available.adjusted(0, 0, -frame.width(), -frame.height())
+        inner = self._inner(available)
         if restored:
             self.setGeometry(fit_within(self.geometry(), inner))
         else:
@@ -223,10 +222,26 @@ class MainWindow(QMainWindow):
             )
             self.resizeDocks([self.sessions_dock], [height], Qt.Orientation.Vertical)
 
+    def _inner(self, available: QRect) -> QRect:
+        """Where the window's inside may go: ``available`` less its frame (title bar)."""
+        frame = self.frameGeometry()
+        inside = self.geometry()
+        return available.adjusted(
+            inside.left() - frame.left(), inside.top() - frame.top(),
+            inside.right() - frame.right(), inside.bottom() - frame.bottom(),
+        )  # fmt: skip
+
+    def keep_on_screen(self) -> None:
+        """Once the frame is known (after the first show): the whole frame on the screen."""
+        inner = self._inner(self.available_geometry())
+        if not inner.contains(self.geometry()):
+            self.setGeometry(fit_within(self.geometry(), inner))
+
     def showEvent(self, event: QShowEvent) -> None:
         if not self._placed:
             self._placed = True
             self.place()
+            QTimer.singleShot(0, self.keep_on_screen)
         super().showEvent(event)
 
     def remember(self) -> None:

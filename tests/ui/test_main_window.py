@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from inspector.ui.explore.path_view import ALL_ALTERNATIVES
@@ -232,3 +233,194 @@ def test_filters_by_label_and_tag_and_rerun_with_other_settings(qtbot, window):
         lambda: panel.question.toPlainText().startswith("I have 3 apples"), timeout=10_000
     )
     assert panel.strategy.currentText() == "greedy" and panel.gold.text() == "8"
+
+
+# -- issue 13: the window as used every day ----------------------------------------------------
+def test_the_window_opens_within_the_screen_with_its_status_bar(qtbot, window):
+    available = window.available_geometry()
+    qtbot.waitUntil(lambda: available.contains(window.frameGeometry()))
+    bar = window.statusBar()
+    assert bar.isVisible() and window.rect().contains(bar.geometry())
+
+
+def panes_on_screen(window) -> list:
+    explore, answers = window.explore, window.explore.answers
+    widgets = [
+        explore.run_panel.question, explore.run_panel.settings, explore.run_panel.run_button,
+        explore.tree_view, explore.legend, explore.path_view, explore.annotation,
+        answers.plot, answers.summary_area, answers.table, window.sessions.table,
+    ]  # fmt: skip
+    return [w for w in widgets if w.isVisible()]
+
+
+def assert_nothing_overlaps(window) -> None:
+    from PySide6.QtCore import QRect
+
+    rects = []
+    for widget in panes_on_screen(window):
+        top_left = widget.mapTo(window, widget.rect().topLeft())
+        rect = QRect(top_left, widget.size())
+        assert window.rect().contains(rect), f"{type(widget).__name__} is outside the window"
+        # the least a layout gives it: its set minimum, else its minimum size hint
+        least = widget.minimumHeight() or widget.minimumSizeHint().height()
+        assert widget.height() >= least, f"{type(widget).__name__} squeezed"
+        rects.append((widget, rect))
+    for i, (first, a) in enumerate(rects):
+        for second, b in rects[i + 1 :]:
+            assert not a.intersects(b), f"{type(first).__name__} overlaps {type(second).__name__}"
+
+
+def test_nothing_overlaps_from_1024x700_up(qtbot, window):
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=3)
+    for width, height in ((1024, 700), (1366, 768), (1920, 1080)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda w=width, h=height: window.size().toTuple() == (w, h))
+        qtbot.wait(50)  # let the layouts settle at the new size (no assertion on time)
+        assert_nothing_overlaps(window)
+        panes = window.explore.panes
+        assert panes.stacked == (panes.height() < panes.split_height() + 40 * panes.stacked)
+    assert not window.explore.panes.stacked  # 1920×1080: the path above the answers
+
+
+def test_size_splitters_and_run_settings_are_kept_between_launches(qtbot, window, tmp_path):
+    panel = window.explore.run_panel
+    panel.strategy.setCurrentText("greedy")
+    panel.strategy.setCurrentText("cot-decoding")  # the default: chosen again, to be sure
+    panel.k.setValue(4)
+    panel.prompt.setCurrentText("zero-shot-cot")
+    panel.settings.seed.setValue(77)
+    window.resize(780, 620)  # within the offscreen screen (800×800)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (780, 620))
+    page = window.pages.currentWidget()  # the scroll area: the page laid out at its width
+    qtbot.waitUntil(lambda: window.explore.body.width() == page.viewport().width())
+    window.explore.body.setSizes([320, 460])
+    body = window.explore.body.sizes()
+    assert body[0] < body[1]
+    window.close()
+    again = MainWindow(None, tmp_path / "sessions.db", preferences(tmp_path))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.models.engine is not None, timeout=20_000)
+    try:
+        settings = again.explore.run_panel.settings.values()
+        assert (settings.strategy, settings.k, settings.seed) == ("cot-decoding", 4, 77)
+        assert settings.prompt_style == "zero-shot-cot"
+        assert again.explore.run_panel.settings.shown_settings() == ["k"]
+        assert again.size().toTuple() == (780, 620)
+        # the tree's share of the width as it was left (the default is a half)
+        share = body[0] / sum(body)
+        assert share < 0.45
+        qtbot.waitUntil(
+            lambda: (
+                abs(again.explore.body.sizes()[0] / sum(again.explore.body.sizes()) - share) < 0.01
+            )
+        )
+    finally:
+        again.shutdown()
+
+
+def test_quit_is_in_the_file_menu_with_ctrl_q(qtbot, window):
+    from PySide6.QtGui import QKeySequence
+
+    quit_action = next(a for a in window.findChildren(QAction) if a.text() == "&Quit")
+    assert quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible())
+
+
+def test_closing_during_a_run_asks_then_keeps_it_as_cancelled(qtbot, window, monkeypatch):
+    from inspector.store import Store
+
+    asked: list[str] = []
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Close]
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda _p, _t, text, *_a: (asked.append(text), answers.pop(0))[1]
+    )
+    panel = window.explore.run_panel
+    panel.strategy.setCurrentText("self-consistency")
+    panel.samples.setValue(3)
+    panel.max_tokens.setValue(400)
+    window.explore.start_run()
+    qtbot.waitUntil(lambda: panel.progress.value() > 5, timeout=30_000)
+    window.close()  # answered Cancel: the run goes on
+    assert window.isVisible() and window.explore.running
+    assert "kept as a cancelled session" in asked[0]
+    window.close()  # answered Close: stopped at once, kept as cancelled
+    assert not window.isVisible() and window.explore.worker.cancel_token.cancelled
+    with Store.open(window.db_path) as store:
+        rows = store.list_sessions()
+    assert [r.status for r in rows] == ["cancelled"]
+
+
+def test_opening_a_session_fills_the_editor_and_a_run_grows_live(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy", question="How many legs has a cat?")
+    made = window.explore.session
+    panel = window.explore.run_panel
+    panel.question.setPlainText("something else")
+    panel.strategy.setCurrentText("cot-decoding")
+    panel.gold.setText("")
+    window.explore.show_session(None)
+    window.explore.open_session(made.id)
+    qtbot.waitUntil(lambda: window.explore.session is not None, timeout=10_000)
+    assert panel.question.toPlainText() == "How many legs has a cat?"
+    assert panel.strategy.currentText() == "greedy" and panel.gold.text() == "8"
+    assert panel.max_tokens.value() == made.settings.max_tokens
+    # a new run: the previous session leaves the view, the tree grows as the branches stream
+    panel.strategy.setCurrentText("cot-decoding")
+    panel.k.setValue(3)
+    panel.max_tokens.setValue(60)
+    window.explore.start_run()
+    view = window.explore.tree_view
+    assert window.explore.session is None and view.session is None
+    assert "Running" in window.explore.answers.summary.text()
+    qtbot.waitUntil(lambda: len(view.live_items) == 3, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: (
+            window.explore.worker is None
+            or any(count > 1 for _text, count in view.live_branches.values())
+        ),
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: window.explore.worker is None, timeout=60_000)
+    assert view.live_items == {} and len(window.explore.session.paths) == 3
+
+
+def test_after_branch_here_the_new_branch_is_shown(qtbot, window):
+    run_and_wait(qtbot, window, strategy="greedy", max_tokens=12)
+    window.explore.path_view.branchRequested.emit(0, 2, ALL_ALTERNATIVES)
+    view = window.explore.path_view
+    assert view.path is not None and view.path.id == 0  # the branched path stays in view
+    qtbot.waitUntil(lambda: window.explore.worker is None, timeout=60_000)
+    session = window.explore.session
+    shown = view.path
+    assert shown.id == 1 and shown.parent_path == 0 and shown.branch_depth == 2
+    assert window.explore.tree_view.current == shown.node_id
+    window.explore.show_path(0)
+    assert view.branch_points == frozenset({2}) and "⑂" in view.document().toPlainText()
+    assert len(session.paths) > 1
+
+
+def test_the_focus_ring_is_drawn_in_the_highlight_colour(qtbot, window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    button = window.explore.run_panel.run_button
+    highlight = button.palette().color(QPalette.ColorRole.Highlight)
+
+    def ring_pixels() -> int:
+        image = button.grab().toImage()
+        return sum(
+            1
+            for x in range(image.width())
+            for y in (1, image.height() // 2, image.height() - 2)
+            if image.pixelColor(x, y) == highlight
+        )
+
+    window.activateWindow()
+    panel_question = window.explore.run_panel.question
+    panel_question.setFocus()
+    qtbot.waitUntil(panel_question.hasFocus)
+    without = ring_pixels()
+    button.setFocus(Qt.FocusReason.TabFocusReason)  # reached by Tab, as a keyboard user does
+    qtbot.waitUntil(button.hasFocus)
+    assert ring_pixels() > without + button.width() // 2

@@ -1,9 +1,20 @@
-"""A table model of saved sessions (a real QAbstractTableModel, checked with qtmodeltester)."""
+"""A table model of saved sessions (a real QAbstractTableModel, checked with qtmodeltester).
+
+The Status column says whether a run completed, was cancelled, or was interrupted (the app
+stopped during it); a session without an answer says "no answer".
+"""
 
 from __future__ import annotations
 
 from inspector.store.rows import SessionRow
 from inspector.ui.shared.record_table import RecordTableModel, mark, one_line
+
+STATUS_TIPS = {
+    "complete": "the run ended: every path finished or was cut by its limits",
+    "cancelled": "the run was cancelled: the paths made so far are kept",
+    "interrupted": "the app stopped during the run: the paths saved so far are kept",
+    "running": "the run is still in progress",
+}
 
 
 class SessionsTableModel(RecordTableModel):
@@ -11,6 +22,7 @@ class SessionsTableModel(RecordTableModel):
         ("title", "Session"),
         ("question", "Question"),
         ("strategy", "Strategy"),
+        ("status", "Status"),
         ("prompt_style", "Prompt"),
         ("chosen_answer", "Answer"),
         ("correct", "Correct"),
@@ -22,6 +34,8 @@ class SessionsTableModel(RecordTableModel):
 
     def display(self, record: SessionRow, key: str) -> str:
         value = getattr(record, key)
+        if key == "chosen_answer":
+            return "no answer" if value is None else str(value)
         if key == "correct":
             return mark(value)
         if key == "consistency":
@@ -35,6 +49,8 @@ class SessionsTableModel(RecordTableModel):
         return super().display(record, key)
 
     def tooltip(self, record: SessionRow, key: str) -> str | None:
+        if key == "status":
+            return STATUS_TIPS.get(record.status)
         return record.question if key in ("question", "title") else None
 
     def session_id(self, row: int) -> str | None:

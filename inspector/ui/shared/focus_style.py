@@ -13,8 +13,12 @@ from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 RING_WIDTH = 2.0
-# frames that get the ring when their widget has the focus (a text box, a tree, a table)
-_FRAMES = (QStyle.PrimitiveElement.PE_Frame, QStyle.PrimitiveElement.PE_FrameLineEdit)
+# what gets the ring when its widget has the focus: a text box, a tree, a table, a button
+_FRAMES = (
+    QStyle.PrimitiveElement.PE_Frame,
+    QStyle.PrimitiveElement.PE_FrameLineEdit,
+    QStyle.PrimitiveElement.PE_PanelButtonCommand,
+)
 
 
 class FocusRingStyle(QProxyStyle):

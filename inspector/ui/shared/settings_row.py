@@ -1,7 +1,7 @@
 """The strategy, sampling and answer settings of a run (run panel and experiments).
 
-Two rows: what to run (strategy, prompt, k, samples, temperature, seed, max tokens) and how
-its answers are found (the answer rule, the chat template, the answer probe). Only the chosen
+Two rows: what to run (strategy, prompt, k, samples, temperature, seed) and how long and how
+its answers are found (max tokens, the answer rule, the chat template, the answer probe). Only the chosen
 strategy's own settings are shown: k for CoT-decoding; samples, temperature and the seed (with
 a "new seed" button, so a re-run can draw other samples) for self-consistency. "auto" leaves a
 setting to the model: max tokens its kind's default, the chat template used when it has one.
@@ -130,7 +130,6 @@ class SettingsRow(QWidget):
         for label, widget in [
             ("strategy", self.strategy), ("prompt", self.prompt), ("k", self.k),
             ("samples", self.samples), ("temperature", self.temperature), ("seed", self.seed),
-            ("max tokens", self.max_tokens),
         ]:  # fmt: skip
             caption = captioned(run, label, widget)
             self.strategy_widgets[label] = [caption, widget]
@@ -139,6 +138,7 @@ class SettingsRow(QWidget):
                 self.strategy_widgets[label].append(self.new_seed)
         run.addStretch(1)
         answers = QHBoxLayout()
+        captioned(answers, "max tokens", self.max_tokens)
         captioned(answers, "answer rule", self.answer_rule)
         captioned(answers, "chat template", self.chat_template)
         answers.addWidget(self.probe)

@@ -38,3 +38,18 @@ def test_cells_show_readable_values(qtmodeltester):
     assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "s1"
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Question"
     qtmodeltester.check(model)
+
+
+def test_status_and_a_missing_answer_in_words(qtmodeltester):
+    model = SessionsTableModel()
+    rows = [row(1, True), row(2, None)]
+    rows[1] = SessionRow(**{**rows[1].__dict__, "status": "interrupted", "chosen_answer": None})
+    model.set_rows(rows)
+    column = [key for key, _ in COLUMNS].index
+    assert model.headerData(column("status"), Qt.Orientation.Horizontal) == "Status"
+    assert model.data(model.index(0, column("status"))) == "complete"
+    assert model.data(model.index(1, column("status"))) == "interrupted"
+    tip = model.data(model.index(1, column("status")), Qt.ItemDataRole.ToolTipRole)
+    assert "stopped during the run" in tip
+    assert model.data(model.index(1, column("chosen_answer"))) == "no answer"
+    qtmodeltester.check(model)
