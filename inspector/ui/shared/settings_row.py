@@ -2,9 +2,10 @@
 
 Two rows: what to run (strategy, prompt, k, samples, temperature, seed) and how long paths may
 grow and how their answers are found (max tokens, the answer rule, the chat template, the
-answer probe). Only the chosen strategy's own settings are shown: k for CoT-decoding; samples, temperature and the seed (with
-a "new seed" button, so a re-run can draw other samples) for self-consistency. "auto" leaves a
-setting to the model: max tokens its kind's default, the chat template used when it has one.
+answer probe). Only the chosen strategy's own settings are shown: k for CoT-decoding;
+samples, temperature and the seed (with a "new seed" button, so a re-run can draw other
+samples) for self-consistency. "auto" leaves a setting to the model: max tokens its kind's
+default, the chat template used when it has one.
 """
 
 from __future__ import annotations
