@@ -263,8 +263,10 @@ class ExperimentRunnerBox(QGroupBox):
         self._start(worker, limit or len(dataset.questions), per_question)
 
     def _show_progress_bars(self, shown: bool) -> None:
+        """The progress row appears with the first run (and stays, with how it ended)."""
         self.overall.setVisible(shown)
         self.question_progress.setVisible(shown)
+        self.eta.setVisible(shown)
 
     def _start(self, worker: RunWorker, questions: int, tokens_per_question: int) -> None:
         if self._thread is not None:

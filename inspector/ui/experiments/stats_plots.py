@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QTableWidget,
@@ -54,8 +55,13 @@ from inspector.ui.shared.theme import background, ink
 from inspector.ui.shared.workers import run_in_pool
 
 PLOTS = ("calibration", "accuracy", "consistency")
+PLOT_TITLES = {
+    "calibration": "Calibration (reliability diagram)…",
+    "accuracy": "Accuracy vs samples…",
+    "consistency": "Consistency: correct vs incorrect…",
+}
 ALL = "all"
-PLOT_MIN = QSize(280, 210)  # below this a plot's title, ticks and labels collide
+PLOT_MIN = QSize(280, 200)  # below this a plot's title, ticks and labels collide
 CAPTION_INK = "#222222"
 SUBTITLE_CHARS = 28  # the experiment's name under a plot's title is cut to this
 GAP_COLUMNS = ("strategy", "runs", *SELECTION_RULES, "pass@k", "gap", "paths finished")
@@ -254,6 +260,13 @@ class StatsPlots(QWidget):
         self.gap_table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         self._fit_gap_table()
         self.plots = {name: self._plot_widget() for name in PLOTS}
+        self.save_button = QPushButton("Save plot…")
+        self.save_button.setToolTip("save one of the plots as PNG or SVG, with a caption")
+        menu = QMenu(self.save_button)
+        for name, title in PLOT_TITLES.items():
+            action = menu.addAction(title)
+            action.triggered.connect(lambda _=False, name=name: self.export_dialog(name))
+        self.save_button.setMenu(menu)
         self._pending: StatsFilter | None = None
         self._loading = False
         self._layout()
@@ -291,17 +304,14 @@ class StatsPlots(QWidget):
             )
         filters.setColumnStretch(1, 1)
         filters.setColumnStretch(3, 1)
+        filters.addWidget(self.save_button, 1, 4)
         grid = QGridLayout()
         # the reliability diagram large on the left, the two others stacked on the right
-        places = {"calibration": (0, 0, 3), "accuracy": (0, 1, 1), "consistency": (2, 1, 1)}
+        places = {"calibration": (0, 0, 2), "accuracy": (0, 1, 1), "consistency": (1, 1, 1)}
         for name, (row, column, span) in places.items():
-            button = QPushButton("Save plot…")
-            button.setToolTip("save this plot as PNG or SVG")
-            button.clicked.connect(lambda _=False, name=name: self.export_dialog(name))
             grid.addWidget(self.plots[name], row, column, span, 1)
-            grid.addWidget(button, row + span, column)
         grid.setRowStretch(0, 1)
-        grid.setRowStretch(2, 1)
+        grid.setRowStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
