@@ -65,7 +65,7 @@ PREFERRED_SHARE = 0.92  # of the screen's available area, on a screen smaller th
 # the least the window may be: the smallest screen it is made for (pages scroll below it)
 MINIMUM_SIZE = QSize(640, 480)
 # the sessions list's share of the window's height on the first launch
-SESSIONS_SHARE = 0.24
+SESSIONS_SHARE = 0.22
 
 
 def scrolled(page: QWidget) -> QScrollArea:

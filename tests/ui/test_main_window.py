@@ -322,6 +322,12 @@ def test_size_splitters_and_run_settings_are_kept_between_launches(qtbot, window
 def test_quit_is_in_the_file_menu_with_ctrl_q(qtbot, window):
     from PySide6.QtGui import QKeySequence
 
+    sessions = window.sessions_dock.toggleViewAction()  # View ▸ Sessions list, Ctrl+3
+    assert sessions.shortcut() == QKeySequence("Ctrl+3") and window.sessions_dock.isVisible()
+    sessions.trigger()
+    assert not window.sessions_dock.isVisible()
+    sessions.trigger()
+    assert window.sessions_dock.isVisible()
     quit_action = next(a for a in window.findChildren(QAction) if a.text() == "&Quit")
     assert quit_action.shortcut() == QKeySequence("Ctrl+Q")
     quit_action.trigger()

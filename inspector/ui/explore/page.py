@@ -175,7 +175,7 @@ class ExplorePage(QWidget):
         width = self.body.width()
         self.body.setSizes([width // 2, width - width // 2])
         right = self.panes.splitter.height()
-        self.panes.splitter.setSizes([right * 11 // 20, right - right * 11 // 20])
+        self.panes.splitter.setSizes([right // 2, right - right // 2])
 
     # -- running -----------------------------------------------------------------------------
     @property

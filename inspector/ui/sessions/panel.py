@@ -1,4 +1,9 @@
-"""Saved sessions: full-text search, filter by strategy, open, rename, delete with undo."""
+"""Saved sessions: full-text search, filter by strategy, open, rename, delete with undo.
+
+The list takes the panel's room: the filters above it, the actions in a compact block beside
+it (not a row of their own), the question column stretching so no sideways scrolling is
+needed to see a session's status and answer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLineEdit,
     QPushButton,
@@ -20,6 +27,12 @@ from inspector.core.session import STRATEGIES
 from inspector.store import Store
 from inspector.ui.sessions.table_model import SessionsTableModel
 from inspector.ui.shared.workers import run_in_pool
+
+# narrow columns for short values; the question stretches into the rest
+COLUMN_WIDTHS = {
+    "title": 130, "strategy": 110, "status": 85, "prompt_style": 95, "chosen_answer": 80,
+    "correct": 60, "consistency": 90, "n_paths": 50, "model": 110, "created": 120,
+}  # fmt: skip
 
 
 class SessionsPanel(QWidget):
@@ -48,34 +61,43 @@ class SessionsPanel(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setDefaultSectionSize(110)
-        self.table.setColumnWidth(1, 360)
+        header = self.table.horizontalHeader()
+        header.setDefaultSectionSize(96)
+        header.setMinimumSectionSize(40)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the question
+        for key, width in COLUMN_WIDTHS.items():
+            self.table.setColumnWidth(self.model.column(key), width)
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 4 + 28)
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
         self.undo_button = QPushButton("Undo delete")
         self.undo_button.setEnabled(False)
         self.undo_button.clicked.connect(self.undo_delete)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         actions = [
-            ("Open", self._open_selected),
-            ("Compare two", self.compare_selected),
-            ("Re-run with other settings", self.rerun_selected),
-            ("Rename…", self.rename_selected),
-            ("Delete", self.delete_selected),
+            ("Open", self._open_selected, "show the selected session in Explore"),
+            ("Compare two", self.compare_selected, "two selected sessions side by side"),
+            ("Re-run…", self.rerun_selected, "put its question and settings in the editor"),
+            ("Rename…", self.rename_selected, "give the selected session a title"),
+            ("Delete", self.delete_selected, "delete the selected session (Undo restores it)"),
         ]
-        for text, slot in actions:
+        for i, (text, slot, tip) in enumerate(actions):
             button = QPushButton(text)
+            button.setToolTip(tip)
             button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addWidget(self.undo_button)
+            buttons.addWidget(button, i // 2, i % 2)
+        buttons.addWidget(self.undo_button, 2, 1)
+        buttons.setRowStretch(3, 1)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         for widget in (self.strategy, self.model_filter, self.label_filter, self.tag_filter):
             top.addWidget(widget)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 1)
+        body.addLayout(buttons)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
+        layout.addLayout(body, 1)
         self._deleted: list[str] = []
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.refresh)

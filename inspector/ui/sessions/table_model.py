@@ -53,5 +53,9 @@ class SessionsTableModel(RecordTableModel):
             return STATUS_TIPS.get(record.status)
         return record.question if key in ("question", "title") else None
 
+    def column(self, key: str) -> int:
+        """The column showing ``key`` (a SessionRow field)."""
+        return [name for name, _title in self.columns].index(key)
+
     def session_id(self, row: int) -> str | None:
         return self.id_at(row)
