@@ -402,7 +402,7 @@ def test_after_branch_here_the_new_branch_is_shown(qtbot, window):
     assert shown.id == 1 and shown.parent_path == 0 and shown.branch_depth == 2
     assert window.explore.tree_view.current == shown.node_id
     window.explore.show_path(0)
-    assert view.branch_points == frozenset({2}) and "⑂" in view.document().toPlainText()
+    assert view.branch_points == frozenset({2}) and "⎇" in view.document().toPlainText()
     assert len(session.paths) > 1
 
 

@@ -8,7 +8,7 @@ tinted and hoverable). An answer probe ("So the answer is" and what the model sa
 shown after the path, apart from its own text, its answer underlined.
 
 A newline is drawn as ⏎ and breaks the line once: a run of newlines (a blank line in the
-text) is one break, so a long path is not double spaced. ⑂ marks a token where another path
+text) is one break, so a long path is not double spaced. ⎇ marks a token where another path
 branches off (or where this one left its parent); annotated steps are overlined and start
 with ✎.
 
@@ -44,7 +44,7 @@ ALL_ALTERNATIVES = -1
 PATH_TOKEN, PROBE_TOKEN = "tok:", "probe:"  # anchors of a path's tokens and a probe's
 FOLD_THINKING = "fold:thinking"  # the anchor that folds or unfolds the thinking section
 JUMP_TO_ANSWER = "jump:answer"  # the header's "jump to answer" link
-BRANCH_MARK, NOTE_MARK = "⑂", "✎"  # before a branch point, before an annotated step
+BRANCH_MARK, NOTE_MARK = "⎇", "✎"  # before a branch point, before an annotated step
 
 
 def newline_html(text: str, next_text: str) -> str:
@@ -97,7 +97,7 @@ def tokens_html(
     branch_points: frozenset[int] = frozenset(),
     annotated: tuple[tuple[int, int], ...] = (),
 ) -> str:
-    """Path tokens ``first``… with their anchors, the answer's tokens highlighted; ⑂ before a
+    """Path tokens ``first``… with their anchors, the answer's tokens highlighted; ⎇ before a
     branch point, annotated steps overlined with ✎ at their start."""
     start, end = answer or (-1, -1)
     starts = {low for low, _high in annotated}
