@@ -260,6 +260,7 @@ class ExperimentsMixin(StoreBase):
             dataset_source=row["source_path"],
             dataset_sha256=row["sha256"],
             n_questions=row["n_questions"],
+            asked=row["asked"],
         )
 
     def experiment_runs(self, experiment_id: int) -> list[ExperimentRun]:
@@ -280,10 +281,7 @@ class ExperimentsMixin(StoreBase):
             questions = self.dataset_questions(record.dataset_id)
         dataset = Dataset(record.dataset_name, Path(record.dataset_source or ""), questions)
         settings = RunSettings.from_dict(record.settings)
-        asked = self.db.execute(
-            "SELECT asked FROM experiments WHERE id = ?", [experiment_id]
-        ).fetchone()[0]
-        return ExperimentPlan(record.name, dataset, settings, record.model_path, asked)
+        return ExperimentPlan(record.name, dataset, settings, record.model_path, record.asked)
 
     def restore_experiment(self, copy: ExperimentCopy, *, replace: bool = False) -> int:
         """Store an exported experiment (with its data set, if new) and its runs; return its
@@ -339,7 +337,7 @@ class ExperimentsMixin(StoreBase):
 # the one lookup of an experiment (the exports and resuming read it through experiment())
 _EXPERIMENT = """
 SELECT e.id, e.name, e.strategy, e.settings, e.status, e.created, e.updated, e.dataset_id,
-    m.path AS model_path, m.metadata AS model_metadata, d.name AS dataset_name,
+    e.asked, m.path AS model_path, m.metadata AS model_metadata, d.name AS dataset_name,
     d.source_path, d.sha256, d.n_questions
 FROM experiments e JOIN datasets d ON d.id = e.dataset_id
 LEFT JOIN models m ON m.id = e.model_id WHERE e.id = ?

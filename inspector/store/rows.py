@@ -167,6 +167,7 @@ class ExperimentRecord:
     dataset_source: str | None
     dataset_sha256: str
     n_questions: int
+    asked: int | None = None  # questions its latest run asked for; None: the whole data set
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,18 @@ def test_the_vote_chart_is_told_which_answers_are_right(store, tmp_path):
     assert "<figcaption>" in html and "✓ correct, ✗ wrong" in html
     rows = re.findall(r"<tr><td>(\d)</td><td>(\d)</td><td>(\w+)</td></tr>", html)
     assert rows[:3] == [("8", "2", "correct"), ("5", "1", "wrong"), ("7", "1", "wrong")]
+
+
+def test_an_experiment_report_counts_the_questions_asked_for(store, tmp_path):
+    exp, _ = make_experiment(store)  # three questions, all answered
+    store.set_experiment_asked(exp, 2)
+    store.db.execute(
+        "DELETE FROM experiment_runs WHERE experiment_id = ? AND question_index = 2", [exp]
+    )
+    for fmt in ("html", "md"):
+        out = tmp_path / f"experiment.{fmt}"
+        export(store, out, fmt, experiment_id=exp)
+        assert "2 answered of the 2 asked for (data set: 3)" in out.read_text(encoding="utf-8")
+    store.set_experiment_asked(exp, None)  # the whole data set
+    export(store, tmp_path / "all.html", "html", experiment_id=exp)
+    assert "2 answered of 3" in (tmp_path / "all.html").read_text(encoding="utf-8")

@@ -181,7 +181,7 @@ def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> 
                         experiment.status,
                         experiment.created,
                         fmt(experiment.accuracy),
-                        f"{len(experiment.results)} answered of {experiment.n_questions}",
+                        experiment.questions_line,
                     )
                 ],
             ),

@@ -97,7 +97,7 @@ def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
         ("status", experiment.status),
         ("created", experiment.created),
         ("accuracy", fmt(experiment.accuracy)),
-        ("questions", f"{len(experiment.results)} answered of {experiment.n_questions}"),
+        ("questions", experiment.questions_line),
     ]
     results = [
         (

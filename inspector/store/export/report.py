@@ -98,6 +98,16 @@ class ExperimentReport:
     selection: list[SelectionGap] = field(default_factory=list)
     calibration_png: bytes | None = None
     curve_png: bytes | None = None
+    asked: int | None = None  # the questions its latest run asked for (None: all)
+
+    @property
+    def questions_line(self) -> str:
+        """ "2 answered of the 2 asked for (data set: 24)" or "3 answered of 3"."""
+        done = len(self.results)
+        if self.asked is None or self.asked >= self.n_questions:
+            return f"{done} answered of {self.n_questions}"
+        asked = max(self.asked, done)
+        return f"{done} answered of the {asked} asked for (data set: {self.n_questions})"
 
     @property
     def accuracy(self) -> float | None:
@@ -176,6 +186,7 @@ def _experiment(store: Store, experiment_id: int) -> ExperimentReport:
         calibration=stats.calibration,
         curve=list(stats.curve),
         selection=selection_gap(records),
+        asked=record.asked,
     )
 
 
