@@ -267,7 +267,8 @@ class AnswersPanel(QWidget):
             values = [
                 f"#{path.id}", origin_words(session, path),
                 path.answer if path.answer is not None else UNKNOWN,
-                rule_words(path.answer_rule), finished_mark(path), fmt(path.confidence),
+                rule_words(path.answer_rule), finished_mark(path, session.status),
+                fmt(path.confidence),
                 fmt(path.logprob, 2), str(thinking_count(path)), str(answer_token_count(path)),
                 {True: "✓", False: "✗", None: ""}[path.correct],
             ]  # fmt: skip

@@ -369,7 +369,8 @@ class ExplorePage(QWidget):
 
     # -- showing -----------------------------------------------------------------------------
     def show_session(self, session: Session | None, path_id: int | None = None) -> None:
-        """Show ``session``: its path ``path_id`` (the first path when not given)."""
+        """Show ``session``: its path ``path_id`` (when not given, its first path that has
+        tokens)."""
         self.session = session
         self.sessionShown.emit(session)
         self.tree_view.annotated = set()
@@ -379,8 +380,10 @@ class ExplorePage(QWidget):
         self.answers.show_session(session)
         if session is not None and path_id is not None and path_id < len(session.paths):
             shown: int | None = path_id
-        else:
-            shown = session.paths[0].id if session and session.paths else None
+        else:  # the first path with tokens (an interrupted run's first may have none)
+            made = [p for p in session.paths if p.n_tokens] if session else []
+            first = made or (session.paths if session else [])
+            shown = first[0].id if first else None
         self.show_path(shown)
         self.tabs.setCurrentIndex(0)
 

@@ -134,6 +134,12 @@ def probe_html(probe: AnswerProbe) -> str:
     )
 
 
+def ended_words(path: ReasoningPath, status: str) -> str:
+    """ "ended by a stop string"; "still running", or "never ended: the run was interrupted"."""
+    words = finish_words(path, status)
+    return words if path.finish_reason is None else f"ended by {words}"
+
+
 def branch_points(session: Session, path: ReasoningPath) -> frozenset[int]:
     """Token positions of ``path`` where another path branches off it, and where it left the
     path it was branched from."""
@@ -226,6 +232,7 @@ class PathView(QTextBrowser):
         )
 
     def _header_html(self, path: ReasoningPath) -> str:
+        status = self.session.status if self.session is not None else "running"
         thinking = thinking_count(path)
         size = f"{path.n_tokens} tokens" + (f" ({thinking} thinking)" if thinking else "")
         if path.answer is None:
@@ -249,8 +256,8 @@ class PathView(QTextBrowser):
         legend = f"<br><small>{' · '.join(marks)}</small>" if marks else ""
         return (
             f"<p><b>Path #{path.id}</b> · {html.escape(label_words(path.label))} · {size} · "
-            f"log p = {fmt(path.logprob, 2)} · {answer}{delta}"
-            f" · ended by {html.escape(finish_words(path))}{jump}{legend}</p>"
+            f"log p = {fmt(path.logprob if path.n_tokens else None, 2)} · {answer}{delta}"
+            f" · {html.escape(ended_words(path, status))}{jump}{legend}</p>"
         )
 
     def _tokens_html(self, tokens: list[TokenRecord], first: int) -> str:

@@ -40,10 +40,18 @@ def rule_words(rule: str | None) -> str:
     return RULE_WORDS.get(rule, rule)
 
 
-def finish_words(path: ReasoningPath) -> str:
-    """What ended the path: "end of sequence", "a stop string", "the token limit", …"""
+# a path that never ended, in a session that is no longer running
+NEVER_ENDED = {
+    "interrupted": "never ended: the run was interrupted",
+    "cancelled": "never ended: the run was cancelled",
+}
+
+
+def finish_words(path: ReasoningPath, session_status: str = "running") -> str:
+    """What ended the path: "end of sequence", "a stop string", "the token limit", …; a path
+    that never ended says why when its session is no longer running."""
     if path.finish_reason is None:
-        return "still running"
+        return NEVER_ENDED.get(session_status, "still running")
     return FINISH_WORDS.get(path.finish_reason, path.finish_reason)
 
 
@@ -77,11 +85,12 @@ def unfinished_note(path: ReasoningPath, settings: RunSettings) -> str | None:
     return f"{where} — unfinished: {consequence}"
 
 
-def finished_mark(path: ReasoningPath) -> str:
+def finished_mark(path: ReasoningPath, session_status: str = "running") -> str:
     """The answers table's "finished" cell: ✓ completed, "… limit" / "… thinking" / "…
-    cancelled" unfinished, "running" while it runs."""
+    cancelled" unfinished, "running" while it runs, "never ended" when its session stopped
+    (interrupted or cancelled) before it did."""
     if path.finish_reason is None:
-        return "running"
+        return "running" if session_status == "running" else "never ended"
     if path.completed:
         return "✓"
     if not path.thinking_ended:

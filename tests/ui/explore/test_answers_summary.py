@@ -71,3 +71,39 @@ def test_no_python_none_reaches_the_panel(qtbot):
     cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
     assert "None" not in panel.summary.text() and "None" not in " ".join(cells)
     assert "nan" not in " ".join(cells)
+
+
+def interrupted_session():
+    """As a killed run leaves it: two samples never ended (no tokens), one ended and votes."""
+    session = new_session("self-consistency")
+    for i in range(2):
+        session.reserve_path("sample", f"sample {i + 1}")
+    done = GeneratedSequence(branch=2, tokens=tokens(" 3", "."), finish_reason="eos")
+    session.add_path(done, "sample", "sample 3")
+    session.status = "interrupted"
+    return session
+
+
+def test_paths_that_never_ended_say_the_run_was_interrupted(qtbot):
+    session = interrupted_session()
+    panel = panel_of(qtbot, session)
+    assert [panel.cell(row, "finished") for row in range(3)] == ["never ended"] * 2 + ["✓"]
+    assert "Chosen answer: 3" in panel.summary.text()
+    assert list(panel.bars.opts["height"]) == [1]
+
+
+def test_an_interrupted_session_opens_on_a_path_that_has_tokens(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inspector.ui.explore.page import ExplorePage
+    from inspector.ui.model.controller import ModelController
+
+    preferences = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    page = ExplorePage(tmp_path / "s.db", ModelController(preferences, "none.gguf"), lambda: None)
+    qtbot.addWidget(page)
+    page.show_session(interrupted_session())
+    assert page.path_view.path.id == 2
+    page.show_path(0)
+    header = page.path_view.document().toPlainText().split("\n")[0]
+    assert "never ended: the run was interrupted" in header and "log p = —" in header
+    assert "still running" not in header
