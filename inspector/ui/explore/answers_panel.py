@@ -156,6 +156,7 @@ class AnswersPanel(QWidget):
             if header is not None and name in COLUMN_TIPS:
                 header.setToolTip(COLUMN_TIPS[name])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.cellClicked.connect(lambda row, _col: self._clicked(row))
@@ -199,6 +200,11 @@ class AnswersPanel(QWidget):
             self.plot.addItem(self.bars)
             axis = self.plot.getAxis("bottom")
             axis.setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
+            # votes are whole numbers: ticks at whole numbers only (at most about five)
+            step = max(1, -(-max(counts) // 5))
+            self.plot.getAxis("left").setTicks(
+                [[(n, str(n)) for n in range(0, max(counts) + step, step)]]
+            )
             # room for at least four bars, so one answer is not one wall of colour
             self.plot.setXRange(-0.6, max(len(answers), 4) - 0.4, padding=0)
         else:
@@ -209,6 +215,7 @@ class AnswersPanel(QWidget):
             self.plot.setXRange(0, 1, padding=0)
             self.plot.setYRange(0, 1, padding=0)
             self.plot.getAxis("bottom").setTicks([[]])
+            self.plot.getAxis("left").setTicks([[]])
         self.summary.setText(self._summary_html(session))
         self._fill_table(session)
 

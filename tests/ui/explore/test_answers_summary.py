@@ -33,6 +33,8 @@ def test_bars_are_drawn_by_votes(qtbot):
     panel = panel_of(qtbot, session)
     assert list(panel.bars.opts["height"]) == [3, 1, 1]
     assert ticks(panel) == ["8", "7", "5"]  # 7 came first, but 8 has the votes
+    counts = [value for value, _label in panel.plot.getAxis("left")._tickLevels[0]]
+    assert counts == [0, 1, 2, 3]  # whole numbers of votes, no 0.5 or 1.5
 
 
 def test_the_cot_decoding_line_only_for_cot_decoding(qtbot):
