@@ -21,19 +21,14 @@ from inspector.ui.experiments.runner_box import (
 from inspector.ui.experiments.stats_plots import PLOT_MIN, StatsPlots
 from inspector.ui.shared.theme import dark_palette, ink
 from tests.store.conftest import sc_session
-from tests.ui.experiments.test_experiments_page import dataset_file, prepare, run_to_end
+from tests.ui.experiments.test_experiments_page import (
+    dataset_file,
+    prepare,
+    run_to_end,
+    show_page,
+)
 
 __all__ = ["dataset_file"]  # the fixture, shared with the page's other tests
-
-
-def show_page(window, page) -> None:
-    """Make ``page`` the current tab (a tab may hold the page itself or a scroll area)."""
-    for index in range(window.pages.count()):
-        tab = window.pages.widget(index)
-        if tab is page or getattr(tab, "widget", lambda: None)() is page:
-            window.pages.setCurrentIndex(index)
-            return
-    raise AssertionError("no tab shows the Experiments page")
 
 
 def page_rect(page, widget) -> QRect:

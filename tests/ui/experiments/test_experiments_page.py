@@ -31,8 +31,18 @@ def dataset_file(tmp_path):
     return path
 
 
+def show_page(window, page) -> None:
+    """Make ``page`` the current tab (a tab may hold the page itself or a scroll area)."""
+    for index in range(window.pages.count()):
+        tab = window.pages.widget(index)
+        if tab is page or getattr(tab, "widget", lambda: None)() is page:
+            window.pages.setCurrentIndex(index)
+            return
+    raise AssertionError("no tab shows the page")
+
+
 def prepare(qtbot, window, dataset_file, samples: int = 3, max_tokens: int = 12):
-    window.pages.setCurrentWidget(window.experiments)
+    show_page(window, window.experiments)
     runner = window.experiments.runner
     runner.load_dataset(dataset_file)
     qtbot.waitUntil(lambda: runner.dataset is not None, timeout=10_000)
