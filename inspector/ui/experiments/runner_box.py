@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -181,6 +182,9 @@ class ExperimentRunnerBox(QGroupBox):
             if place.is_dir() and url not in urls:
                 urls.append(url)
         dialog.setSidebarUrls(urls)
+        splitter = dialog.findChild(QSplitter)
+        if splitter is not None:  # a sidebar wide enough for "datasets" and folder names
+            splitter.setSizes([180, 720])
         return dialog
 
     def choose_dataset(self) -> None:
