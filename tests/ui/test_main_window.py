@@ -430,3 +430,32 @@ def test_the_focus_ring_is_drawn_in_the_highlight_colour(qtbot, window):
     button.setFocus(Qt.FocusReason.TabFocusReason)  # reached by Tab, as a keyboard user does
     qtbot.waitUntil(button.hasFocus)
     assert ring_pixels() > without + button.width() // 2
+
+
+def test_a_kept_size_larger_than_this_screen_is_fitted_to_it(qtbot, window, tmp_path):
+    window.resize(2400, 1600)  # as on a bigger screen last time
+    qtbot.waitUntil(lambda: window.width() == 2400)
+    window.close()
+    again = MainWindow(None, tmp_path / "sessions.db", preferences(tmp_path))
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        available = again.available_geometry()
+        qtbot.waitUntil(lambda: available.contains(again.frameGeometry()))
+        assert again.statusBar().isVisible()
+    finally:
+        again.shutdown()
+
+
+def test_the_working_panes_get_their_room_by_default(qtbot, window):
+    run_and_wait(qtbot, window, strategy="cot-decoding", k=5)
+    explore = window.explore
+    line = explore.path_view.fontMetrics().lineSpacing()
+    assert explore.path_view.viewport().height() >= 8 * line
+    rows = window.sessions.table.verticalHeader().defaultSectionSize()
+    assert window.sessions.table.viewport().height() >= 3 * rows
+    explore.panes.show_answers()
+    table = explore.answers.table
+    qtbot.waitUntil(table.isVisible)
+    assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
+    assert explore.tree_view.height() > explore.run_panel.height()  # the tree, not the editor
