@@ -7,16 +7,19 @@ from inspector.ui.shared.record_table import RecordTableModel, mark, one_line
 
 
 class ExperimentsTableModel(RecordTableModel):
-    columns = (
+    columns = (  # how far and how well first: the list's pane is narrow
         ("name", "Experiment"),
-        ("strategy", "Strategy"),
-        ("prompt_style", "Prompt"),
         ("done", "Done"),
         ("accuracy", "Accuracy"),
         ("status", "Status"),
+        ("strategy", "Strategy"),
+        ("prompt_style", "Prompt"),
         ("model", "Model"),
         ("created", "Created"),
     )
+
+    def column_of(self, key: str) -> int:
+        return [name for name, _ in self.columns].index(key)
 
     def display(self, record: ExperimentRow, key: str) -> str:
         if key == "done":  # of the questions asked for (a limit), not of the whole data set

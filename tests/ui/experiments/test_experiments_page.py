@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 
 import pytest
+from PySide6.QtCore import Qt
 
 from inspector.core.run_stats import selection_gap
 from inspector.store import Store
@@ -235,7 +236,10 @@ def test_experiment_models_are_well_behaved(qtmodeltester):
         ]
     )  # fmt: skip
     qtmodeltester.check(experiments)
-    assert experiments.index(0, 4).data() == "0.667" and experiments.index(1, 4).data() == ""
+    accuracy = experiments.column_of("accuracy")
+    assert experiments.headerData(accuracy, Qt.Orientation.Horizontal) == "Accuracy"
+    assert experiments.index(0, accuracy).data() == "0.667"
+    assert experiments.index(1, accuracy).data() == ""
     results = ExperimentResultsModel()
     results.set_rows(
         [
