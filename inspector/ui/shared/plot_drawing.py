@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.metrics import CalibrationBin, SamplingPoint
 from inspector.core.run_stats import ConsistencyHistogram
+from inspector.ui.shared.record_table import mark
 
 BAR = "#4c78a8"
 CORRECT_BAR = "#2e7d32"
@@ -73,10 +74,6 @@ def correctness_brush(correct: bool | None) -> QBrush:
     if correct is False:
         return QBrush(QColor(INCORRECT_BAR), Qt.BrushStyle.DiagCrossPattern)
     return QBrush(QColor(UNKNOWN_BAR))
-
-
-def mark(correct: bool | None) -> str:
-    return {True: "✓", False: "✗", None: ""}[correct]
 
 
 def draw_calibration(
