@@ -469,8 +469,8 @@ def probe_views(probe: AnswerProbe) -> list[ProbeTokenView]:
 
 def probe_summary(probe: AnswerProbe) -> str:
     """'probe " So the answer is" → " 8." · answer 8 · Δ 0.500'."""
-    answer = answer_or_none(probe.answer)
+    answer = answer_or_none(None) if probe.answer is None else f"answer {probe.answer}"
     return (
         f"probe {display_text(probe.text)} → {display_text(probe.continuation)} · "
-        f"answer {answer} · Δ {fmt(probe.confidence)}"
+        f"{answer} · Δ {fmt(probe.confidence)}"
     )
