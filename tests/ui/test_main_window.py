@@ -430,6 +430,12 @@ def test_the_focus_ring_is_drawn_in_the_highlight_colour(qtbot, window):
     button.setFocus(Qt.FocusReason.TabFocusReason)  # reached by Tab, as a keyboard user does
     qtbot.waitUntil(button.hasFocus)
     assert ring_pixels() > without + button.width() // 2
+    tree = window.explore.tree_view  # a view: the ring around its frame, both pixels wide
+    tree.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(tree.hasFocus)
+    image = tree.grab().toImage()
+    middle = image.height() // 2
+    assert image.pixelColor(0, middle) == highlight == image.pixelColor(1, middle)
 
 
 def test_a_kept_size_larger_than_this_screen_is_fitted_to_it(qtbot, window, tmp_path):
@@ -459,3 +465,14 @@ def test_the_working_panes_get_their_room_by_default(qtbot, window):
     qtbot.waitUntil(table.isVisible)
     assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
     assert explore.tree_view.height() > explore.run_panel.height()  # the tree, not the editor
+
+
+def test_a_failed_run_shows_again_what_was_shown_before(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
+    run_and_wait(qtbot, window, strategy="greedy")
+    before = window.explore.session
+    run_and_wait(qtbot, window, strategy="greedy", question="Count the apples. " * 3000)
+    assert "Failed" in window.statusBar().currentMessage()
+    assert window.explore.session is before
+    assert set(window.explore.tree_view.node_items) == set(before.tree.nodes)
+    assert window.explore.answers.session is before

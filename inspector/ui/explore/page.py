@@ -88,6 +88,7 @@ class ExplorePage(QWidget):
         self._live_counts: dict[int, int] = {}
         self._run_started = 0.0
         self._show_after: int | None = None  # the path to show when the run ends (a branch's)
+        self._before_run: Session | None = None  # shown again if the run fails
         self._sized = False  # splitters placed (restored, or the defaults on first show)
         self._notes: list[Annotation] = []  # the shown session's annotations
         self.live_timer = QTimer(self, interval=40)
@@ -204,6 +205,7 @@ class ExplorePage(QWidget):
             with Store.open(db_path) as store:
                 return run_and_save(store, engine, question, settings, gold=gold, hooks=hooks)
 
+        self._before_run = self.session
         # the progress bar's length: what "auto" settings will be for this model
         self._start_worker(
             job, expected_tokens(resolve_settings(settings, engine.info())), "Running"
@@ -222,6 +224,7 @@ class ExplorePage(QWidget):
         path = shown.paths[path_id]
         anchor = ROOT_ID if depth == 0 else shown.tree.locate(path.node_id, depth - 1)[0]
         self._show_after = len(session.paths)  # the branch's first path, once it exists
+        self._before_run = session
 
         def job(hooks: RunHooks) -> Session:
             with Store.open(db_path) as store:
@@ -321,7 +324,7 @@ class ExplorePage(QWidget):
         self.run_panel.set_running(False)
         self._end_running()
         self._show_after = None
-        self.tree_view.show_session(self.session)
+        self.show_session(self._before_run)  # what was shown before the run, as it is now
         self.message.emit(f"Failed: {message}", 0)
         QMessageBox.warning(self, "Reasoning Inspector", message)
 

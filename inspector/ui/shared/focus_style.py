@@ -22,7 +22,19 @@ _FRAMES = (
 
 
 class FocusRingStyle(QProxyStyle):
-    """The base style, with a thick focus rectangle and a ring around focused frames."""
+    """The base style, with a thick focus rectangle and a ring around focused frames (frames
+    are made 2 px wide, so a view's contents do not cover half of its ring)."""
+
+    def pixelMetric(
+        self,
+        metric: QStyle.PixelMetric,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+    ) -> int:
+        value = super().pixelMetric(metric, option, widget)
+        if metric == QStyle.PixelMetric.PM_DefaultFrameWidth:
+            return max(value, int(RING_WIDTH))
+        return value
 
     def drawPrimitive(
         self,
@@ -36,6 +48,19 @@ class FocusRingStyle(QProxyStyle):
             return
         super().drawPrimitive(element, option, painter, widget)
         if element in _FRAMES and option.state & QStyle.StateFlag.State_HasFocus:
+            self._ring(option, painter)
+
+    def drawControl(
+        self,
+        element: QStyle.ControlElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawControl(element, option, painter, widget)
+        # a text view, the tree, a table: Fusion draws their frame here, not as PE_Frame
+        framed = element == QStyle.ControlElement.CE_ShapedFrame
+        if framed and option.state & QStyle.StateFlag.State_HasFocus:
             self._ring(option, painter)
 
     @staticmethod
