@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.display import TOKEN_RANGE_NOTE
+from inspector.core.display import token_range as format_range
 from inspector.store import Store
 from inspector.store.rows import Annotation
 
@@ -43,6 +45,7 @@ class AnnotationPanel(QWidget):
         self.note = QLineEdit(placeholderText="note")
         self.tags = QLineEdit(placeholderText="tags, comma-separated")
         self.target = QLabel()
+        self.target.setToolTip(TOKEN_RANGE_NOTE)  # the one convention, as the exports state it
         self.new_label_button = QToolButton()
         self.new_label_button.setText("+")
         self.new_label_button.setToolTip("add a label to the label set")
@@ -75,7 +78,7 @@ class AnnotationPanel(QWidget):
         self.add_button.setEnabled(session_id is not None)
         where = "session" if path_id is None else f"path #{path_id}"
         if token_range is not None:
-            where += f", tokens {token_range[0]}–{token_range[1] - 1}"
+            where += f", {format_range(*token_range)}"
         self.target.setText(where)
         if session_id is not None:
             self.refresh()
@@ -136,7 +139,7 @@ class AnnotationPanel(QWidget):
 
 def describe(annotation: Annotation) -> str:
     start, end = annotation.token_start, annotation.token_end
-    where = "" if start is None or end is None else f" tokens {start}–{end - 1}"
+    where = "" if start is None or end is None else f" {format_range(start, end)}"
     tags = " ".join(f"#{html.escape(t)}" for t in annotation.tags)
     label = html.escape(annotation.label or "")
     return f"✎ <b>{label}</b>{where} {html.escape(annotation.note)} {tags}".strip()

@@ -100,3 +100,15 @@ def test_the_panes_stack_when_short_and_split_when_tall(qtbot):
     assert panes.tabs.indexOf(answers) == -1 and answers.isVisible()
     assert panes.tabs.currentWidget() is path
     assert panes.minimumSizeHint().height() < panes.split_height()
+
+
+def test_a_step_is_named_by_its_first_and_last_token_as_in_the_exports(qtbot, tmp_path):
+    from inspector.core.display import TOKEN_RANGE_NOTE, token_range
+
+    panel = AnnotationPanel(tmp_path / "sessions.db")
+    qtbot.addWidget(panel)
+    panel.set_target("s1", 0, (40, 45))
+    assert panel.target.text() == f"path #0, {token_range(40, 45)}" == "path #0, tokens 40–44"
+    panel.set_target("s1", 0, (7, 8))
+    assert panel.target.text() == "path #0, token 7"
+    assert panel.target.toolTip() == TOKEN_RANGE_NOTE
