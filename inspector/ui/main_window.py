@@ -198,12 +198,14 @@ class MainWindow(QMainWindow):
         return screen.availableGeometry()
 
     def place(self) -> None:
-        """Last launch's geometry and dock layout if kept (moved and shrunk to fit this
-        screen), else the preferred size within the screen's available area, centred."""
+        """A geometry set before the first show (a script, a test) as it is; else the last
+        launch's geometry and dock layout if kept (moved and shrunk to fit this screen), else
+        the preferred size within the screen's available area, centred."""
         available = self.available_geometry()
         geometry = self.preferences.value(GEOMETRY_KEY)
         state = self.preferences.value(STATE_KEY)
-        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
+        chosen = self.testAttribute(Qt.WidgetAttribute.WA_Resized)  # sized before the show
+        restored = chosen or (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry))
         if isinstance(state, QByteArray):
             self.restoreState(state)
         inner = self._inner(available)

@@ -476,3 +476,15 @@ def test_a_failed_run_shows_again_what_was_shown_before(qtbot, window, monkeypat
     assert window.explore.session is before
     assert set(window.explore.tree_view.node_items) == set(before.tree.nodes)
     assert window.explore.answers.session is before
+
+
+def test_a_geometry_set_before_the_first_show_is_kept(qtbot, model_path, tmp_path):
+    window = MainWindow(str(model_path), tmp_path / "sessions.db", preferences(tmp_path))
+    qtbot.addWidget(window)
+    window.setGeometry(10, 10, 700, 500)  # as the screenshot script sets its size
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.models.engine is not None, timeout=20_000)
+        assert window.geometry().size().toTuple() == (700, 500)
+    finally:
+        window.shutdown()
