@@ -106,7 +106,7 @@ class ExplorePage(QWidget):
         self.annotation = AnnotationPanel(db_path)
         self.annotation.saved.connect(self._on_annotation_saved)
         self.answers = AnswersPanel()
-        self.answers.pathClicked.connect(self.show_path)
+        self.answers.pathClicked.connect(self._open_from_answers)
         self.legend = TreeLegend()
         self.path_page = QWidget()
         self.panes = WorkPanes(self.path_page, self.live_view, self.answers)
@@ -397,6 +397,11 @@ class ExplorePage(QWidget):
         path = self.session.paths[path_id]
         self._show_in_path_view(path.id)
         self.tree_view.select_node(path.node_id)
+
+    def _open_from_answers(self, path_id: int) -> None:
+        """A row of the answers table: that path, brought into view (its tab when stacked)."""
+        self.show_path(path_id)
+        self.tabs.setCurrentWidget(self.path_page)
 
     def _show_node(self, node_id: int) -> None:
         """Show the first path that ends at or passes through ``node_id``."""

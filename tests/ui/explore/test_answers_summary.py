@@ -109,3 +109,20 @@ def test_an_interrupted_session_opens_on_a_path_that_has_tokens(qtbot, tmp_path)
     header = page.path_view.document().toPlainText().split("\n")[0]
     assert "never ended: the run was interrupted" in header and "log p = —" in header
     assert "still running" not in header
+
+
+def test_a_row_of_the_answers_opens_its_path_in_view(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inspector.ui.explore.page import ExplorePage
+    from inspector.ui.model.controller import ModelController
+
+    preferences = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    page = ExplorePage(tmp_path / "s.db", ModelController(preferences, "none.gguf"), lambda: None)
+    qtbot.addWidget(page)
+    page.panes.set_stacked(True)  # a short window: the answers are a tab beside the path
+    page.show_session(self_consistency_session())
+    page.panes.show_answers()
+    page.answers.table.cellClicked.emit(2, 0)
+    assert page.path_view.path.id == 2
+    assert page.tabs.currentWidget() is page.path_page
