@@ -9,10 +9,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from hypothesis import settings
 
 from inspector.engine import Engine, ModelSettings, default_model
 from inspector.engine.default_model import INSTRUCT_MODEL, default_model_path
 from inspector.store import Store
+
+# property tests (hypothesis): the same cases on every run (no flaky CI), no time limit per
+# case (a loaded 2-core machine is slow) and no example database left in the checkout
+settings.register_profile("project", deadline=None, derandomize=True, database=None)
+settings.load_profile("project")
 
 APPLE_PROMPT = (
     "Q: I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?\nA:"

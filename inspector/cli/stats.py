@@ -91,17 +91,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def print_selection_gap(gaps: Sequence[SelectionGap]) -> None:
     """Each strategy's selection rules side by side with pass@k (the selection gap)."""
-    from inspector.core.run_stats import SELECTION_LABELS, SELECTION_RULES
+    from inspector.core.run_stats import SELECTION_LABELS, shown_rules
 
     if not gaps:
         return
     print("accuracy of each selection rule, per strategy:")
-    labels = [SELECTION_LABELS[r] for r in SELECTION_RULES]
-    head = "".join(f"{label:>10}" for label in [*labels, "pass@k", "gap"])
+    rules = shown_rules(gaps)
+    labels = [*(SELECTION_LABELS[r] for r in rules), "pass@k", "gap"]
+    widths = [max(10, len(label) + 2) for label in labels]
+    head = "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
     print(f"  {'strategy':<18}{'runs':>5}{head}")
     for g in gaps:
-        cells = [g.accuracy[r] for r in SELECTION_RULES] + [g.pass_at_k, g.gap]
-        print(f"  {g.strategy:<18}{g.runs:>5}" + "".join(f"{fmt(c):>10}" for c in cells))
+        cells = [g.accuracy[r] for r in rules] + [g.pass_at_k, g.gap]
+        row = "".join(f"{fmt(c):>{w}}" for c, w in zip(cells, widths, strict=True))
+        print(f"  {g.strategy:<18}{g.runs:>5}" + row)
         print(
             f"  {'':<18}     paths: {g.completed} of {g.paths} finished, {g.answered} "
             f"answered, {g.hit_limit} hit the token limit"

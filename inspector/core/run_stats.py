@@ -22,6 +22,7 @@ CONFIDENCE_SOURCES: tuple[str, ...] = ("consistency", "delta")
 SELECTION_RULES: tuple[str, ...] = (
     "greedy",
     "cot-decoding",
+    "cot-no-probe",
     "cot-aggregated",
     "majority",
     "weighted",
@@ -29,14 +30,19 @@ SELECTION_RULES: tuple[str, ...] = (
 SELECTION_LABELS: dict[str, str] = {
     "greedy": "greedy",
     "cot-decoding": "CoT pick",
+    "cot-no-probe": "CoT, no probe",
     "cot-aggregated": "CoT agg.",
     "majority": "majority",
     "weighted": "weighted",
 }
+#: selection rules recorded only for some runs (the pick without the probe: runs with a probe)
+OPTIONAL_RULES: tuple[str, ...] = ("cot-no-probe",)
 SELECTION_HELP = (
     "greedy: the greedy path's answer · CoT pick: the answered path with the highest Δ "
-    "(CoT-decoding) · CoT agg.: the answer with the largest sum of Δ · majority: the most "
-    "frequent answer · weighted: the answer with the largest probability-weighted vote · "
+    "(CoT-decoding; with the answer probe, the probe's Δ) · CoT, no probe: in a run with the "
+    "answer probe, the pick by each path's own answer Δ, as without the probe · CoT agg.: the "
+    "answer with the largest sum of Δ · majority: the most frequent answer · weighted: the "
+    "answer with the largest probability-weighted vote · "
     "pass@k: some path of the run is correct"
 )
 
@@ -214,6 +220,16 @@ def selection_gap(records: Sequence[SelectionRunLike]) -> list[SelectionGap]:
             )
         )
     return result
+
+
+def shown_rules(gaps: Sequence[SelectionGap]) -> tuple[str, ...]:
+    """The selection rules a table of ``gaps`` needs: every rule, less an optional one that no
+    run recorded (the pick without the probe, when no run had a probe)."""
+    return tuple(
+        rule
+        for rule in SELECTION_RULES
+        if rule not in OPTIONAL_RULES or any(g.accuracy[rule] is not None for g in gaps)
+    )
 
 
 def selection_gap_doc(gaps: Sequence[SelectionGap]) -> list[dict[str, object]]:

@@ -338,6 +338,7 @@ class Session:
         cot_pick = metrics.select_by_confidence(
             answers, deltas, tie_break=[p.answer_logprob for p in voters]
         )
+        probed = any(p.probe is not None for p in voters)
         weighted = metrics.weighted_vote(answers, [p.logprob for p in voters])
         cot_aggregated = metrics.aggregated_confidence_vote(answers, deltas)
         chosen = self.chosen_answer(majority, cot_pick, voters)
@@ -353,6 +354,9 @@ class Session:
             "majority": majority.answer,
             "weighted": weighted.answer,
         }
+        if probed:
+            # the same paths picked by their own answer Δ: the run without the probe
+            selections["cot-no-probe"] = self._own_delta_pick(voters).answer
         return SessionSummary(
             votes=metrics.vote_distribution(answers),
             majority=majority,
@@ -374,17 +378,29 @@ class Session:
             any_correct=any_correct,
         )
 
+    def own_delta(self, path: ReasoningPath) -> float | None:
+        """Δ over the path's own answer tokens, whether or not an answer probe replaced its
+        ``confidence``; None when it has no answer of its own (the probe alone answered)."""
+        if path.answer is None or path.answer_rule == "probe" or path.answer_tokens is None:
+            return None
+        if path.probe is None:
+            return path.confidence
+        return metrics.answer_confidence(self.path_tokens(path), path.answer_tokens)
+
+    def _own_delta_pick(self, voters: list[ReasoningPath]) -> metrics.PathSelection:
+        """CoT-decoding's pick by each path's own answer Δ, as if no probe had run: a path
+        the probe alone answered has no answer of its own and does not take part."""
+        deltas = [self.own_delta(p) for p in voters]
+        answers = [p.answer if d is not None else None for p, d in zip(voters, deltas, strict=True)]
+        tie_break = [p.answer_logprob for p in voters]
+        return metrics.select_by_confidence(answers, deltas, tie_break=tie_break)
+
     def greedy_path(self) -> ReasoningPath | None:
         """The path greedy decoding takes: a greedy run's path, a self-consistency run's greedy
-        reference, or CoT-decoding's branch on the most likely first token."""
-        for path in self.paths:
-            if not path.finished:
-                continue
-            if path.origin == "greedy" or (
-                path.origin == "cot-decoding" and path.label.startswith("first token #1 ")
-            ):
-                return path
-        return None
+        reference, or CoT-decoding's branch on the most likely first token (its first branch:
+        paths are numbered in branch order, whatever their labels say)."""
+        path = next((p for p in self.paths if p.origin in ("greedy", "cot-decoding")), None)
+        return path if path is not None and path.finished else None
 
     def _greedy_vs_marginal(self, answers: list[str | None]) -> metrics.GreedyVsMarginal | None:
         """Greedy's sequence probability against the share of samples reaching its answer."""

@@ -86,12 +86,17 @@ class Picks:
     n_hit_limit: int = 1
 
 
-def picks(strategy: str, right: str, any_correct: bool | None, correct: bool | None) -> Picks:
-    """``right`` lists the rules that were right by initial: g c a m w."""
-    initials = dict(zip("gcamw", SELECTION_RULES, strict=True))
-    known = {rule: (initial in right) for initial, rule in initials.items()}
+def picks(
+    strategy: str, right: str, any_correct: bool | None, correct: bool | None, probed=False
+) -> Picks:
+    """``right`` lists the rules that were right by initial: g c p a m w (p, the pick without
+    the probe, is recorded only for a run with the answer probe)."""
+    initials = dict(zip("gcpamw", SELECTION_RULES, strict=True))
+    known: dict[str, bool | None] = {rule: (i in right) for i, rule in initials.items()}
+    if not probed:
+        del known["cot-no-probe"]
     if any_correct is None:  # no gold answer
-        known = dict.fromkeys(SELECTION_RULES)
+        known = dict.fromkeys(known)
     return Picks(strategy, correct, any_correct, known)
 
 
@@ -119,7 +124,8 @@ def test_selection_gap_per_strategy_by_hand():
     )
     # greedy right in run 1; the Δ pick in run 2; aggregated in 2; majority 1, 2; weighted 1
     assert cot.correct == {
-        "greedy": 1, "cot-decoding": 1, "cot-aggregated": 1, "majority": 2, "weighted": 1,
+        "greedy": 1, "cot-decoding": 1, "cot-no-probe": 0, "cot-aggregated": 1, "majority": 2,
+        "weighted": 1,
     }  # fmt: skip
     assert cot.accuracy["majority"] == pytest.approx(2 / 4)
     assert cot.accuracy["cot-decoding"] == pytest.approx(1 / 4)
@@ -130,10 +136,24 @@ def test_selection_gap_per_strategy_by_hand():
     assert (cot.paths, cot.completed, cot.answered, cot.hit_limit) == (16, 12, 8, 4)
     # the gold-less run is left out of every share but counts its paths
     assert sc.accuracy == {
-        "greedy": 0.5, "cot-decoding": 0.5, "cot-aggregated": 0.5, "majority": 1.0,
-        "weighted": 0.5,
+        "greedy": 0.5, "cot-decoding": 0.5, "cot-no-probe": None, "cot-aggregated": 0.5,
+        "majority": 1.0, "weighted": 0.5,
     }  # fmt: skip
     assert (sc.pass_at_k, sc.chosen, sc.gap, sc.paths) == (1.0, 1.0, 0.0, 12)
+
+
+def test_the_pick_without_the_probe_counts_only_runs_that_had_a_probe():
+    runs = [
+        picks("cot-decoding", "pm", True, False, probed=True),
+        picks("cot-decoding", "cpa", True, True, probed=True),
+        picks("cot-decoding", "c", True, True),  # no probe: no such pick
+    ]
+    [cot] = selection_gap(runs)
+    assert cot.accuracy["cot-no-probe"] == pytest.approx(2 / 2)
+    assert cot.correct["cot-no-probe"] == 2
+    assert cot.accuracy["cot-decoding"] == pytest.approx(2 / 3)
+    [plain] = selection_gap(SELECTION_RUNS[:4])
+    assert plain.accuracy["cot-no-probe"] is None and plain.correct["cot-no-probe"] == 0
 
 
 def test_selection_gap_of_nothing_and_its_json():

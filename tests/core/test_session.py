@@ -7,7 +7,7 @@ import math
 import pytest
 
 from inspector.core.metrics import answer_confidence
-from inspector.core.session import RunSettings, Session
+from inspector.core.session import AnswerProbe, RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 
 
@@ -61,6 +61,59 @@ def test_text_stops_before_the_stop_string():
 def test_delta_helper_averages_margins():
     tokens = [token("1", 1, 0.5, 0.3), token("2", 2, 0.9, 0.0001)]
     assert answer_confidence(tokens, (0, 2)) == pytest.approx(((0.5 - 0.3) + (0.9 - 0.0001)) / 2)
+
+
+def ranked(text: str, token_id: int, probs: list[float]) -> TokenRecord:
+    """A token the model took with probability ``probs[0]``, its alternatives after it."""
+    top = tuple(
+        Alternative(token_id + 1000 * i, f"alt{i}", math.log(p)) for i, p in enumerate(probs)
+    )
+    top = (Alternative(token_id, text, math.log(probs[0])), *top[1:])
+    return TokenRecord(token_id, text, text.encode(), math.log(probs[0]), 1.0, top)
+
+
+def test_delta_is_top1_minus_top2_however_many_alternatives_are_recorded():
+    # p1 − p2 is 0.40 − 0.35 = 0.05 and 0.5 − 0.3 = 0.2; p1 − p3 would be 0.30 and 0.4
+    tokens = [ranked(" 4", 7, [0.40, 0.35, 0.10, 0.05]), ranked("2", 8, [0.5, 0.3, 0.1])]
+    assert answer_confidence(tokens, (0, 2)) == pytest.approx((0.05 + 0.2) / 2)
+    session = make_session("cot-decoding", gold="42")
+    path = session.add_path(
+        GeneratedSequence(0, [ranked(" So", 9, [0.6, 0.2, 0.1]), *tokens], "stop", None),
+        "cot-decoding",
+        "1",
+    )
+    assert path.answer == "42" and path.answer_tokens == (1, 3)
+    assert path.confidence == pytest.approx(0.125)
+
+
+def probe_tokens(answer: str, p1: float, p2: float) -> list[TokenRecord]:
+    """ " So the answer is" (forced) and the answer the probe decoded."""
+    return [token(" So the answer is", 50, 1.0, 0.0001), token(answer, token_id(answer), p1, p2)]
+
+
+def test_with_the_probe_both_picks_are_recorded_side_by_side():
+    settings = RunSettings(strategy="cot-decoding", answer_probe="So the answer is")
+    session = Session("q", "Q: q\nA:", [2, 3], settings, {}, "8")
+    # own Δ: 0.6, 0.1, — ; probe Δ: 0.2, 0.9, 0.95 (the last path states no answer itself)
+    rows = [([(" 7", 0.7, 0.1)], (" 7", 0.5, 0.3)), ([(" 8", 0.5, 0.4)], (" 8", 0.92, 0.02))]
+    rows.append(([(" I am not sure.", 0.5, 0.3)], (" 8", 0.96, 0.01)))
+    for parts, (answer, p1, p2) in rows:
+        path = session.add_path(sequence(parts), "cot-decoding", "b")
+        path.probe = AnswerProbe(settings.answer_probe, probe_tokens(answer, p1, p2), 1)
+        session.evaluate_path(path)
+    first, second, third = session.paths
+    own = [session.own_delta(p) for p in session.paths]
+    assert own[:2] == pytest.approx([0.6, 0.1]) and own[2] is None
+    assert (first.confidence, second.confidence) == pytest.approx((0.2, 0.9))
+    assert third.answer == "8" and third.answer_rule == "probe"
+    summary = session.summary()
+    # the probe's Δ picks the third path; its own answers' Δ picks the first
+    assert summary.cot_path_id == 2 and summary.chosen_answer == "8"
+    assert summary.selections["cot-decoding"] == "8"
+    assert summary.selections["cot-no-probe"] == "7"
+    unprobed = make_session("cot-decoding")
+    unprobed.add_path(sequence([(" 7", 0.7, 0.1)]), "cot-decoding", "b")
+    assert "cot-no-probe" not in unprobed.summary().selections  # it applies only with a probe
 
 
 def test_cot_decoding_picks_the_highest_delta_not_the_majority():

@@ -73,3 +73,52 @@ def test_a_flat_distribution_falls_back_to_the_full_sort():
         for _ in range(3000)
     }
     assert len(picks) > 600 and max(picks) < 1000
+
+
+# Logits far from zero: the log-sum-exp shift keeps every figure finite and unchanged. The
+# base logits are multiples of 1/8, so adding ±1000 is exact in float32 and any difference
+# comes from the arithmetic, not the input.
+BASE = np.array([2.0, 1.25, 0.5, -0.375, -3.0, 0.0], dtype=np.float32)
+
+
+def reference_stats(logits: np.ndarray) -> tuple[np.ndarray, float]:
+    """Float64 log-probabilities and entropy, computed independently of RowAnalyzer."""
+    wide = logits.astype(np.float64)
+    logprobs = wide - (wide.max() + math.log(np.exp(wide - wide.max()).sum()))
+    return logprobs, float(-(np.exp(logprobs) * logprobs).sum())
+
+
+@pytest.mark.parametrize("offset", [1000.0, -1000.0])
+def test_row_statistics_of_extreme_logits_are_finite_and_unshifted(offset):
+    shifted = BASE + np.float32(offset)
+    assert np.all(shifted - np.float32(offset) == BASE)  # the shift itself is exact
+    stats = RowAnalyzer(len(BASE)).analyze(shifted, 4)
+    logprobs, entropy = reference_stats(BASE)
+    assert np.isfinite(stats.logsumexp) and np.isfinite(stats.entropy)
+    assert list(stats.top_ids) == [0, 1, 2, 5]
+    np.testing.assert_allclose(stats.top_logprobs, logprobs[[0, 1, 2, 5]], rtol=0, atol=1e-6)
+    assert stats.entropy == pytest.approx(entropy, abs=1e-6)
+    assert stats.logprob_of(shifted, 4) == pytest.approx(logprobs[4], abs=1e-6)
+
+
+@pytest.mark.parametrize("offset", [1000.0, -1000.0])
+@pytest.mark.parametrize(
+    "sampling",
+    [
+        SamplingSettings(temperature=1.0),
+        SamplingSettings(temperature=0.7, top_p=0.9),
+        SamplingSettings(temperature=1.3, top_k=3),
+        SamplingSettings(temperature=1.0, min_p=0.1),
+    ],
+)
+def test_sampling_extreme_logits_draws_what_the_unshifted_logits_draw(offset, sampling):
+    shifted = BASE + np.float32(offset)
+    analyzer = RowAnalyzer(len(BASE))
+    base_stats, shifted_stats = analyzer.analyze(BASE, 3), analyzer.analyze(shifted, 3)
+    base_rng, shifted_rng = make_rng(5, 1), make_rng(5, 1)
+    base_draws = [choose_token(BASE, base_stats, sampling, base_rng) for _ in range(400)]
+    shifted_draws = [
+        choose_token(shifted, shifted_stats, sampling, shifted_rng) for _ in range(400)
+    ]
+    assert shifted_draws == base_draws
+    assert len(set(base_draws)) >= 2  # a real draw, not one token every time

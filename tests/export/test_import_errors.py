@@ -121,6 +121,36 @@ CASES = {
         "annotations[0].path_id",
         "has no path 42",
     ),
+    "node depth not its parent's end": (
+        _set("sessions.0.nodes.3.depth", 1),
+        "sessions[0].nodes[3].depth",
+        "expected 2 (its parent's end)",
+    ),
+    "child listed before its parent": (
+        lambda d: d["sessions"][0]["nodes"].insert(2, d["sessions"][0]["nodes"].pop(3)),
+        "sessions[0].nodes[2].parent",
+        "node 2 is not listed before this node",
+    ),
+    "node parent cycle": (
+        _set("sessions.0.nodes.2.parent", 3),
+        "sessions[0].nodes[2].parent",
+        "node 3 is not listed before this node",
+    ),
+    "node its own parent": (
+        _set("sessions.0.nodes.2.parent", 2),
+        "sessions[0].nodes[2].parent",
+        "node 2 is not listed before this node",
+    ),
+    "path parent cycle": (
+        lambda d: [
+            _set("sessions.0.paths.1.parent_path", 2)(d),
+            _set("sessions.0.paths.1.branch_depth", 1)(d),
+            _set("sessions.0.paths.2.parent_path", 1)(d),
+            _set("sessions.0.paths.2.branch_depth", 1)(d),
+        ],
+        "sessions[0].paths[1].parent_path",
+        "path 2 is not an earlier path than this one (1)",
+    ),
     "NaN log-probability": (
         _set("sessions.0.paths.0.logprob", "nan"),
         "sessions[0].paths[0].logprob",

@@ -66,8 +66,8 @@ class RecordingRenderer:
 def unanswered_session():
     """A self-consistency session whose samples found no answer and that has no gold."""
     session = sc_session([], gold=None)
-    for i in range(2):
-        session.add_path(sequence([(f" hmm {i}", 0.5, 0.2)]), "sample", f"sample {i}")
+    for i, text in enumerate((" hmm", " not sure")):
+        session.add_path(sequence([(text, 0.5, 0.2)]), "sample", f"sample {i}")
     session.status = "complete"
     return session
 

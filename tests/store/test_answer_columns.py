@@ -67,7 +67,10 @@ def test_the_new_columns_hold_what_queries_need(store):
     assert row[4] == pytest.approx(0.5) and row[5] == pytest.approx(0.85)
     assert row[6] == 1
     selections = json.loads(row[7])
-    assert set(selections) == {"greedy", "cot-decoding", "cot-aggregated", "majority", "weighted"}
+    # the session ran the answer probe, so the pick without it is recorded beside the others
+    assert set(selections) == {
+        "greedy", "cot-decoding", "cot-no-probe", "cot-aggregated", "majority", "weighted",
+    }  # fmt: skip
     assert all(s == {"answer": "8", "correct": True} for s in selections.values())
 
 

@@ -21,8 +21,6 @@ from inspector.core.display import (
 from inspector.core.run_stats import SELECTION_HELP
 from inspector.core.tree import ROOT_ID
 from inspector.store.export.report import (
-    SELECTION_HEADER,
-    SELECTION_TAIL,
     ExperimentReport,
     ProbeTokenView,
     Report,
@@ -37,6 +35,7 @@ from inspector.store.export.report import (
     probe_summary,
     probe_views,
     selection_gap_rows,
+    selection_header,
     selection_rows,
     settings_rows,
     sorted_votes,
@@ -211,7 +210,9 @@ def _experiment(experiment: ExperimentReport, sessions: list[SessionReport]) -> 
             ),
             _table(("samples", "accuracy", "questions"), curve),
             "<h3>Selection rules: accuracy of each, and pass@k</h3>\n",
-            _table((*SELECTION_HEADER, *SELECTION_TAIL), selection_gap_rows(experiment.selection)),
+            _table(
+                selection_header(experiment.selection), selection_gap_rows(experiment.selection)
+            ),
             f"<p><small>{e(SELECTION_HELP)}; gap: pass@k − the strategy's own accuracy."
             "</small></p>\n",
             "</section>\n",

@@ -15,8 +15,6 @@ from urllib.parse import quote
 from inspector.core.display import TOKEN_RANGE_NOTE, answer_or_none, fmt, text_or_dash, verdict
 from inspector.core.run_stats import SELECTION_HELP
 from inspector.store.export.report import (
-    SELECTION_HEADER,
-    SELECTION_TAIL,
     ExperimentReport,
     Report,
     SessionReport,
@@ -28,6 +26,7 @@ from inspector.store.export.report import (
     probe_summary,
     probe_views,
     selection_gap_rows,
+    selection_header,
     selection_rows,
     settings_rows,
     sorted_votes,
@@ -135,7 +134,7 @@ def _experiment(experiment: ExperimentReport, image: ImageLink) -> str:
                 [(p.n, fmt(p.accuracy), p.questions) for p in experiment.curve],
             ),
             "\n### Selection rules: accuracy of each, and pass@k\n\n",
-            table((*SELECTION_HEADER, *SELECTION_TAIL), selection_gap_rows(experiment.selection)),
+            table(selection_header(experiment.selection), selection_gap_rows(experiment.selection)),
             f"\n{md(SELECTION_HELP)}; gap: pass@k − the strategy's own accuracy.\n\n",
         ]
     )

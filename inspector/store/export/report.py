@@ -23,11 +23,13 @@ from inspector.core.display import (
     verdict,
 )
 from inspector.core.run_stats import (
+    OPTIONAL_RULES,
     SELECTION_LABELS,
     SELECTION_RULES,
     SelectionGap,
     run_stats,
     selection_gap,
+    shown_rules,
 )
 from inspector.core.session import AnswerProbe, ReasoningPath, Session, SessionSummary
 from inspector.engine.records import TokenRecord
@@ -366,7 +368,6 @@ FINISH_WORDS = {
     "cancelled": "cancelled",
     None: "still running",
 }
-SELECTION_HEADER = ("strategy", "runs", *[SELECTION_LABELS[r] for r in SELECTION_RULES])
 SELECTION_TAIL = ("pass@k", "gap", "paths finished / answered")
 
 
@@ -426,6 +427,8 @@ def selection_rows(session: Session, summary: SessionSummary) -> list[tuple[str,
     """(rule, its answer, verdict) for each selection rule of one session."""
     rows = []
     for rule in SELECTION_RULES:
+        if rule in OPTIONAL_RULES and rule not in summary.selections:
+            continue  # the pick without the probe, in a run that had none
         answer = summary.selections.get(rule)
         correct = None
         if session.gold is not None:
@@ -434,13 +437,20 @@ def selection_rows(session: Session, summary: SessionSummary) -> list[tuple[str,
     return rows
 
 
+def selection_header(gaps: Sequence[SelectionGap]) -> tuple[str, ...]:
+    """The selection table's header: the rules the runs recorded, then pass@k and the rest."""
+    rules = [SELECTION_LABELS[r] for r in shown_rules(gaps)]
+    return ("strategy", "runs", *rules, *SELECTION_TAIL)
+
+
 def selection_gap_rows(gaps: Sequence[SelectionGap]) -> list[tuple[object, ...]]:
     """One row per strategy: runs, each rule's accuracy, pass@k, the gap, the path counts."""
+    rules = shown_rules(gaps)
     return [
         (
             g.strategy,
             g.runs,
-            *[fmt(g.accuracy[r]) for r in SELECTION_RULES],
+            *[fmt(g.accuracy[r]) for r in rules],
             fmt(g.pass_at_k),
             fmt(g.gap),
             f"{g.completed} / {g.answered} of {g.paths}",

@@ -223,6 +223,11 @@ def check_consistency(session: Session, where: str) -> None:
             parent = by_id.get(path.parent_path)
             if parent is None:
                 fail(f"{at}.parent_path", f"no path {path.parent_path} in this session")
+            if path.parent_path >= path.id:  # a branch is made after its parent: no cycles
+                fail(
+                    f"{at}.parent_path",
+                    f"path {path.parent_path} is not an earlier path than this one ({path.id})",
+                )
             if path.branch_depth is None or not 0 <= path.branch_depth < parent.n_tokens:
                 fail(f"{at}.branch_depth", f"not a position of path {path.parent_path}")
         if session.gold is not None and path.finished:

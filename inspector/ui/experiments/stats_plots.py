@@ -41,6 +41,7 @@ from inspector.core.run_stats import (
     SelectionGap,
     run_stats,
     selection_gap,
+    shown_rules,
 )
 from inspector.core.session import STRATEGIES
 from inspector.store import Store
@@ -69,6 +70,8 @@ GAP_TIPS = {
     "greedy": "accuracy of the greedy path's answer",
     "cot-decoding": "accuracy of CoT-decoding's pick: the answered path with the highest Δ "
     "(ties on Δ go to the answer's mean log-probability)",
+    "cot-no-probe": "in runs with the answer probe: accuracy of the pick by each path's own "
+    "answer Δ, as the run would pick without the probe",
     "cot-aggregated": "accuracy of the answer with the largest summed Δ",
     "majority": "accuracy of the majority vote of the answered paths",
     "weighted": "accuracy of the vote weighted by each path's probability",
@@ -389,6 +392,9 @@ class StatsPlots(QWidget):
         for row, gap in enumerate(gaps):
             for column, value in enumerate(gap_cells(gap)):
                 self.gap_table.setItem(row, column, QTableWidgetItem(value))
+        shown = shown_rules(gaps)
+        for column, name in enumerate(GAP_COLUMNS):  # a rule no run recorded is left out
+            self.gap_table.setColumnHidden(column, name in SELECTION_RULES and name not in shown)
         self.gap_table.resizeColumnsToContents()
         self._fit_gap_table()
 
