@@ -154,13 +154,17 @@ class ExplorePage(QWidget):
         if settings is not None:
             self.run_panel.settings.load(settings)
         self._sized = restore_splitters(preferences, self.splitters)
+        self.panes.note_split()
 
     def remember(self, preferences: QSettings) -> None:
         """Keep the run settings shown (when they read) and the splitter positions."""
         # an answer rule that does not parse: the last good settings are kept
         with contextlib.suppress(ValueError):
             save_run_settings(preferences, self.run_panel.settings.values())
-        save_splitters(preferences, self.splitters)
+        kept = dict(self.splitters)
+        if self.panes.stacked:  # the path / answers split is not on screen: keep the last one
+            del kept["right"]
+        save_splitters(preferences, kept)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -177,6 +181,7 @@ class ExplorePage(QWidget):
         self.body.setSizes([width // 2, width - width // 2])
         right = self.panes.splitter.height()
         self.panes.splitter.setSizes([right // 2, right - right // 2])
+        self.panes.note_split()
 
     # -- running -----------------------------------------------------------------------------
     @property

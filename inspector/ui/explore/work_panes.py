@@ -10,7 +10,7 @@ size that keeps it legible. It splits again when the column grows.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLayout, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -41,6 +41,10 @@ class WorkPanes(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.stacked = False
+        # the path's share of the split as last set (dragged, restored or the default), to
+        # put back when the column splits again after being stacked
+        self._split_shares: float | None = None
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self.note_split())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         # the column may be shorter than the split layout needs: it stacks (minimumSizeHint)
@@ -81,9 +85,25 @@ class WorkPanes(QWidget):
             self.splitter.addWidget(self.answers)
             self.answers.show()
             self.tabs.setMinimumHeight(PATH_MIN_HEIGHT)
+            if self._split_shares is not None:  # the split as the person left it, once the
+                QTimer.singleShot(0, self._restore_split)  # splitter has its new height
             if showing_answers:
                 self.tabs.setCurrentWidget(self.path_page)
         self.stacked = stacked
+
+    def _restore_split(self) -> None:
+        total = sum(self.splitter.sizes())
+        if self._split_shares is None or self.stacked or not total:
+            return
+        path = round(total * self._split_shares)
+        self.splitter.setSizes([path, total - path])
+
+    def note_split(self) -> None:
+        """Remember the split as it is now (called when it is dragged or set)."""
+        sizes: list[int] = self.splitter.sizes()
+        total = sum(sizes)
+        if not self.stacked and len(sizes) == 2 and total:
+            self._split_shares = sizes[0] / total
 
     def show_answers(self) -> None:
         """Bring the answers into view (their tab, when stacked)."""

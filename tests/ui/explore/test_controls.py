@@ -90,6 +90,10 @@ def test_the_panes_stack_when_short_and_split_when_tall(qtbot):
     qtbot.waitUntil(lambda: panes.height() == 900)
     assert not panes.stacked and panes.tabs.indexOf(answers) == -1
     assert answers.height() >= answers.minimumSizeHint().height()
+    panes.splitter.setSizes([600, 300])  # the person gives the path two thirds
+    panes.note_split()  # as a drag of the handle does (splitterMoved)
+    share = panes.splitter.sizes()[0] / sum(panes.splitter.sizes())
+    assert share > 0.6
     panes.resize(600, 320)
     qtbot.waitUntil(lambda: panes.stacked)
     assert panes.tabs.indexOf(answers) == 1 and panes.tabs.tabText(1) == "Answers"
@@ -98,6 +102,12 @@ def test_the_panes_stack_when_short_and_split_when_tall(qtbot):
     panes.resize(600, 900)
     qtbot.waitUntil(lambda: not panes.stacked)
     assert panes.tabs.indexOf(answers) == -1 and answers.isVisible()
+
+    def path_share() -> float:
+        sizes = panes.splitter.sizes()
+        return sizes[0] / sum(sizes)
+
+    qtbot.waitUntil(lambda: abs(path_share() - share) < 0.02)  # the split as it was left
     assert panes.tabs.currentWidget() is path
     assert panes.minimumSizeHint().height() < panes.split_height()
 
