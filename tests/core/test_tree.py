@@ -75,7 +75,15 @@ def test_locate_and_continue_from_a_node():
 
 def test_walk_is_depth_first_from_the_root():
     tree = ReasoningTree()
-    tree.add_sequence(seq(1, 2))
-    tree.add_sequence(seq(3))
+    a, _ = tree.add_sequence(seq(1, 2, 3))
+    b, moved = tree.add_sequence(seq(1, 4))  # splits a: head [1], tail [2, 3]
+    c, _ = tree.add_sequence(seq(5))
+    d, _ = tree.add_sequence(seq(1, 2, 6), start=ROOT_ID)  # splits the tail: [2], [3] | [6]
+    tail = moved[a]
     order = [n.id for n in tree.walk()]
-    assert order[0] == ROOT_ID and len(order) == 3
+    # root; the head [1] with its subtree (the [2] node, its [3] and [6] children, then [4]);
+    # only then the second child of the root, [5]: depth first, children in insertion order
+    three, six = tree.nodes[tail].children
+    assert order == [ROOT_ID, a, tail, three, six, b, c]
+    assert [tree.nodes[n].tokens[0].token_id for n in order[1:]] == [1, 2, 3, 6, 4, 5]
+    assert six == d and ids(tree, three) == [1, 2, 3]

@@ -110,9 +110,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.behaviour == "close":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
-        elif self.behaviour == "slow":
-            time.sleep(5)
-            self._reply(200, {"choices": []})
+        elif self.behaviour == "held":  # answers only once the test sets ``release``
+            self.received.set()
+            self.release.wait(60)
+            try:
+                self._reply(200, {"choices": []})
+                self.replied.append(True)
+            except OSError:  # the client is gone
+                pass
         elif self.behaviour == "trickle":
             self._trickle()
         elif self.behaviour == "answer":
@@ -123,9 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def fake_server(behaviour: str, answer: dict | None = None) -> Iterator[tuple[str, _Handler]]:
-    handler = type("Handler", (_Handler,), {"behaviour": behaviour, "bodies": [],
-                                            "headers_seen": [], "get_headers": [],
-                                            "answer": answer})  # fmt: skip
+    state = {"behaviour": behaviour, "bodies": [], "headers_seen": [], "get_headers": [],
+             "answer": answer, "received": threading.Event(), "release": threading.Event(),
+             "replied": []}  # fmt: skip
+    handler = type("Handler", (_Handler,), state)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
@@ -9,6 +11,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.store import Store
+from inspector.store.export import export
 from tests.export.conftest import hostile_session, make_experiment
 
 
@@ -23,13 +26,42 @@ def saved(db_path):
 
 @pytest.mark.parametrize("fmt", ["json", "html", "md", "csv", "jsonl"])
 def test_export_every_format(db_path, saved, tmp_path, capsys, fmt):
+    """The command writes what the library's exporter writes for the same target (exports are
+    deterministic), and says where."""
     session_id, exp = saved
-    for target in (["--session", session_id], ["--experiment", str(exp)]):
-        out = tmp_path / f"out-{target[0][2:]}.{fmt}"
-        code = main(["export", *target, "--format", fmt, "-o", str(out), "--db", str(db_path)])
+    targets = (
+        (["--session", session_id], {"session_id": session_id}),
+        (["--experiment", str(exp)], {"experiment_id": exp}),
+    )
+    for flags, target in targets:
+        out = tmp_path / f"out-{flags[0][2:]}.{fmt}"
+        plain = ["--no-plots"] if fmt in ("html", "md") else []  # the library call draws none
+        args = ["export", *flags, "--format", fmt, "-o", str(out), "--db", str(db_path), *plain]
+        code = main(args)
         assert code == 0, capsys.readouterr().err
-        assert out.stat().st_size > 0
-        assert "exported" in capsys.readouterr().out
+        assert str(out) in capsys.readouterr().out
+        reference = tmp_path / f"reference-{flags[0][2:]}.{fmt}"
+        with Store.open(db_path, read_only=True) as store:
+            export(store, reference, fmt, **target)
+        assert out.read_bytes() == reference.read_bytes()
+    # and the two targets are not the same file: the session's export holds only its session
+    session_file = (tmp_path / f"out-session.{fmt}").read_bytes()
+    assert session_file != (tmp_path / f"out-experiment.{fmt}").read_bytes()
+    if fmt == "json":
+        document = json.loads(session_file)
+        assert [s["id"] for s in document["sessions"]] == [session_id]
+    if fmt in ("html", "md"):  # with plots: the images are drawn and referenced
+        drawn = tmp_path / f"drawn.{fmt}"
+        args = ["export", "--session", session_id, "--format", fmt, "-o", str(drawn)]
+        assert main([*args, "--db", str(db_path)]) == 0
+        text = drawn.read_text(encoding="utf-8")
+        if fmt == "html":
+            assert "data:image/png;base64," in text
+        else:
+            images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
+            assert images and all(
+                (tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in images
+            )
 
 
 def test_export_then_import_into_a_new_database(db_path, saved, tmp_path, capsys):

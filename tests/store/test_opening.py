@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 
 import pytest
 
@@ -233,11 +232,16 @@ def test_a_writer_waits_for_another_process_lock(db_path):
     with Store.open(db_path) as store:
         other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")
-        release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        committing = threading.Event()
+
+        def commit() -> None:
+            committing.set()  # before the lock goes: a save that ended earlier did not wait
+            other.execute("COMMIT")
+
+        release = threading.Timer(0.3, commit)
         release.start()
-        started = time.perf_counter()
         store.save_session(cot_session())  # blocks until the other writer commits
-        assert time.perf_counter() - started >= 0.2
+        assert committing.is_set()
         release.join()
         other.close()
 
