@@ -89,7 +89,8 @@ class ExplorePage(QWidget):
         self._run_started = 0.0
         self._show_after: int | None = None  # the path to show when the run ends (a branch's)
         self._before_run: Session | None = None  # shown again if the run fails
-        self._sized = False  # splitters placed (restored, or the defaults on first show)
+        self._sized = False  # splitters placed (the defaults on first show, where not restored)
+        self._restored: set[str] = set()  # the splitters put back as the last launch left them
         self._notes: list[Annotation] = []  # the shown session's annotations
         self.live_timer = QTimer(self, interval=40)
         self.live_timer.timeout.connect(self._drain_tokens)
@@ -153,7 +154,7 @@ class ExplorePage(QWidget):
         settings = load_run_settings(preferences)
         if settings is not None:
             self.run_panel.settings.load(settings)
-        self._sized = restore_splitters(preferences, self.splitters)
+        self._restored = restore_splitters(preferences, self.splitters)
         self.panes.note_split()
 
     def remember(self, preferences: QSettings) -> None:
@@ -173,15 +174,19 @@ class ExplorePage(QWidget):
             QTimer.singleShot(0, self.default_sizes)
 
     def default_sizes(self) -> None:
-        """The first launch: the editor at its natural height, the rest to the working panes;
-        the tree and the path side by side in halves, the path above the answers."""
-        editor = self.run_panel.sizeHint().height()
-        self.main.setSizes([editor, max(1, self.height() - editor)])
-        width = self.body.width()
-        self.body.setSizes([width // 2, width - width // 2])
-        right = self.panes.splitter.height()
-        self.panes.splitter.setSizes([right // 2, right - right // 2])
-        self.panes.note_split()
+        """Where the last launch left none: the editor at its natural height, the rest to the
+        working panes; the tree and the path side by side in halves, the path above the
+        answers."""
+        if "main" not in self._restored:
+            editor = self.run_panel.sizeHint().height()
+            self.main.setSizes([editor, max(1, self.height() - editor)])
+        if "body" not in self._restored:
+            width = self.body.width()
+            self.body.setSizes([width // 2, width - width // 2])
+        if "right" not in self._restored:
+            right = self.panes.splitter.height()
+            self.panes.splitter.setSizes([right // 2, right - right // 2])
+            self.panes.note_split()
 
     # -- running -----------------------------------------------------------------------------
     @property

@@ -39,11 +39,11 @@ def save_splitters(preferences: QSettings, splitters: dict[str, QSplitter]) -> N
         preferences.setValue(SPLITTER_KEY + name, splitter.saveState())
 
 
-def restore_splitters(preferences: QSettings, splitters: dict[str, QSplitter]) -> bool:
-    """Put every splitter back where it was; True if all of them were saved and restored."""
-    restored = True
+def restore_splitters(preferences: QSettings, splitters: dict[str, QSplitter]) -> set[str]:
+    """Put each saved splitter back where it was; the names of those restored."""
+    restored = set()
     for name, splitter in splitters.items():
         state = preferences.value(SPLITTER_KEY + name)
-        if not isinstance(state, QByteArray) or not splitter.restoreState(state):
-            restored = False
+        if isinstance(state, QByteArray) and splitter.restoreState(state):
+            restored.add(name)
     return restored

@@ -122,3 +122,41 @@ def test_a_step_is_named_by_its_first_and_last_token_as_in_the_exports(qtbot, tm
     panel.set_target("s1", 0, (7, 8))
     assert panel.target.text() == "path #0, token 7"
     assert panel.target.toolTip() == TOKEN_RANGE_NOTE
+
+
+def test_the_page_keeps_its_settings_and_splitters_between_launches(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inspector.ui.explore.page import ExplorePage
+    from inspector.ui.model.controller import ModelController
+
+    def new_page(preferences: QSettings) -> ExplorePage:
+        models = ModelController(preferences, "none.gguf")
+        page = ExplorePage(tmp_path / "s.db", models, lambda: None)
+        qtbot.addWidget(page)
+        page.restore(preferences)
+        page.resize(1000, 480)  # short: the answers stacked into a tab
+        page.show()
+        return page
+
+    preferences = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    first = new_page(preferences)
+    qtbot.waitUntil(lambda: first.panes.stacked)
+    first.run_panel.strategy.setCurrentText("self-consistency")
+    first.run_panel.samples.setValue(6)
+    first.run_panel.settings.new_seed.click()
+    seed = first.run_panel.settings.values().seed
+    first.body.setSizes([300, 700])
+    share = first.body.sizes()[0] / sum(first.body.sizes())
+    first.remember(preferences)
+    again = new_page(preferences)
+    assert again._restored == {"main", "body"}  # the split was not on screen: not kept
+    values = again.run_panel.settings.values()
+    assert (values.strategy, values.samples, values.seed) == ("self-consistency", 6, seed)
+    qtbot.waitUntil(lambda: again.body.width() > 0)
+
+    def body_share() -> float:
+        sizes = again.body.sizes()
+        return sizes[0] / sum(sizes)
+
+    qtbot.waitUntil(lambda: abs(body_share() - share) < 0.02)
