@@ -20,6 +20,17 @@ from inspector.store import Store
 settings.register_profile("project", deadline=None, derandomize=True, database=None)
 settings.load_profile("project")
 
+# tests that load a real model carry the ``model`` mark (deselect with -m "not model": the
+# mutation run uses only the fast ones)
+MODEL_FIXTURES = {"model_path", "engine", "fresh_engine", "instruct_model_path", "instruct_engine"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
 APPLE_PROMPT = (
     "Q: I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?\nA:"
 )
