@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import gguf
 import pytest
 
 from inspector import __version__
@@ -45,18 +46,24 @@ def test_info_json(model_path, capsys):
 
 
 def test_info_table(model_path, capsys):
+    """The table shows the same facts as --json, read from the file by gguf independently."""
+    assert main(["info", "--model", str(model_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
     assert main(["info", "--model", str(model_path)]) == 0
-    out = capsys.readouterr().out
-    for label in (
-        "architecture",
-        "parameters",
-        "vocabulary",
-        "context length",
-        "quantisation",
-        "chat template",
-        "GPU offload",
-    ):
-        assert label in out
+    # "label" in a 16-character column, then the value
+    rows = {line[:16].strip(): line[16:] for line in capsys.readouterr().out.splitlines()}
+    reader = gguf.GGUFReader(str(model_path))
+    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    context = int(reader.fields[f"{arch}.context_length"].parts[-1][0])
+    assert rows["architecture"] == arch == info["architecture"]
+    assert rows["parameters"] == f"{info['n_params']:,}"
+    assert rows["vocabulary"] == f"{info['n_vocab']:,} tokens"
+    assert rows["context length"] == f"{context:,} tokens (trained)"
+    assert rows["quantisation"] == info["quantization"]
+    assert rows["chat template"] == ("yes" if info["has_chat_template"] else "no")
+    assert rows["file size"] == f"{model_path.stat().st_size / 1e6:.1f} MB"
+    offload = "supported by this build" if info["gpu_offload_supported"] else "CPU only"
+    assert rows["GPU offload"] == offload
 
 
 def test_bad_model_gives_one_line_and_no_traceback(tmp_path):
@@ -103,3 +110,20 @@ def test_bench_json_has_the_tracked_figures(model_path):
         "peak_rss_mb",
     ):
         assert figures[key] > 0
+    # each ratio is what its two measured speeds say (a figure cannot be made up alone; the
+    # JSON rounds each figure to 4 decimals)
+    speed = figures.__getitem__
+
+    def ratio(a: str, b: str):
+        return pytest.approx(speed(a) / speed(b), rel=2e-3)
+
+    assert speed("capture_overhead_ratio") == ratio(
+        "greedy_plain_tokens_per_second", "greedy_tokens_per_second"
+    )
+    assert speed("llama_cpp_logprobs_ratio") == ratio(
+        "greedy_tokens_per_second", "llama_cpp_logprobs_tokens_per_second"
+    )
+    for study in ("tree", "self_consistency"):
+        assert speed(f"{study}_speedup_ratio") == ratio(
+            f"{study}_batched_tokens_per_second", f"{study}_serial_tokens_per_second"
+        )

@@ -41,33 +41,36 @@ def test_run_prints_the_contract_and_saves_the_session(capsys, db, model_path):
         "--model",
         str(model_path),
     )
-    for key in (
-        "session_id",
-        "strategy",
-        "prompt",
-        "paths",
-        "votes",
-        "chosen_answer",
-        "consistency",
-        "correct",
-    ):
-        assert key in out
-    assert out["strategy"] == "cot-decoding" and len(out["paths"]) == 3
-    path = out["paths"][0]
-    for key in ("id", "text", "answer", "confidence", "logprob", "n_tokens", "correct", "tokens"):
-        assert key in path
-    token = path["tokens"][0]
-    assert set(token) >= {"text", "logprob", "top"} and token["top"][0].keys() >= {
-        "text",
-        "logprob",
-    }
-    assert sum(t["logprob"] for t in path["tokens"]) == pytest.approx(path["logprob"])
-
     from inspector.store import Store
 
-    saved = Store.open(db).load_session(out["session_id"])
-    assert [p.text for p in saved.paths] == [p["text"] for p in out["paths"]]
-    assert saved.status == "complete"
+    with Store.open(db) as store:
+        saved = store.load_session(out["session_id"])
+    summary = saved.summary()
+    # every figure printed is the saved session's own
+    assert out["strategy"] == saved.settings.strategy == "cot-decoding"
+    assert out["prompt"] == saved.prompt and saved.status == "complete"
+    assert out["votes"] == summary.votes and out["chosen_answer"] == summary.chosen_answer
+    assert out["consistency"] == summary.consistency and out["correct"] == summary.correct
+    assert len(out["paths"]) == len(saved.paths) == 3
+    for printed, path in zip(out["paths"], saved.paths, strict=True):
+        assert (printed["id"], printed["text"], printed["answer"]) == (
+            path.id,
+            path.text,
+            path.answer,
+        )
+        assert printed["confidence"] == path.confidence and printed["correct"] == path.correct
+        assert printed["n_tokens"] == path.n_tokens == len(printed["tokens"])
+        assert printed["logprob"] == pytest.approx(path.logprob)
+        tokens = saved.path_tokens(path)
+        assert [t["text"] for t in printed["tokens"]] == [t.text for t in tokens]
+        assert [t["logprob"] for t in printed["tokens"]] == pytest.approx(
+            [t.logprob for t in tokens]
+        )
+        first = printed["tokens"][0]["top"]
+        assert [(a["text"], a["logprob"]) for a in first] == [
+            (a.text, pytest.approx(a.logprob)) for a in tokens[0].top
+        ]
+        assert sum(t["logprob"] for t in printed["tokens"]) == pytest.approx(printed["logprob"])
 
 
 def test_run_table_output(capsys, db, model_path):
@@ -89,7 +92,20 @@ def test_run_table_output(capsys, db, model_path):
         == 0
     )
     out = capsys.readouterr().out
-    assert "votes:" in out and "chosen answer" in out and "session" in out
+    session_id = out.split()[1]  # "session <id> (complete) saved in …"
+    from inspector.store import Store
+
+    with Store.open(db) as store:
+        saved = store.load_session(session_id)
+    summary = saved.summary()
+    lines = out.splitlines()
+    assert lines[0] == f"session {saved.id} (complete) saved in {db}"
+    [row] = [line for line in lines if line.startswith("    0  ")]  # the one path's row
+    assert f"{saved.paths[0].logprob:.2f}" in row
+    chosen = summary.chosen_answer if summary.chosen_answer is not None else "no answer"
+    assert f"chosen answer: {chosen} · " in out
+    assert "CoT-decoding pick" not in out  # a greedy run has no such pick
+    assert "None" not in out and "nan" not in out
 
 
 def test_experiment_resumes_and_stats_summarise(capsys, tmp_path, db, model_path):

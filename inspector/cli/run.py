@@ -19,7 +19,7 @@ from inspector.cli.model import add_model_options, load_engine
 from inspector.cli.options import QUESTION_LIMIT, bounded
 from inspector.cli.output import open_store, print_json, print_notices, progress_line
 from inspector.core.answers import parse_rule
-from inspector.core.display import fmt
+from inspector.core.display import answer_or_none, fmt, path_number, text_or_dash
 from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import DEFAULT_MAX_TOKENS, token_limit_note
 from inspector.core.probe import DEFAULT_PROBE, check_probe_text
@@ -271,38 +271,48 @@ def print_session(session: Session, db_path: Path) -> None:
     for path in session.paths:
         tokens = session.path_tokens(path)
         first = tokens[0] if tokens else None
-        mark = "*" if path.id == summary.cot_path_id else " "
+        picked = session.settings.strategy == "cot-decoding" and path.id == summary.cot_path_id
+        mark = "*" if picked else " "  # CoT-decoding's pick
         text = " ".join(path.text.split())[:60]
         print(
             f"{mark:2}{path.id:>3}  {first.text if first else ''!r:<14}"
-            f"{fmt(first.prob if first else None):>9}  {path.answer!s:<10}"
+            f"{fmt(first.prob if first else None):>9}  {answer_or_none(path.answer):<10}"
             f"{fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
         )
         if path.probe is not None:
             probe = path.probe
             said = " ".join(probe.continuation.split())[:40]
             print(
-                f"{'':5}probe {probe.text!r} → {probe.answer!s} "
+                f"{'':5}probe “{probe.text}” → {answer_or_none(probe.answer)} "
                 f"(Δ {fmt(probe.confidence)}): {said!r}"
             )
     votes = ", ".join(f"{answer} ×{count}" for answer, count in summary.votes.items()) or "none"
     tie = f" (tie between {', '.join(summary.majority.tied)})" if summary.majority.is_tie else ""
     print(f"votes: {votes}{tie}")
     print(
-        f"chosen answer: {summary.chosen_answer} · majority {summary.majority.answer} · "
-        f"weighted {summary.weighted.answer} · CoT-decoding pick: path {summary.cot_path_id} "
-        f"({summary.cot_pick.answer}), aggregated {summary.cot_aggregated.answer}"
+        f"chosen answer: {answer_or_none(summary.chosen_answer)} · majority "
+        f"{answer_or_none(summary.majority.answer)} · weighted "
+        f"{answer_or_none(summary.weighted.answer)}"
+        + (
+            f" · CoT-decoding pick: {path_number(summary.cot_path_id)} "
+            f"({answer_or_none(summary.cot_pick.answer)}), aggregated "
+            f"{answer_or_none(summary.cot_aggregated.answer)}"
+            if session.settings.strategy == "cot-decoding"
+            else ""
+        )
     )
     marginal = summary.greedy_vs_marginal
     if marginal is not None:
         print(
-            f"greedy path: answer {marginal.greedy_answer}, sequence probability "
+            f"greedy path: answer {answer_or_none(marginal.greedy_answer)}, sequence probability "
             f"{marginal.greedy_sequence_probability:.2e}; share of samples reaching it "
-            f"{fmt(marginal.greedy_answer_probability, 2)} (majority {marginal.majority_answer}: "
+            f"{fmt(marginal.greedy_answer_probability, 2)} (majority "
+            f"{answer_or_none(marginal.majority_answer)}: "
             f"{fmt(marginal.majority_answer_probability, 2)})"
         )
     correct = {True: "yes", False: "no", None: "no gold answer"}[summary.correct]
-    print(f"consistency {fmt(summary.consistency, 2)} · gold {session.gold} · correct: {correct}")
+    gold = text_or_dash(session.gold)
+    print(f"consistency {fmt(summary.consistency, 2)} · gold {gold} · correct: {correct}")
 
 
 def print_limit_note(sessions: list[Session]) -> None:

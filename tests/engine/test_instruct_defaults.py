@@ -97,3 +97,28 @@ def test_a_greedy_chat_run_finds_its_boxed_answer(instruct_engine: Engine, store
     assert path.finish_reason == "eos", path.text
     assert "\\boxed{" in path.text
     assert (path.answer, path.answer_rule, path.completed) == ("5", "boxed", True)
+
+
+def test_cot_decoding_branches_cut_by_the_limit_neither_answer_nor_vote(
+    instruct_engine: Engine, store
+) -> None:
+    """Issue 11 §4: a CoT-decoding run whose branches are cut by the token limit mid-reasoning
+    gives a cut branch no answer from its last number, and such a branch does not vote."""
+    question = "Tom has 17 apples and buys 25 more, then gives 9 away. How many are left?"
+    settings = RunSettings(
+        strategy="cot-decoding", k=4, max_tokens=20, prompt_style="zero-shot-cot"
+    )
+    session = run_and_save(store, instruct_engine, question, settings)
+    loaded = store.load_session(session.id)
+    cut = [p for p in loaded.paths if p.finish_reason == "length"]
+    assert cut, "no branch was cut by the limit: nothing to check"
+    with_numbers = [p for p in cut if any(c.isdigit() for c in p.text)]
+    assert with_numbers, "no cut branch wrote a number: the last-number rule is not tested"
+    for path in cut:
+        assert not path.completed
+        # only an explicit marker may answer a cut path, never the last number it wrote
+        assert path.answer is None or path.answer_rule in ("boxed", "gsm8k", "answer-is")
+    summary = loaded.summary()
+    answered = [p for p in loaded.paths if p.answer is not None]
+    assert sum(summary.votes.values()) == len(answered) < len(loaded.paths)
+    assert summary.n_hit_limit == len(cut) and summary.n_answered == len(answered)
