@@ -152,7 +152,10 @@ def cli(*args: str) -> subprocess.CompletedProcess:
         (["run", "2+2?", "--strategy", "cot-decoding", "--alternatives", "1"], "at least 2"),
         (["run", "word " * 400, "--ctx", "256"], "context holds"),
         (["run", "2+2?", "--model", "/nonexistent.gguf"], "not found"),
-        (["run", "2+2?", "--few-shot", "/nonexistent.json"], "nonexistent.json"),
+        (
+            ["run", "2+2?", "--few-shot", "/nonexistent.json"],
+            "/nonexistent.json: cannot read the worked-examples file (No such file or directory)",
+        ),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, args, message):

@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 QUESTION = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
 SIZE = (1400, 900)
+SMALL = (1024, 700)
 
 
 def start_display() -> subprocess.Popen | None:
@@ -79,10 +80,12 @@ def wait_for(app, condition, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def shoot(app, name: str) -> None:
+def shoot(app, name: str, size: tuple[int, int] | None = None) -> None:
+    """The screen as a PNG; ``size``: only its top-left part (a window of that size at 0, 0)."""
     pump(app, 0.6)
     target = HERE / f"{name}.png"
-    subprocess.run(["import", "-window", "root", str(target)], check=True)
+    crop = ["-crop", f"{size[0]}x{size[1]}+0+0", "+repage"] if size else []
+    subprocess.run(["import", "-window", "root", *crop, str(target)], check=True)
     print(f"wrote {target.relative_to(ROOT)}")
 
 
@@ -136,6 +139,12 @@ def main() -> int:
         window.compare_dialog.close()
         apply_theme(app, "dark")
         shoot(app, "explore-dark")
+        apply_theme(app, "light")
+        window.setGeometry(0, 0, *SMALL)  # the smallest window the layout is made for
+        window.explore.show_path(2)
+        shoot(app, "explore-small", SMALL)
+        window.pages.setCurrentIndex(1)
+        shoot(app, "experiments-small", SMALL)
         window.shutdown()
     finally:
         shutil.rmtree(work, ignore_errors=True)

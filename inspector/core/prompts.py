@@ -47,7 +47,10 @@ def load_examples(path: Path | None = None) -> list[WorkedExample]:
         examples = [
             WorkedExample(str(e["question"]), str(e["solution"]), str(e["answer"])) for e in items
         ]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except OSError as error:  # missing, unreadable: the system's words, not its repr
+        reason = error.strerror or type(error).__name__
+        raise PromptError(f"{path}: cannot read the worked-examples file ({reason})") from error
+    except (ValueError, KeyError, TypeError) as error:
         raise PromptError(f"{path}: not a valid worked-examples file ({error})") from error
     if not examples:
         raise PromptError(f"{path}: the file holds no worked examples")

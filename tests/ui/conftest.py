@@ -17,7 +17,8 @@ def window(qtbot, model_path, tmp_path):
     window = MainWindow(str(model_path), tmp_path / "sessions.db", preferences(tmp_path))
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.models.engine is not None, timeout=20_000)
+    # the model loads in about a second on a quiet machine; much longer on a loaded one
+    qtbot.waitUntil(lambda: window.models.engine is not None, timeout=120_000)
     yield window
     window.shutdown()
 
