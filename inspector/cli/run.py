@@ -19,7 +19,7 @@ from inspector.cli.model import add_model_options, load_engine
 from inspector.cli.options import QUESTION_LIMIT, bounded
 from inspector.cli.output import open_store, print_json, print_notices, progress_line
 from inspector.core.answers import parse_rule
-from inspector.core.display import answer_or_none, fmt, path_number, text_or_dash
+from inspector.core.display import answer_or_none, fmt, path_number, text_or_dash, token_words
 from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import DEFAULT_MAX_TOKENS, token_limit_note
 from inspector.core.probe import DEFAULT_PROBE, check_probe_text
@@ -275,7 +275,7 @@ def print_session(session: Session, db_path: Path) -> None:
         mark = "*" if picked else " "  # CoT-decoding's pick
         text = " ".join(path.text.split())[:60]
         print(
-            f"{mark:2}{path.id:>3}  {first.text if first else ''!r:<14}"
+            f"{mark:2}{path.id:>3}  {token_words(first.text) if first else '—':<14}"
             f"{fmt(first.prob if first else None):>9}  {answer_or_none(path.answer):<10}"
             f"{fmt(path.confidence):>7}{path.logprob:>9.2f}  {text}"
         )

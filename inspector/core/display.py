@@ -3,7 +3,9 @@ reports, so that no ``None``, ``nan`` or repr reaches a screen or a document."""
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 
 UNKNOWN = "—"
 
@@ -55,3 +57,51 @@ def text_or_dash(value: object) -> str:
 def path_number(path_id: int | None) -> str:
     """ "path #3", or "—" when there is no such path."""
     return UNKNOWN if path_id is None else f"path #{path_id}"
+
+
+# -- tokens and path labels in words -------------------------------------------------------
+VISIBLE = {"\n": "⏎", "\t": "⇥", "\r": "␍"}
+WHITESPACE_WORDS = {" ": "space", "\n": "newline", "\t": "tab", "\r": "carriage return"}
+# a CoT-decoding path's label as older versions stored it: "first token #2 ' The'" (a repr)
+_FIRST_TOKEN_LABEL = re.compile(r"^first token #(\d+) (.+)$", re.DOTALL)
+
+
+def shown_token(text: str) -> str:
+    """“␣He” for " He", “⏎” for a newline, “(empty)” for a token that completes no character."""
+    if not text:
+        return "(empty)"
+    shown = "".join(VISIBLE.get(c, c) for c in text)
+    stripped = shown.strip(" ")
+    lead = len(shown) - len(shown.lstrip(" "))
+    trail = len(shown) - len(shown.rstrip(" ")) if stripped else 0
+    return f"“{'␣' * lead}{stripped}{'␣' * trail}”"
+
+
+def token_words(text: str) -> str:
+    """A token as a reader names it: "space", "2 spaces", "newline" for whitespace alone;
+    otherwise its text quoted with whitespace made visible (“␣The”)."""
+    if text and len(set(text)) == 1 and text[0] in WHITESPACE_WORDS:
+        word = WHITESPACE_WORDS[text[0]]
+        return word if len(text) == 1 else f"{len(text)} {word}s"
+    return shown_token(text)
+
+
+def first_token_label(rank: int, text: str) -> str:
+    """The label of CoT-decoding's branch on its ``rank``-th first token: "first token #2:
+    “␣The”" (what the strategy stores)."""
+    return f"first token #{rank}: {token_words(text)}"
+
+
+def label_words(label: str) -> str:
+    """A path's label for a reader: a label stored with a Python repr by older versions
+    ("first token #1 ' '") becomes "first token #1: space"; other labels stay as they are."""
+    match = _FIRST_TOKEN_LABEL.match(label)
+    if match is None:
+        return label
+    try:
+        text = ast.literal_eval(match.group(2))
+    except (ValueError, SyntaxError):
+        return label
+    if not isinstance(text, str):
+        return label
+    return first_token_label(int(match.group(1)), text)

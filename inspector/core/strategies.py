@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from inspector.core.display import first_token_label
 from inspector.core.limits import RUN_LIMITS
 from inspector.core.model_defaults import resolve_settings
 from inspector.core.probe import check_probe_fits, check_probe_text, run_probes
@@ -209,7 +210,7 @@ def run_strategy(engine: Backend, session: Session, hooks: RunHooks | None = Non
         first = engine.next_tokens(prompt, settings.k, hooks.cancel)
         branches = [Branch(forced=(alt.token_id,)) for alt in first]
         labels = [
-            ("cot-decoding", f"first token #{i + 1} {alt.text!r}") for i, alt in enumerate(first)
+            ("cot-decoding", first_token_label(i + 1, alt.text)) for i, alt in enumerate(first)
         ]
         generation = greedy_settings(settings)
     else:

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from inspector.core.datasets import Dataset, DatasetQuestion
+from inspector.core.display import token_words
 from inspector.core.experiment import run_experiment
 from inspector.core.session import RunSettings
 from inspector.core.strategies import (
@@ -55,6 +56,10 @@ def test_cot_decoding_branches_on_the_top_k_first_tokens(engine):
         a.token_id for a in first
     ]
     assert len(session.tree.root.children) == 5
+    # labels name the first token in words, as the reader sees it: "first token #1: space"
+    assert [p.label for p in session.paths] == [
+        f"first token #{i + 1}: {token_words(a.text)}" for i, a in enumerate(first)
+    ]
     summary = session.summary()
     scored = [p for p in session.paths if p.confidence is not None]
     assert len(scored) >= 2, "fewer than two answered branches: the pick is not tested"

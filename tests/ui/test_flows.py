@@ -8,9 +8,9 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
+from inspector.core.display import shown_token
 from inspector.store import Store
 from inspector.ui.main_window import MainWindow
-from inspector.ui.shared.token_text import shown_token
 from tests.ui.conftest import preferences, run_and_wait
 
 

@@ -15,6 +15,7 @@ from inspector.core.display import (
     TOKEN_RANGE_NOTE,
     answer_or_none,
     fmt,
+    label_words,
     text_or_dash,
     verdict,
 )
@@ -303,7 +304,7 @@ def _path(item: SessionReport, path_id: int) -> str:
     unfinished = unfinished_reason(path)
     flag = f' <span class="unfinished">⚠ unfinished: {e(unfinished)}</span>' if unfinished else ""
     head = (
-        f"<h4>Path {path.id}: {e(path.label)} <small>({e(path.origin)}, "
+        f"<h4>Path {path.id}: {e(label_words(path.label))} <small>({e(path.origin)}, "
         f"{e(path.finish_reason or 'unfinished')}){e(marker)}</small>{flag}</h4>\n"
     )
     source = answer_source(path)

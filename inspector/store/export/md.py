@@ -12,7 +12,14 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from inspector.core.display import TOKEN_RANGE_NOTE, answer_or_none, fmt, text_or_dash, verdict
+from inspector.core.display import (
+    TOKEN_RANGE_NOTE,
+    answer_or_none,
+    fmt,
+    label_words,
+    text_or_dash,
+    verdict,
+)
 from inspector.core.run_stats import SELECTION_HELP
 from inspector.store.export.report import (
     ExperimentReport,
@@ -205,7 +212,7 @@ def _path(item: SessionReport, path_id: int) -> str:
     unfinished = unfinished_reason(path)
     flag = f" ⚠ **unfinished: {md(unfinished)}**" if unfinished else ""
     head = (
-        f"#### Path {path.id}: {md(path.label)} ({md(path.origin)}, "
+        f"#### Path {path.id}: {md(label_words(path.label))} ({md(path.origin)}, "
         f"{md(path.finish_reason or 'unfinished')}){md(pick)}{flag}\n\n"
     )
     answer = answer_or_none(path.answer)

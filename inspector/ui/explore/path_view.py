@@ -27,18 +27,16 @@ from PySide6.QtCore import QEvent, QPoint, QRect, Signal
 from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
-from inspector.core.display import fmt
+from inspector.core.display import fmt, label_words, shown_token
 from inspector.core.session import AnswerProbe, ReasoningPath, Session
 from inspector.engine.records import TokenRecord
 from inspector.ui.explore.path_words import (
     finish_words,
-    label_words,
     rule_words,
     thinking_count,
     unfinished_note,
 )
 from inspector.ui.shared.colors import ANSWER_HIGHLIGHT, INCORRECT, probability_color
-from inspector.ui.shared.token_text import shown_token
 
 ALL_ALTERNATIVES = -1
 PATH_TOKEN, PROBE_TOKEN = "tok:", "probe:"  # anchors of a path's tokens and a probe's

@@ -6,12 +6,8 @@ Plain Python, no Qt: one wording for every place that shows a path, with no ``No
 
 from __future__ import annotations
 
-import ast
-import re
-
 from inspector.core.display import UNKNOWN
 from inspector.core.session import ReasoningPath, RunSettings
-from inspector.ui.shared.token_text import shown_token
 
 # what found a path's answer (ReasoningPath.answer_rule)
 RULE_WORDS = {
@@ -111,32 +107,3 @@ def thinking_count(path: ReasoningPath) -> int:
 def answer_token_count(path: ReasoningPath) -> int:
     """How many tokens the path wrote after its thinking (all of them without one)."""
     return path.n_tokens - thinking_count(path)
-
-
-WHITESPACE_WORDS = {" ": "space", "\n": "newline", "\t": "tab", "\r": "carriage return"}
-# a CoT-decoding path's label as the strategy stores it: "first token #2 ' The'" (a repr)
-_FIRST_TOKEN_LABEL = re.compile(r"^first token #(\d+) (.+)$", re.DOTALL)
-
-
-def token_words(text: str) -> str:
-    """A token as a reader names it: "space", "2 spaces", "newline" for whitespace alone;
-    otherwise its text quoted with whitespace made visible (“␣The”)."""
-    if text and len(set(text)) == 1 and text[0] in WHITESPACE_WORDS:
-        word = WHITESPACE_WORDS[text[0]]
-        return word if len(text) == 1 else f"{len(text)} {word}s"
-    return shown_token(text)
-
-
-def label_words(label: str) -> str:
-    """A path's label for the screen: "first token #1 ' '" (stored with a Python repr) becomes
-    "first token #1: space", "first token #2: “␣The”"; other labels are shown as they are."""
-    match = _FIRST_TOKEN_LABEL.match(label)
-    if match is None:
-        return label
-    try:
-        text = ast.literal_eval(match.group(2))
-    except (ValueError, SyntaxError):
-        return label
-    if not isinstance(text, str):
-        return label
-    return f"first token #{match.group(1)}: {token_words(text)}"

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from inspector.core.display import token_words
 from inspector.core.session import ReasoningPath, Session
 from inspector.core.tree import ROOT_ID, TreeNode
-from inspector.ui.explore.path_words import finished_mark, token_words, unfinished_note
+from inspector.ui.explore.path_words import finished_mark, unfinished_note
 from inspector.ui.explore.tree_layout import layout_tree, ordered_children
 from inspector.ui.shared.colors import correctness_color, probability_color
 from inspector.ui.shared.theme import ink, is_dark

@@ -4,9 +4,9 @@ CoT-decoding label names its first token in words, not as a Python repr."""
 
 from __future__ import annotations
 
+from inspector.core.display import label_words, token_words
 from inspector.engine.records import GeneratedSequence
 from inspector.ui.explore.path_view import BRANCH_MARK, NOTE_MARK, PathView, newline_html
-from inspector.ui.explore.path_words import label_words, token_words
 from tests.ui.explore.recorded import add, new_session, tokens
 
 
