@@ -130,7 +130,9 @@ def main() -> int:
         wait_for(app, lambda: window.experiments.plots.stats is not None)
         window.experiments.experiments_view.selectRow(0)
         wait_for(app, lambda: window.experiments.results_model.rowCount() > 0)
+        window.sessions_dock.hide()  # View ▸ Sessions list (Ctrl+3): the plots get the height
         shoot(app, "experiments")
+        window.sessions_dock.show()
         window.pages.setCurrentIndex(0)
         window.compare_sessions(made["greedy"], made["cot-decoding"])
         wait_for(app, lambda: getattr(window, "compare_dialog", None) is not None)

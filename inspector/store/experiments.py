@@ -315,6 +315,7 @@ class ExperimentsMixin(StoreBase):
                     ],
                 )
                 experiment_id = int(cursor.lastrowid or 0)
+            db.execute("UPDATE experiments SET asked = ? WHERE id = ?", [copy.asked, experiment_id])
             db.conn.executemany(
                 "INSERT INTO experiment_runs (experiment_id, question_index, session_id, "
                 "created) VALUES (?, ?, ?, ?)",

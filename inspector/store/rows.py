@@ -185,6 +185,7 @@ class ExperimentCopy:
     source_path: str | None
     sha256: str
     runs: list[ExperimentRun]
+    asked: int | None = None  # questions its latest run asked for; None: the whole data set
 
 
 class AnnotationRow(TypedDict):

@@ -45,16 +45,19 @@ def test_session_round_trip_is_exact(store, annotated, tmp_path):
 def test_experiment_round_trip_is_exact(store, tmp_path):
     exp, sessions = make_experiment(store)
     store.delete_session(sessions[1].id)  # soft-deleted sessions travel too, still deleted
+    store.set_experiment_asked(exp, 2)  # its latest run asked for 2 questions: kept too
     first = tmp_path / "first.json"
     export(store, first, "json", experiment_id=exp)
     document = _strict(first.read_text(encoding="utf-8"))
     assert [run["question_index"] for run in document["experiment"]["runs"]] == [0, 1, 2]
     assert len(document["experiment"]["dataset"]["questions"]) == 3
+    assert document["experiment"]["asked"] == 2
 
     with Store.open(tmp_path / "empty.db") as other:
         ids = import_json(other, first)
         assert ids == [s.id for s in sessions]
         (new_exp,) = [r[0] for r in other.db.execute("SELECT id FROM experiments")]
+        assert other.experiment(new_exp).asked == 2
         assert [r.session_id for r in other.experiment_results(new_exp)] == [
             sessions[0].id,
             sessions[2].id,

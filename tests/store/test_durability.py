@@ -70,7 +70,9 @@ def test_a_schema_1_database_is_upgraded_with_its_sessions_intact(tmp_path):
         # Δ picks path 2 (8); the majority is 5 (paths 0 and 1), and so is the weighted vote
         # (path 2, the longest, is the least likely)
         assert json.loads(row[6]) == {
-            "greedy": {"answer": None, "correct": False},  # no "first token #1" branch
+            # the first CoT-decoding branch is the most likely first token's: greedy's path
+            # (found by its place among the branches, not by its label)
+            "greedy": {"answer": "5", "correct": False},
             "cot-decoding": {"answer": "8", "correct": True},
             "cot-aggregated": {"answer": "8", "correct": True},
             "majority": {"answer": "5", "correct": False},

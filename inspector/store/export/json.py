@@ -158,6 +158,7 @@ def experiment_doc(store: Store, experiment_id: int) -> dict[str, Any]:
         "settings": record.settings,
         "model": record.model,
         "status": record.status,
+        "asked": record.asked,  # questions its latest run asked for (null: all)
         "created": record.created,
         "updated": record.updated,
         "dataset": {

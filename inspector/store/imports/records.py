@@ -160,6 +160,8 @@ def experiment_from(
         source_path=source,
         sha256=sha256,
         runs=runs,
+        # exports made before schema v5 have no "asked": the whole data set
+        asked=get_int(obj, "asked", where, null=True, minimum=1) if "asked" in obj else None,
     )
 
 
