@@ -36,7 +36,7 @@ def test_the_probe_shows_per_path_and_its_json_keys_are_added(db, model_path, ca
         assert set(probe) >= {"continuation", "answer", "answer_tokens", "confidence"}
     assert run(db, model_path, "--answer-probe=Therefore the answer is") == 0
     text = capsys.readouterr().out
-    assert text.count("probe 'Therefore the answer is' → ") == 2  # one line per path
+    assert text.count("probe “Therefore the answer is” → ") == 2  # one line per path
 
 
 def test_without_the_probe_paths_have_none(db, model_path, capsys):
