@@ -65,19 +65,16 @@ def prepare(db_path: Path) -> dict[str, str]:
 
 
 def pump(app, seconds: float) -> None:
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
+    from inspector.ui.shared.event_loop import spin_until
+
+    deadline = time.monotonic() + seconds
+    spin_until(lambda: time.monotonic() > deadline, seconds + 5)
 
 
 def wait_for(app, condition, timeout: float = 60.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the app did not get there in time")
-        app.processEvents()
-        time.sleep(0.02)
+    from inspector.ui.shared.event_loop import spin_until
+
+    spin_until(condition, timeout)
 
 
 def shoot(app, name: str, size: tuple[int, int] | None = None) -> None:

@@ -279,22 +279,23 @@ def applicable_settings(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def weighted_line(summary: SessionSummary) -> str:
-    """ "8 (0.71 of the probability mass)" or "no answer"."""
-    vote = summary.weighted
+def _vote_line(vote: metrics.VoteResult, share: str) -> str:
+    """ "8 (share) · tied with 7" or "no answer"."""
     if vote.answer is None:
         return answer_or_none(None)
     tie = f" · tied with {', '.join(vote.tied[1:])}" if vote.is_tie else ""
-    return f"{vote.answer} ({fmt(vote.count, 2)} of the probability mass){tie}"
+    return f"{vote.answer} ({share}){tie}"
+
+
+def weighted_line(summary: SessionSummary) -> str:
+    """ "8 (0.71 of the probability mass)" or "no answer"."""
+    return _vote_line(summary.weighted, f"{fmt(summary.weighted.count, 2)} of the probability mass")
 
 
 def majority_line(summary: SessionSummary) -> str:
     """ "8 (5 of 7 answered paths)" or "no answer"."""
-    vote = summary.majority
-    if vote.answer is None:
-        return answer_or_none(None)
-    tie = f" · tied with {', '.join(vote.tied[1:])}" if vote.is_tie else ""
-    return f"{vote.answer} ({vote.count:g} of {summary.n_answered} answered paths){tie}"
+    majority = summary.majority
+    return _vote_line(majority, f"{majority.count:g} of {summary.n_answered} answered paths")
 
 
 def summary_rows(item: SessionReport) -> list[tuple[str, str]]:
