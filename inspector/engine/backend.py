@@ -30,11 +30,16 @@ class Branch:
     ``context`` tokens come between the shared prompt and ``forced``: this branch continues
     from them, but they are not recorded or returned (the answer probe continues each saved
     path this way). The local engine serves them from its cache when the previous request
-    left them there, so a path just generated is not evaluated again."""
+    left them there, so a path just generated is not evaluated again.
+
+    ``seed_key`` names the branch's random stream (with the sampling seed) instead of its
+    index in the request: a study that gives each (position, token, sample) its own key gets
+    the same samples whichever other branches share the batch, or when it resumes."""
 
     forced: tuple[int, ...] = ()
     sampling: SamplingSettings | None = None
     context: tuple[int, ...] = ()
+    seed_key: int | None = None
 
 
 @dataclass(frozen=True)

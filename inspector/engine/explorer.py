@@ -264,7 +264,8 @@ class TreeExplorer:
             sampling = branch.sampling or settings.sampling
             seed = self.default_seed if sampling.seed is None else sampling.seed
             state = _BranchState(
-                index, seq, branch, sampling, make_rng(seed, index), len(held),
+                index, seq, branch, sampling,
+                make_rng(seed, index if branch.seed_key is None else branch.seed_key), len(held),
                 results[index], held,
             )  # fmt: skip
             self._slots[seq] = state.kv_tokens
