@@ -13,6 +13,7 @@ from inspector.core.run_stats import (
     sample_counts,
     selection_gap,
     selection_gap_doc,
+    shown_rules,
 )
 
 
@@ -167,3 +168,13 @@ def test_selection_gap_of_nothing_and_its_json():
     assert doc["gap"] == 0.5 and doc["paths"] == {
         "voting": 8, "completed": 6, "answered": 4, "hit_limit": 2,
     }  # fmt: skip
+
+
+def test_shown_rules_leave_out_the_pick_without_the_probe_when_no_run_had_a_probe():
+    plain = ("greedy", "cot-decoding", "cot-aggregated", "majority", "weighted")
+    assert shown_rules(selection_gap(SELECTION_RUNS)) == plain
+    assert shown_rules([]) == plain
+    probed = [picks("cot-decoding", "p", True, False, probed=True)]
+    assert shown_rules(selection_gap(SELECTION_RUNS + probed)) == (
+        "greedy", "cot-decoding", "cot-no-probe", "cot-aggregated", "majority", "weighted",
+    )  # fmt: skip

@@ -156,3 +156,34 @@ def test_paths_without_answers_do_not_vote():
     summary = session.summary()
     assert session.paths[0].answer is None
     assert summary.votes == {} and summary.chosen_answer is None and summary.consistency is None
+
+
+def texts(tokens: list[TokenRecord]) -> str:
+    return "".join(t.text for t in tokens)
+
+
+def test_boundary_node_ends_exactly_at_the_depth_and_moves_the_paths_that_ended_there():
+    session = make_session("greedy")
+    letters = [(c, 0.5, 0.2) for c in "abcd"]
+    first = session.add_path(sequence(letters), "greedy", "a")
+    twin = session.add_path(sequence(letters), "sample", "same tokens, same node")
+    other = session.add_path(sequence([*letters[:2], ("x", 0.5, 0.2)]), "sample", "abx")
+    # nodes: [a b] -> [c d] (first, twin) and [x] (other)
+    assert session.boundary_node(first, 0) == 0  # the root
+    cd = first.node_id
+    assert session.tree.nodes[cd].depth == 2
+    assert session.boundary_node(first, 2) == session.tree.nodes[cd].parent  # no split needed
+    assert len(session.tree) == 4 and first.node_id == twin.node_id == cd
+    # depth 3 falls inside [c d]: it is cut after "c", the paths that ended there move to "d"
+    node = session.boundary_node(first, 3)
+    assert node == cd and texts(session.tree.tokens_to(node)) == "abc"
+    assert len(session.tree) == 5
+    assert first.node_id == twin.node_id != cd
+    assert session.tree.nodes[first.node_id].parent == cd
+    assert texts(session.path_tokens(first)) == texts(session.path_tokens(twin)) == "abcd"
+    assert texts(session.path_tokens(other)) == "abx"  # a path elsewhere stays where it was
+    # the last token of a node: nothing to split
+    assert session.boundary_node(first, 4) == first.node_id
+    assert session.boundary_node(other, 3) == other.node_id and len(session.tree) == 5
+    with pytest.raises(IndexError):
+        session.boundary_node(first, 5)
