@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from inspector.core import metrics
+from inspector.core.adaptive import Leaf, MarginalDistribution, marginal_distribution
 from inspector.core.answers import (
     THINK_MARKERS,
     answers_match,
@@ -23,11 +24,11 @@ from inspector.core.answers import (
 from inspector.core.tree import ROOT_ID, ReasoningTree
 from inspector.engine.records import GeneratedSequence, TokenRecord
 
-Strategy = Literal["greedy", "cot-decoding", "self-consistency"]
+Strategy = Literal["greedy", "cot-decoding", "self-consistency", "adaptive"]
 # What ends a base model's answer in the raw ``Q: … A:`` format; a chat-templated prompt ends
 # on the model's own end-of-turn token instead (see strategies.stop_strings).
 BASE_MODEL_STOPS: tuple[str, ...] = ("\nQ:", "\n\n\n")
-STRATEGIES: tuple[str, ...] = ("greedy", "cot-decoding", "self-consistency")
+STRATEGIES: tuple[str, ...] = ("greedy", "cot-decoding", "self-consistency", "adaptive")
 # The token limit every run had before the default followed the model (a base model's still).
 SAVED_MAX_TOKENS = 128
 SessionStatus = Literal["running", "complete", "cancelled", "interrupted"]
@@ -59,6 +60,19 @@ class RunSettings:
     # how many tokens are decoded after it (core/probe.py)
     answer_probe: str = ""
     probe_tokens: int = 8
+    # adaptive branching (core/adaptive.py): a position branches when its entropy (nats) is
+    # above ``branch_entropy`` or its top-1/top-2 margin below ``branch_margin``, into at most
+    # ``branch_width`` alternatives with p ≥ ``branch_min_prob``; at most ``branch_depth``
+    # branch points per root-to-leaf path, at most ``token_budget`` tokens decoded in all;
+    # greedy continuations, or sampled ones (temperature, top-p… and the seed) with
+    # ``adaptive_sample``
+    branch_entropy: float = 2.5
+    branch_margin: float = 0.1
+    branch_min_prob: float = 0.05
+    branch_width: int = 2
+    branch_depth: int = 3
+    token_budget: int = 4096
+    adaptive_sample: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -163,6 +177,8 @@ class SessionSummary:
     # majority, weighted), and whether any voting path is correct (pass@k)
     selections: dict[str, str | None] = field(default_factory=dict)
     any_correct: bool | None = None
+    # an adaptive run: the explored probability mass and the marginal answer distribution
+    marginal: MarginalDistribution | None = None
 
 
 @dataclass
@@ -376,7 +392,28 @@ class Session:
             delta_range=metrics.value_range(deltas),
             selections=selections,
             any_correct=any_correct,
+            marginal=self.marginal() if self.settings.strategy == "adaptive" else None,
         )
+
+    def leaves(self) -> list[ReasoningPath]:
+        """The voting paths that are distinct leaves of the tree, each counted once: a path
+        ending where another ended (the same tokens) or above it (the other's prefix, whose
+        probability already covers it) is left out."""
+        voters = [p for p in self.voting_paths() if p.n_tokens]
+        ends = {p.node_id for p in voters}
+        counted: set[int] = set()
+        leaves = []
+        for path in voters:
+            above = {n.id for n in self.tree.chain(path.node_id)} - {path.node_id}
+            if path.node_id in counted or above & ends:
+                continue
+            counted.add(path.node_id)
+            leaves.append(path)
+        return leaves
+
+    def marginal(self) -> MarginalDistribution:
+        """The explored mass and the marginal answer distribution over :meth:`leaves`."""
+        return marginal_distribution([Leaf(p.answer, p.logprob) for p in self.leaves()])
 
     def own_delta(self, path: ReasoningPath) -> float | None:
         """Δ over the path's own answer tokens, whether or not an answer probe replaced its
@@ -416,9 +453,12 @@ class Session:
         voters: list[ReasoningPath],
     ) -> str | None:
         """What the session's strategy answers: the greedy path's answer, the highest-Δ path's
-        answer (CoT-decoding), or the majority vote (self-consistency)."""
+        answer (CoT-decoding), the answer with the most explored probability mass (adaptive),
+        or the majority vote (self-consistency)."""
         if self.settings.strategy == "cot-decoding":
             return cot_pick.answer
+        if self.settings.strategy == "adaptive":
+            return self.marginal().answer
         if self.settings.strategy == "greedy":
             return voters[0].answer if voters else None
         return majority.answer
