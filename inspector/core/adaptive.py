@@ -250,3 +250,37 @@ def marginal_distribution(leaves: Sequence[Leaf]) -> MarginalDistribution:
         answer=winner,
         tied=tied,
     )
+
+
+# -- in words (the CLI, the GUI's answers panel and the reports share these) -----------------
+def share_words(probability: float) -> str:
+    """A probability as a reader sees it, to 3 significant digits: "77.1%", "0.898%"; below
+    0.01% in scientific notation ("1.36e-08"); "0" only when it is zero (or underflows)."""
+    if probability >= 0.0001:
+        return f"{probability * 100:.3g}%"
+    return f"{probability:.2e}" if probability > 0 else "0"
+
+
+def marginal_lines(marginal: MarginalDistribution) -> list[str]:
+    """The explored mass, the marginal answer distribution (normalised) and its lower bounds,
+    most mass first, one line each."""
+    ranked = sorted(marginal.mass, key=lambda a: -marginal.log_mass[a])
+    lines = [
+        f"explored: {marginal.n_leaves} leaves, probability mass "
+        f"{share_words(marginal.explored_mass)} (answered {share_words(marginal.answered_mass)}"
+        f", no answer {share_words(marginal.unanswered_mass)})"
+    ]
+    if not ranked:
+        lines.append("marginal answer distribution: no explored path answered")
+        return lines
+    lines.append(
+        "marginal P(answer) over the explored paths: "
+        + " · ".join(f"{a} {share_words(marginal.distribution[a])}" for a in ranked)
+    )
+    lines.append(
+        "lower bound of P(answer | question): "
+        + " · ".join(f"{a} ≥ {share_words(marginal.mass[a])}" for a in ranked)
+    )
+    tie = f" (tie between {', '.join(marginal.tied)})" if marginal.tied else ""
+    lines.append(f"marginal answer: {marginal.answer}{tie}")
+    return lines
