@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from inspector.cli.model import add_model_options, model_settings
-from inspector.cli.options import REPEATS, bounded
+from inspector.cli.options import CONCURRENCY, REPEATS, bounded
 from inspector.engine import Engine
 
 
@@ -27,12 +27,23 @@ def register(commands: Any) -> None:
     bench.add_argument(
         "--gui", action="store_true", help="how long the window's event loop stalls during a run"
     )
+    bench.add_argument(
+        "--remote", action="store_true",
+        help="a self-consistency experiment against a server at concurrency 1 and N "
+        "(a loopback server with injected latency, or the server at --base-url)",
+    )  # fmt: skip
+    bench.add_argument(
+        "--concurrency", type=bounded(CONCURRENCY), default=16, metavar="N",
+        help="the concurrency --remote compares with 1 (default 16)",
+    )  # fmt: skip
     bench.set_defaults(handler=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from inspector.bench.engine import format_table, run_benchmark
 
+    if args.remote:
+        return _bench_remote(args)
     if args.backend != "local":
         raise ValueError("bench measures the local engine; it does not take --backend openai")
     if args.store:
@@ -46,6 +57,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
             )
         result = run_benchmark(engine, repeats=args.repeats, quick=args.quick)
     print(json.dumps(result.figures, indent=2) if args.json else format_table(result))
+    return 0
+
+
+def _bench_remote(args: argparse.Namespace) -> int:
+    import os
+
+    from inspector.bench.remote import RemoteBenchPlan, format_figures, run_remote_benchmark
+    from inspector.engine.remote_http import HttpSettings
+
+    plan = RemoteBenchPlan(concurrencies=(1, args.concurrency))
+    if args.quick:
+        plan = RemoteBenchPlan(questions=8, samples=4, concurrencies=plan.concurrencies)
+    key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
+    http = HttpSettings(
+        timeout=args.timeout,
+        ca_bundle=args.ca_bundle,
+        max_connections=max(64, 4 * args.concurrency),
+    )
+    if not args.json:
+        print(f"remote bench: {plan.questions} questions × {plan.samples} samples", flush=True)
+    line = None if args.json else (lambda text: print(text, flush=True))
+    figures = run_remote_benchmark(plan, args.base_url, key, http, on_line=line)
+    print(json.dumps(figures, indent=2) if args.json else format_figures(figures))
     return 0
 
 

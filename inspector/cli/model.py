@@ -58,6 +58,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default=120.0,
         help="seconds one request may take in all (default 120)",
     )
+    remote.add_argument(
+        "--ca-bundle", metavar="PEM",
+        help="trusted certificates for an https server (default: $SSL_CERT_FILE, else "
+        "certifi's); proxies come from $HTTPS_PROXY / $HTTP_PROXY / $NO_PROXY",
+    )  # fmt: skip
 
 
 def model_settings(args: argparse.Namespace) -> ModelSettings:
@@ -78,7 +83,12 @@ def connect_remote(args: argparse.Namespace) -> RemoteEngine:
     if not args.base_url:
         raise ValueError("--backend openai needs --base-url (e.g. http://localhost:8080/v1)")
     key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
-    http = HttpSettings(timeout=args.timeout)
+    concurrency = getattr(args, "concurrency", None) or 0
+    http = HttpSettings(
+        timeout=args.timeout,
+        ca_bundle=getattr(args, "ca_bundle", None),
+        max_connections=max(64, 4 * concurrency),
+    )
     return RemoteEngine.connect(args.base_url, key, args.remote_model, http)
 
 

@@ -3,17 +3,25 @@ vLLM, llama-cpp-python's ``llama_cpp.server``) and offers what :class:`Engine` o
 strategy, the CLI and the GUI work against a model that does not fit the laptop.
 
 Prompts travel as text. A forced token (CoT-decoding's first tokens, "branch here") is taken
-from the top-k the server reports at that position and appended to the prompt text; the
-server then continues it. Self-consistency asks for ``n`` samples in one request and falls back
-to one request per sample when the server ignores ``n``. What a server does not provide (fewer
-alternatives than asked, ``n``) is reported in :attr:`notices`, never padded or made up.
+from the top-k the server reported at that position (remembered from every answer,
+:mod:`inspector.engine.remote_tops`) and appended to the prompt text; the server then continues
+it, so a branch costs one request. Self-consistency asks for ``n`` samples in one request and
+falls back to one request per sample, sent in parallel, when the server ignores ``n``. Requests
+stream (``"stream": true``) when someone watches the tokens, so they show as they come and a
+cancel takes effect within one chunk. What a server does not provide (fewer alternatives than
+asked, ``n``, a complete stream) is reported in :attr:`notices`, never padded or made up.
+
+The engine is safe to share between threads: an experiment runs several questions at once on
+one connection pool (:mod:`inspector.engine.remote_batch` runs the requests of each call).
 """
 
 from __future__ import annotations
 
-import math
+import threading
 import time
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,12 +33,16 @@ from inspector.engine.errors import (
     PromptTooLongError,
     RemoteServerError,
 )
-from inspector.engine.records import Alternative, GeneratedSequence, TokenEvent, TokenRecord
+from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 from inspector.engine.remote_http import Cancelled, HttpSettings, JsonClient
 from inspector.engine.remote_records import fewest_alternatives, parse_logprobs, token_key
+from inspector.engine.remote_stream import StreamedChoices
+from inspector.engine.remote_tops import TopCache
 from inspector.engine.settings import GenerationSettings, SamplingSettings
 
-MAX_TOP_CACHE = 64
+DEFAULT_CONCURRENCY = 8  # questions an experiment runs at once against a server, by default
+
+PieceCallback = Callable[[int, Any, int], None]  # (choice index, logprobs piece, attempt)
 
 
 def api_root(base_url: str) -> str:
@@ -39,9 +51,15 @@ def api_root(base_url: str) -> str:
     return root if root.endswith("/v1") else root + "/v1"
 
 
+def branch_seed(seed: int, key: int) -> int:
+    """The seed of the branch whose random stream is named ``key`` (``Branch.seed_key``)."""
+    return zlib.crc32(f"{seed}:{key}".encode()) & 0x7FFFFFFF
+
+
 class RemoteEngine:
-    """The :class:`Engine` interface over HTTP. Safe to share between threads: it keeps no
-    per-request state besides a small cache of next-token distributions."""
+    """The :class:`Engine` interface over HTTP; safe to share between threads."""
+
+    thread_safe = True  # experiments may run several questions on it at once
 
     def __init__(self, client: JsonClient, model: str, load_seconds: float = 0.0) -> None:
         self.client = client
@@ -49,9 +67,13 @@ class RemoteEngine:
         self.load_seconds = load_seconds
         self.notices: list[str] = []
         self.can_force_text = False  # a forced token must be among the server's top-k
+        self.tops = TopCache()
+        self.stream = True  # until the server shows it cannot finish a stream
+        self.requests_per_call = 0  # requests one explore call sends at once (0: all)
         self._texts: dict[int, str] = {}
-        self._tops: dict[str, tuple[Alternative, ...]] = {}
         self._n_supported: bool | None = None
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def connect(
@@ -64,20 +86,29 @@ class RemoteEngine:
         """Check the server answers and serves ``model`` (default: the first it lists)."""
         started = time.perf_counter()
         client = JsonClient(api_root(base_url), api_key, http)
-        listed = client.get("/models")
-        names = [m.get("id") for m in (listed or {}).get("data", []) if isinstance(m, dict)]
-        if model is None:
-            if not names:
-                raise RemoteServerError(f"the server at {client.base_url} lists no models")
-            model = str(names[0])
-        elif names and model not in names:
-            raise RemoteServerError(
-                f"the server does not serve {model!r}; it serves: {', '.join(map(str, names))}"
-            )
+        try:
+            listed = client.get("/models")
+            names = [m.get("id") for m in (listed or {}).get("data", []) if isinstance(m, dict)]
+            if model is None:
+                if not names:
+                    raise RemoteServerError(f"the server at {client.base_url} lists no models")
+                model = str(names[0])
+            elif names and model not in names:
+                raise RemoteServerError(
+                    f"the server does not serve {model!r}; it serves: {', '.join(map(str, names))}"
+                )
+        except BaseException:
+            client.close()
+            raise
         return cls(client, model, time.perf_counter() - started)
 
     # -- what the strategies and the GUI ask of an engine --------------------------------------
     n_ctx = 0  # unknown: the server says when a prompt is too long
+
+    @property
+    def max_in_flight(self) -> int:
+        """Requests this engine sends at once at most (its connection pool's size)."""
+        return self.client.http.max_connections
 
     def info(self) -> ModelInfo:
         host = urlsplit(self.client.base_url).netloc
@@ -130,10 +161,15 @@ class RemoteEngine:
             ) from None
 
     def forget_cache(self) -> None:
-        self._tops.clear()
+        self.tops.clear()
 
     def close(self) -> None:
-        self._tops.clear()
+        self.tops.clear()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
 
     def __enter__(self) -> RemoteEngine:
         return self
@@ -147,7 +183,7 @@ class RemoteEngine:
     ) -> list[Alternative]:
         text = self._text(prompt)
         try:
-            return list(self._top_after(text, k, cancel))
+            return list(self.top_after(text, k, cancel))
         except Cancelled:
             return []
 
@@ -170,40 +206,102 @@ class RemoteEngine:
         on_finish: FinishCallback | None = None,
     ) -> list[GeneratedSequence]:
         """Each branch from the prompt: forced tokens first (with the server's probabilities
-        for them), then the server's continuation. Samples with the same settings share one
-        request with ``n`` when the server honours it."""
-        settings = settings or GenerationSettings()
-        prefix = self._text(prompt)
-        results = [GeneratedSequence(i) for i in range(len(branches))]
-        try:
-            for group in _groups(branches, settings):
-                self._run_group(
-                    prefix, branches, group, settings, results, cancel, on_token, on_finish
-                )
-        except Cancelled:
-            for result in results:
-                if result.finish_reason is None:
-                    result.finish_reason = "cancelled"
-        return results
+        for them), then the server's continuation. The requests run in parallel; every
+        callback is made on the calling thread."""
+        from inspector.engine.remote_batch import Exploration
 
-    # -- internals -------------------------------------------------------------------------------
+        settings = settings or GenerationSettings()
+        exploration = Exploration(self, self._text(prompt), branches, settings)
+        return exploration.run(on_token, cancel, on_finish)
+
     def _text(self, prompt: str | Sequence[int]) -> str:
         return prompt if isinstance(prompt, str) else self.detokenize(prompt)
 
-    def _remember(self, records: Iterable[TokenRecord]) -> None:
+    # -- what remote_batch asks of the engine ------------------------------------------------------
+    def pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.max_in_flight, "inspector-remote")
+            return self._pool
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notices:
+                self.notices.append(text)
+
+    def n_supported(self) -> bool | None:
+        return self._n_supported
+
+    def learn_n(self, asked: int, got: int) -> None:
+        with self._lock:
+            self._n_supported = got >= asked
+        if got < asked:
+            self.note(
+                f"the server ignores n (asked {asked} samples, got {got}): one request per "
+                "sample instead, sent in parallel"
+            )
+
+    def learn(self, prompt: str, records: Sequence[TokenRecord]) -> None:
+        """Remember the texts and the per-position top-k of tokens that continue ``prompt``."""
         for record in records:
             self._texts.setdefault(record.token_id, record.text)
             for alt in record.top:
                 self._texts.setdefault(alt.token_id, alt.text)
+        self.tops.learn(prompt, records)
 
-    def _note(self, text: str) -> None:
-        if text not in self.notices:
-            self.notices.append(text)
+    def check_alternatives(self, records: Sequence[TokenRecord], asked: int) -> None:
+        fewest = fewest_alternatives(records)
+        if fewest is not None and fewest < asked:
+            self.note(
+                f"the server returned {fewest} alternatives per token where {asked} were asked; "
+                "only those are shown"
+            )
 
-    def _complete(
+    def top_after(
+        self, prefix: str, k: int, cancel: CancelToken | None, token: int | None = None
+    ) -> tuple[Alternative, ...]:
+        """The k most likely next tokens after ``prefix``: remembered (when at least k, or
+        holding ``token``), else one one-token greedy request."""
+        known = self.tops.get(prefix)
+        if known is not None and (len(known) >= k or any(a.token_id == token for a in known)):
+            return known[:k]
+        settings = GenerationSettings(max_tokens=1, n_alternatives=k)
+        choice = self.complete(prefix, settings, SamplingSettings(), 1, 1, cancel)[0]
+        records = parse_logprobs(choice.get("logprobs"), k)
+        if not records:
+            raise RemoteServerError("the server returned no token for a one-token request")
+        self.check_alternatives(records, k)
+        self.learn(prefix, records)
+        return records[0].top
+
+    def forced(
+        self, prefix: str, forced: Sequence[int], k: int, cancel: CancelToken | None
+    ) -> tuple[list[TokenRecord], str]:
+        """Records of the forced tokens, each with the server's probability at its position,
+        and the text they make after ``prefix``."""
+        records, text = [], prefix
+        for token_id in forced:
+            piece = self.detokenize([token_id])
+            top = self.top_after(text, k, cancel, token_id)
+            logprob = next((a.logprob for a in top if a.token_id == token_id), None)
+            if logprob is None:  # its probability is unknown: never record a made-up one
+                raise RemoteServerError(
+                    f"the server no longer ranks the token {piece!r} among its top {k} "
+                    "here, so its probability is unknown; branch with another token"
+                )
+            records.append(
+                TokenRecord(token_id, piece, piece.encode("utf-8"), logprob, float("nan"), top)
+            )
+            text += piece
+        return records, text
+
+    def complete(
         self, prompt: str, settings: GenerationSettings, sampling: SamplingSettings,
         max_tokens: int, n: int, cancel: CancelToken | None,
+        on_piece: PieceCallback | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
+        """The choices of one completions request, streamed when ``on_piece`` listens (and
+        the server can finish its streams)."""
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": prompt,
@@ -223,147 +321,48 @@ class RemoteEngine:
         if settings.stop:
             body["stop"] = list(settings.stop)
         try:
+            if on_piece is not None and self.stream:
+                streamed = self._streamed(body, cancel, on_piece)
+                if streamed is not None:
+                    return streamed
+                body["stream"] = False
             answer = self.client.post("/completions", body, cancel)
         except RemoteServerError as error:
             if "context" in str(error).lower():
                 raise PromptTooLongError(f"the server cannot take this prompt: {error}") from None
             raise
-        choices = answer.get("choices") if isinstance(answer, dict) else None
-        if not choices:
-            raise RemoteServerError("the server's answer has no choices")
-        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
-            raise RemoteServerError("the server's answer is malformed: `choices` is not a list")
-        return sorted(choices, key=lambda c: c.get("index", 0))
+        return _choices_of(answer)
 
-    def _top_after(
-        self, prefix: str, k: int, cancel: CancelToken | None
-    ) -> tuple[Alternative, ...]:
-        """The k most likely next tokens after ``prefix`` (one one-token greedy request)."""
-        cached = self._tops.get(prefix)
-        if cached is not None and len(cached) >= k:
-            return cached[:k]
-        settings = GenerationSettings(max_tokens=1, n_alternatives=k)
-        choice = self._complete(prefix, settings, SamplingSettings(), 1, 1, cancel)[0]
-        records = parse_logprobs(choice.get("logprobs"), k)
-        if not records:
-            raise RemoteServerError("the server returned no token for a one-token request")
-        top = records[0].top
-        self._check_alternatives(records, k)
-        self._remember(records)
-        if len(self._tops) >= MAX_TOP_CACHE:
-            self._tops.clear()
-        self._tops[prefix] = top
-        return top
+    def _streamed(
+        self, body: dict[str, Any], cancel: CancelToken | None, on_piece: PieceCallback
+    ) -> list[dict[str, Any]] | None:
+        """The choices of a streamed request; None when the stream came incomplete (then the
+        caller asks again without streaming, and so do later requests)."""
+        streams: dict[int, StreamedChoices] = {}
 
-    def _check_alternatives(self, records: Sequence[TokenRecord], asked: int) -> None:
-        fewest = fewest_alternatives(records)
-        if fewest is not None and fewest < asked:
-            self._note(
-                f"the server returned {fewest} alternatives per token where {asked} were asked; "
-                "only those are shown"
-            )
+        def on_event(event: dict[str, Any], attempt: int) -> None:
+            choices = streams.setdefault(attempt, StreamedChoices())
+            for index, piece in choices.add(event):
+                on_piece(index, piece, attempt)
 
-    def _forced(
-        self, prefix: str, forced: Sequence[int], k: int, cancel: CancelToken | None
-    ) -> tuple[list[TokenRecord], str]:
-        """Records of the forced tokens, each with the server's probability at its position."""
-        records, text = [], prefix
-        for token_id in forced:
-            piece = self.detokenize([token_id])
-            top = self._top_after(text, k, cancel)
-            logprob = next((a.logprob for a in top if a.token_id == token_id), None)
-            if logprob is None:  # its probability is unknown: never record a made-up one
-                raise RemoteServerError(
-                    f"the server no longer ranks the token {piece!r} among its top {k} "
-                    "here, so its probability is unknown; branch with another token"
-                )
-            records.append(
-                TokenRecord(token_id, piece, piece.encode("utf-8"), logprob, math.nan, top)
-            )
-            text += piece
-        return records, text
-
-    def _run_group(
-        self, prefix: str, branches: Sequence[Branch], group: list[int],
-        settings: GenerationSettings, results: list[GeneratedSequence],
-        cancel: CancelToken | None, on_token: TokenCallback | None,
-        on_finish: FinishCallback | None,
-    ) -> None:  # fmt: skip
-        branch = branches[group[0]]
-        sampling = branch.sampling or settings.sampling
-        start = prefix + self.detokenize(branch.context)
-        forced, text = self._forced(start, branch.forced, settings.n_alternatives, cancel)
-        left = settings.max_tokens - len(forced)
-        choices = (
-            self._choices(text, settings, sampling, left, len(group), cancel) if left > 0 else []
+        answer = self.client.post_stream("/completions", {**body, "stream": True}, cancel, on_event)
+        if answer is not None:  # the server answered with plain JSON
+            return _choices_of(answer)
+        last = streams[max(streams)] if streams else None
+        if last is not None and last.complete():
+            return sorted(last.choices(), key=lambda c: c.get("index", 0))
+        self.stream = False
+        self.note(
+            "the server ended a stream before its choices finished (it may stop one request "
+            "to serve another): requests no longer stream on this connection"
         )
-        for position, index in enumerate(group):
-            result = results[index]
-            # a sampled group has one choice per branch; a greedy group one shared by all
-            choice = choices[min(position, len(choices) - 1)] if choices else None
-            tokens = forced + (
-                parse_logprobs(choice.get("logprobs"), settings.n_alternatives) if choice else []
-            )
-            self._check_alternatives(tokens[len(forced) :], settings.n_alternatives)
-            self._remember(tokens)
-            for i, token in enumerate(tokens):
-                result.tokens.append(token)
-                if on_token is not None:
-                    on_token(TokenEvent(index, i, token))
-            result.finish_reason = _finish_reason(choice, settings, left)
-            result.stop_string = _stop_found(result.text, settings.stop)
-            if result.stop_string is not None:
-                result.finish_reason = "stop"
-            if on_finish is not None:
-                on_finish(result)
-
-    def _choices(
-        self, prompt: str, settings: GenerationSettings, sampling: SamplingSettings,
-        max_tokens: int, n: int, cancel: CancelToken | None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
-        """``n`` sampled continuations: one request with ``n`` if the server honours it, else
-        one request per sample (seeds ``seed``, ``seed + 1``…)."""
-        if sampling.greedy or n == 1:
-            return self._complete(prompt, settings, sampling, max_tokens, 1, cancel)
-        if self._n_supported is not False:
-            choices = self._complete(prompt, settings, sampling, max_tokens, n, cancel)
-            self._n_supported = len(choices) >= n
-            if self._n_supported:
-                return choices[:n]
-            self._note(f"the server ignores n (asked {n} samples, got {len(choices)}): "
-                       "one request per sample instead")  # fmt: skip
-        choices = []
-        for i in range(n):
-            seeded = sampling if sampling.seed is None else _reseed(sampling, sampling.seed + i)
-            choices += self._complete(prompt, settings, seeded, max_tokens, 1, cancel)[:1]
-        return choices
+        return None
 
 
-def _reseed(sampling: SamplingSettings, seed: int) -> SamplingSettings:
-    return SamplingSettings(
-        sampling.temperature, sampling.top_k, sampling.top_p, sampling.min_p, seed
-    )
-
-
-def _groups(branches: Sequence[Branch], settings: GenerationSettings) -> list[list[int]]:
-    """Branches with the same context, forced tokens and sampling, in first-appearance order."""
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, branch in enumerate(branches):
-        key = (branch.context, branch.forced, branch.sampling or settings.sampling)
-        groups.setdefault(key, []).append(i)
-    return list(groups.values())
-
-
-def _stop_found(text: str, stops: Sequence[str]) -> str | None:
-    """The stop string that ends ``text`` first (servers may return the tokens that made it)."""
-    found = [(text.find(stop), stop) for stop in stops if stop in text]
-    return min(found)[1] if found else None
-
-
-def _finish_reason(choice: dict[str, Any] | None, settings: GenerationSettings, left: int):
-    if choice is None or left <= 0:
-        return "length"
-    reason = choice.get("finish_reason")
-    if reason == "length":
-        return "length"
-    return "stop" if settings.stop else "eos"
+def _choices_of(answer: Any) -> list[dict[str, Any]]:
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    if not choices:
+        raise RemoteServerError("the server's answer has no choices")
+    if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+        raise RemoteServerError("the server's answer is malformed: `choices` is not a list")
+    return sorted(choices, key=lambda c: c.get("index", 0))

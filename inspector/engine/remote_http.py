@@ -1,143 +1,135 @@
-"""JSON over HTTP for the remote backend: timeouts, retries with backoff, cancel mid-request.
+"""JSON and server-sent events over HTTP for the remote backend (httpx).
 
-The standard library only. A request runs on a short-lived thread so the caller can give up
-the moment a :class:`CancelToken` is set: the connection is closed under the blocked read.
-The API key goes into the ``Authorization`` header and nowhere else (never into a message).
-Credentials written into the URL (``http://user:password@host/v1``) are taken out of it by
-:func:`split_credentials` before anything else sees the URL, and sent the same way.
+One :class:`httpx.Client` per server connection: its connections are pooled and reused, and it
+is safe to share between threads (an experiment's questions run on several). Proxies come from
+the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``; never for a
+loopback server); TLS certificates are always verified, against ``--ca-bundle`` when given,
+else ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR``, else certifi's bundle.
+
+Every exchange is bounded as a whole by the timeout and dropped the moment its cancel token is
+set (:mod:`inspector.engine.remote_watch`), streamed or not. Connection failures, 429 and the
+5xx answers that mean "try again" (502, 503, 504) are retried with exponential backoff, waiting
+at least what ``Retry-After`` asks; when the tries are used up the message names the last
+error. A request that ran past the timeout is not retried (a server too slow once is too slow
+again). The API key goes into the ``Authorization`` header and nowhere else.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import http.client
+import email.utils
+import ipaddress
 import json
-import re
-import socket
-import threading
+import os
+import ssl
 import time
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
 
 from inspector.engine.cancel import CancelToken
-from inspector.engine.errors import (
-    InvalidParameterError,
-    RemoteServerError,
-    RemoteUnreachableError,
+from inspector.engine.errors import RemoteServerError, RemoteUnreachableError
+from inspector.engine.remote_credentials import (
+    Credentials,
+    authorization,
+    redact_url,
+    split_credentials,
+    strip_credentials,
 )
+from inspector.engine.remote_watch import Cancelled, RequestTimeout, Watch, watch_client, watching
 
-RETRY_STATUSES = frozenset({502, 503, 504})
+__all__ = [
+    "Cancelled",
+    "Credentials",
+    "HttpSettings",
+    "JsonClient",
+    "authorization",
+    "redact_url",
+    "split_credentials",
+    "strip_credentials",
+]
 
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is waited only this long per try
 
-class Cancelled(Exception):
-    """The caller's cancel token was set while the request was in flight."""
+T = TypeVar("T")
+EventCallback = Callable[[dict[str, Any], int], None]  # (event, attempt number)
 
 
 @dataclass(frozen=True)
 class HttpSettings:
     timeout: float = 120.0  # seconds for one request (connect + the whole answer)
-    retries: int = 3  # further attempts after a connection error or a 502/503/504
+    retries: int = 3  # further attempts after a connection error, a 429 or a 502/503/504
     backoff: float = 0.5  # seconds before the first retry, doubled each time
+    ca_bundle: str | None = None  # a PEM file of trusted certificates (None: see above)
+    max_connections: int = 64  # connections kept open to the server at most
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """User-info taken from a URL: ``user:password`` (HTTP Basic) or a lone token (bearer)."""
+class _Retry(Exception):
+    """This try failed in a way that another try may not."""
 
-    user: str | None = field(repr=False)
-    secret: str = field(repr=False)
-
-    @property
-    def bearer(self) -> bool:
-        return self.user is None
-
-    def authorization(self) -> str:
-        if self.user is None:
-            return f"Bearer {self.secret}"
-        pair = f"{self.user}:{self.secret}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+    def __init__(self, problem: str, after: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.after = after
 
 
-_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@", re.DOTALL)
-
-
-def redact_url(url: str) -> str:
-    """``url`` with anything before its last ``@`` (after the scheme) shown as ``***``: safe
-    to print even when the URL is malformed."""
-    match = _USER_INFO.match(url.strip())
-    if match is None:
-        return url.strip()
-    return (match.group(1) or "") + "***@" + url.strip()[match.end() :]
-
-
-def split_credentials(url: str) -> tuple[str, Credentials | None]:
-    """The URL without its user-info, and the credentials the user-info carried.
-
-    ``http://user:pw@host/v1`` gives HTTP Basic credentials; ``http://TOKEN@host/v1`` and
-    ``http://:TOKEN@host/v1`` a bearer token (used as the API key). Percent-escapes in the
-    user-info are decoded. Raises :class:`RemoteServerError` (naming the URL redacted) for
-    anything that is not a plain http(s) URL.
-    """
-    text = url.strip()
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
     try:
-        parts = urlsplit(text)
-        _ = parts.port  # a malformed port raises here, with the text in the message
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
-        raise RemoteServerError(f"not a valid http(s) URL: {redact_url(text)!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RemoteServerError(f"not an http(s) URL: {redact_url(text)!r}")
-    user_info, at, host = parts.netloc.rpartition("@")
-    if any("@" in piece for piece in (parts.path, parts.query, parts.fragment)):
-        raise RemoteServerError(
-            f"cannot read the URL {redact_url(text)!r}: percent-encode '/', '?', '#' and '@' "
-            "inside its user name or password (as %2F, %3F, %23, %40)"
-        )
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    if not at or not user_info:
-        return clean, None
-    user, colon, secret = user_info.partition(":")
-    if not colon:
-        return clean, Credentials(None, unquote(user))
-    if not user:
-        return clean, Credentials(None, unquote(secret))
-    return clean, Credentials(unquote(user), unquote(secret))
+        return False
 
 
-def strip_credentials(url: str) -> str:
-    """``url`` fit to save or show: without its user-info (redacted if it is malformed)."""
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """Certificates verified against ``ca_bundle`` (a file or folder), or httpx's default
+    (``$SSL_CERT_FILE``, ``$SSL_CERT_DIR``, certifi)."""
+    if ca_bundle is None:
+        return True
+    path = os.path.expanduser(ca_bundle)
     try:
-        return split_credentials(url)[0]
-    except RemoteServerError:
-        return redact_url(url)
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise RemoteServerError(f"cannot use the CA bundle {ca_bundle!r} ({reason})") from None
 
 
-def authorization(credentials: Credentials | None, api_key: str | None) -> str | None:
-    """The ``Authorization`` header for an API key and/or URL credentials (None: none).
-
-    Both may be given only when they say the same (a URL token equal to the key)."""
-    if credentials is None:
-        return f"Bearer {api_key}" if api_key else None
-    if api_key and not (credentials.bearer and credentials.secret == api_key):
-        raise InvalidParameterError(
-            "the server URL carries credentials (user:password@ or token@) and an API key "
-            "was given too ($INSPECTOR_API_KEY or --api-key); give only one of them"
-        )
-    return credentials.authorization()
+def make_client(base_url: str, settings: HttpSettings) -> httpx.Client:
+    host = urlsplit(base_url).hostname or ""
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+    )
+    client = httpx.Client(
+        verify=tls_context(settings.ca_bundle),
+        trust_env=not is_loopback(host),  # a proxy never stands between us and localhost
+        timeout=httpx.Timeout(settings.timeout),
+        limits=limits,
+        follow_redirects=False,
+    )
+    watch_client(client)
+    return client
 
 
 class JsonClient:
     def __init__(self, base_url: str, api_key: str | None = None, http: HttpSettings | None = None):
         clean, credentials = split_credentials(base_url)
         self.base_url = clean.rstrip("/")
-        self._parts = urlsplit(self.base_url)
-        self._host = self._parts.hostname or ""  # never empty: split_credentials checked
         self._authorization = authorization(credentials, api_key)
         self.http = http or HttpSettings()
+        self._client = make_client(self.base_url, self.http)
 
     def __repr__(self) -> str:  # never shows the key
         return f"JsonClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._client.close()
 
     def post(self, path: str, body: dict[str, Any], cancel: CancelToken | None = None) -> Any:
         return self.request("POST", path, body, cancel)
@@ -148,115 +140,140 @@ class JsonClient:
     def request(
         self, method: str, path: str, body: dict[str, Any] | None, cancel: CancelToken | None
     ) -> Any:
-        """The decoded JSON answer; retries connection failures with exponential backoff.
+        """The decoded JSON answer, after as many tries as the settings allow."""
+        return self._with_retries(
+            lambda _attempt: self._exchange(method, path, body, cancel, None, 0), cancel
+        )
 
-        A request that runs past the timeout is not retried (a server too slow once is too
-        slow again): the caller hears about it after ``timeout`` seconds, not a multiple."""
+    def post_stream(
+        self, path: str, body: dict[str, Any], cancel: CancelToken | None, on_event: EventCallback
+    ) -> Any | None:
+        """POST and hand each server-sent event (decoded JSON) to ``on_event`` with the number
+        of the try it belongs to: a try that fails part-way is started again from its first
+        event, with the next number. None once ``[DONE]`` came; the decoded answer instead
+        when the server answered with plain JSON (it does not stream)."""
+        return self._with_retries(
+            lambda attempt: self._exchange("POST", path, body, cancel, on_event, attempt), cancel
+        )
+
+    # -- internals -------------------------------------------------------------------------------
+    def _with_retries(self, attempt: Callable[[int], T], cancel: CancelToken | None) -> T:
         delay, problem = self.http.backoff, "no attempt"
-        for attempt in range(self.http.retries + 1):
-            if attempt:
-                _sleep(delay, cancel)
-                delay *= 2
+        tries = self.http.retries + 1
+        for number in range(tries):
             try:
-                status, data = self._attempt(method, path, body, cancel)
-            except TimeoutError:
-                raise RemoteUnreachableError(
-                    f"the server at {self.base_url} sent no answer within "
-                    f"{self.http.timeout:g} s; is it overloaded, or is the timeout too short?"
-                ) from None
-            except (ConnectionError, http.client.HTTPException, OSError) as error:
-                problem = _describe(error)
-                continue
-            if status in RETRY_STATUSES:
-                problem = f"it answered {status}"
-                continue
-            return _decode(status, data, self.base_url + path)
+                return attempt(number)
+            except _Retry as failed:
+                problem = failed.problem
+                if number + 1 < tries:
+                    wait = delay if failed.after is None else max(delay, failed.after)
+                    _sleep(min(wait, MAX_RETRY_AFTER), cancel)
+                    delay *= 2
         raise RemoteUnreachableError(
-            f"could not reach the server at {self.base_url} ({problem}) after "
-            f"{self.http.retries + 1} tries; is it running, and is the URL right?"
+            f"could not get an answer from the server at {self.base_url} after {tries} "
+            f"{'try' if tries == 1 else 'tries'} (the last: {problem}); {_hint(problem)}"
         )
 
-    def _connection(self) -> http.client.HTTPConnection:
-        kind = (
-            http.client.HTTPSConnection
-            if self._parts.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        return kind(self._host, self._parts.port, timeout=self.http.timeout)
-
-    def _attempt(
-        self, method: str, path: str, body: dict[str, Any] | None, cancel: CancelToken | None
-    ) -> tuple[int, bytes]:
-        """One exchange, bounded as a whole by the timeout and given up the moment ``cancel``
-        is set (a server that trickles its answer a byte at a time cannot stretch it)."""
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    def _headers(self, streaming: bool) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream" if streaming else "application/json"}
         if self._authorization:
             headers["Authorization"] = self._authorization
-        payload = None if body is None else json.dumps(body).encode("utf-8")
-        exchange = _Exchange(self._connection(), method, self._parts.path + path, payload, headers)
-        deadline = time.monotonic() + self.http.timeout
+        return headers
+
+    def _exchange(
+        self, method: str, path: str, body: dict[str, Any] | None, cancel: CancelToken | None,
+        on_event: EventCallback | None, attempt: int,
+    ) -> Any:  # fmt: skip
+        url = self.base_url + path
+        watch = Watch(cancel, time.monotonic() + self.http.timeout)
         try:
-            while not exchange.done.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
-                if cancel is not None and cancel.cancelled:
-                    raise Cancelled()
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"no complete answer within {self.http.timeout:g} s")
-        finally:
-            exchange.abandon()
-        return exchange.outcome()
+            with watching(watch):
+                request = self._client.build_request(
+                    method, url, json=body, headers=self._headers(on_event is not None)
+                )
+                response = self._client.send(request, stream=True)
+                try:
+                    return self._answer(response, url, on_event, attempt)
+                finally:
+                    response.close()
+        except (RequestTimeout, httpx.TimeoutException):
+            raise RemoteUnreachableError(
+                f"the server at {self.base_url} sent no answer within {self.http.timeout:g} s; "
+                "is it overloaded, or is the timeout too short?"
+            ) from None
+        except httpx.ConnectError as error:
+            if "CERTIFICATE_VERIFY_FAILED" in str(error) or "certificate" in str(error).lower():
+                raise RemoteServerError(
+                    f"the TLS certificate of {self.base_url} could not be verified ({error}); "
+                    "if your network uses its own certificate authority, give its bundle "
+                    "with --ca-bundle (or $SSL_CERT_FILE)"
+                ) from None
+            raise _Retry(_describe(error)) from None
+        except httpx.TransportError as error:
+            raise _Retry(_describe(error)) from None
+
+    def _answer(
+        self, response: httpx.Response, url: str, on_event: EventCallback | None, attempt: int
+    ) -> Any:
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            data = response.read()
+            problem = f"it answered {status} {response.reason_phrase}".rstrip()
+            detail = _error_text(_json_or_none(data), data)
+            if detail and detail != "no details":
+                problem += f": {detail[:200]}"
+            raise _Retry(problem, retry_after(response.headers.get("Retry-After")))
+        kind = response.headers.get("Content-Type", "")
+        if on_event is None or status >= 400 or not kind.startswith("text/event-stream"):
+            return _decode(status, response.read(), url)
+        for event in server_events(response.iter_lines()):
+            if isinstance(event.get("error"), (dict, str)):
+                raise RemoteServerError(
+                    f"the server reported an error mid-answer for {url}: {_error_text(event, b'')}"
+                )
+            on_event(event, attempt)
+        return None
 
 
-class _Exchange:
-    """One HTTP exchange on its own daemon thread. :meth:`abandon` wakes the thread from a
-    blocked read by shutting the socket down, without waiting for it: closing the connection
-    from another thread would wait for the read's buffer lock, i.e. for the whole answer."""
-
-    def __init__(
-        self, connection: http.client.HTTPConnection, method: str, url: str,
-        payload: bytes | None, headers: dict[str, str],
-    ) -> None:  # fmt: skip
-        self.done = threading.Event()
-        self._connection = connection
-        self._request = (method, url, payload, headers)
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._abandoned = self._closed = False
-        self._answer: tuple[int, bytes] | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._talk, daemon=True, name="inspector-http").start()
-
-    def _talk(self) -> None:
+def server_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """The JSON ``data:`` events of a server-sent event stream, up to ``[DONE]``; a stream
+    that stops before ``[DONE]`` was cut (a try to repeat)."""
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].strip())
+            continue
+        if line.strip() or not data:
+            continue  # a comment, another field, or a blank line between events
+        text, data = "\n".join(data), []
+        if text == "[DONE]":
+            return
         try:
-            self._connection.connect()
-            with self._lock:
-                self._socket = self._connection.sock
-                if self._abandoned:
-                    return
-            method, url, payload, headers = self._request
-            self._connection.request(method, url, payload, headers)
-            response = self._connection.getresponse()
-            self._answer = (response.status, response.read())
-        except BaseException as error:  # handed to the caller's thread
-            self._error = error
-        finally:
-            with self._lock:
-                self._closed = True
-                self._connection.close()
-            self.done.set()
+            event = json.loads(text)
+        except json.JSONDecodeError:
+            raise RemoteServerError(
+                f"the server sent an event that is not JSON: {text[:100]!r}"
+            ) from None
+        if isinstance(event, dict):
+            yield event
+    if data and "\n".join(data) == "[DONE]":
+        return
+    raise _Retry("the server closed the connection mid-answer")
 
-    def abandon(self) -> None:
-        """Stop the exchange if it still runs (its thread then ends on its own)."""
-        with self._lock:
-            self._abandoned = True
-            if self._socket is not None and not self._closed:
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
 
-    def outcome(self) -> tuple[int, bytes]:
-        if self._error is not None:
-            raise self._error
-        assert self._answer is not None
-        return self._answer
+def retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (a number or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _sleep(seconds: float, cancel: CancelToken | None) -> None:
@@ -268,23 +285,41 @@ def _sleep(seconds: float, cancel: CancelToken | None) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, ConnectionRefusedError):
+    text = str(error)
+    lowered = text.lower()
+    if "refused" in lowered:
         return "connection refused"
-    if isinstance(error, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+    if isinstance(error, httpx.RemoteProtocolError) and "complete message body" in lowered:
+        return "the server closed the connection mid-answer"
+    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         return "the server closed the connection"
-    if isinstance(error, socket.gaierror):
+    if "name or service not known" in lowered or "nodename nor servname" in lowered:
         return "unknown host"
-    return str(error) or type(error).__name__
+    if isinstance(error, httpx.ProxyError):
+        return f"the proxy refused the connection ({text})"
+    return text or type(error).__name__
+
+
+def _hint(problem: str) -> str:
+    if "429" in problem:
+        return "the server limits how many requests it takes: lower the concurrency"
+    if problem.startswith("it answered 5"):
+        return "the server is overloaded or restarting: try again later"
+    return "is it running, and is the URL right?"
+
+
+def _json_or_none(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8")) if data else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def _decode(status: int, data: bytes, url: str) -> Any:
-    try:
-        decoded = json.loads(data.decode("utf-8")) if data else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        decoded = None
+    decoded = _json_or_none(data)
     if status >= 400:
         raise RemoteServerError(
-            f"the server answered {status} for {url}: {_error_text(decoded, data)}"
+            f"the server answered {status} for {redact_url(url)}: {_error_text(decoded, data)}"
         )
     if decoded is None:
         raise RemoteServerError(f"the server's answer from {url} is not JSON")

@@ -5,10 +5,16 @@ call resumes: questions whose session completed are skipped. Settings left to th
 chat template, the token limit) are resolved first, so an experiment is stored and found by what
 its runs actually use: a default run and one that names the same values explicitly are the
 same experiment.
+
+Against a backend that serves many requests at once (a server: ``thread_safe``), several
+questions run at a time (``concurrency``, by default
+:data:`~inspector.engine.remote.DEFAULT_CONCURRENCY`; :mod:`inspector.service.parallel`); the
+local engine always runs one at a time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,11 +25,24 @@ from inspector.core.model_defaults import resolve_settings
 from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings, Session
 from inspector.core.strategies import RunHooks
+from inspector.service.parallel import run_experiment_concurrently
 from inspector.service.runs import retriever, saving_hooks
 
 if TYPE_CHECKING:
     from inspector.engine.backend import Backend
     from inspector.store import Store
+
+
+def effective_concurrency(engine: Backend, asked: int | None = None) -> int:
+    """Questions to run at once on ``engine``: 1 for a backend that is not thread-safe (the
+    local engine), else ``asked`` (None: the default for a server)."""
+    if not getattr(engine, "thread_safe", False):
+        return 1
+    if asked is None:
+        from inspector.engine.remote import DEFAULT_CONCURRENCY
+
+        return DEFAULT_CONCURRENCY
+    return max(1, asked)
 
 
 @dataclass(frozen=True)
@@ -61,12 +80,14 @@ def run_saved_experiment(
     on_progress: Callable[[ExperimentProgress], None] | None = None,
     on_experiment: Callable[[int], None] | None = None,
     examples: Sequence[WorkedExample] | None = None,
+    concurrency: int | None = None,
 ) -> SavedExperiment:
     """Create or resume the experiment and run its pending questions, saving each session at
     its start, as each path ends, and when it is done; the experiment's status follows.
 
     The experiment is claimed for this process while it runs: another process running the
-    same experiment gets :class:`~inspector.store.ExperimentBusyError`, naming this one."""
+    same experiment gets :class:`~inspector.store.ExperimentBusyError`, naming this one.
+    ``concurrency``: questions at once (see :func:`effective_concurrency`)."""
     settings = resolve_settings(settings, engine.info())
     experiment_id = open_experiment(store, dataset, settings, engine, name)
     store.claim_experiment(experiment_id)  # one runner at a time: a second one is told who
@@ -81,20 +102,39 @@ def run_saved_experiment(
             store.record_run(experiment_id, question.index, session.id)
 
     store.set_experiment_status(experiment_id, "running")
+    at_once = effective_concurrency(engine, concurrency)
     try:
-        outcome = run_experiment(
-            engine,
-            dataset,
-            settings,
-            finished=store.finished_questions(experiment_id),
-            limit=limit,
-            on_start=lambda _question, session: store.save_session(session),
-            on_session=on_session,
-            on_progress=on_progress,
-            hooks=hooks,
-            examples=examples,
-            retrieve=retriever(store, settings),
-        )
+        if not getattr(engine, "thread_safe", False):
+            outcome = run_experiment(
+                engine,
+                dataset,
+                settings,
+                finished=store.finished_questions(experiment_id),
+                limit=limit,
+                on_start=lambda _question, session: store.save_session(session),
+                on_session=on_session,
+                on_progress=on_progress,
+                hooks=hooks,
+                examples=examples,
+                retrieve=retriever(store, settings),
+            )
+        else:
+            outcome = run_experiment_concurrently(
+                engine,
+                dataset,
+                settings,
+                concurrency=at_once,
+                lock=threading.RLock(),
+                finished=store.finished_questions(experiment_id),
+                limit=limit,
+                on_start=lambda _question, session: store.save_session(session),
+                on_session=on_session,
+                on_failed=lambda _question, session: store.save_session(session),
+                on_progress=on_progress,
+                hooks=hooks,
+                examples=examples,
+                retrieve=retriever(store, settings),
+            )
     except BaseException:
         store.set_experiment_status(experiment_id, "interrupted")
         raise
