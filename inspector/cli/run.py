@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspector.cli.model import add_model_options, load_engine
-from inspector.cli.options import QUESTION_LIMIT, bounded
+from inspector.cli.options import CONCURRENCY, QUESTION_LIMIT, bounded
 from inspector.cli.output import open_store, print_json, print_notices, progress_line
 from inspector.core.answers import parse_rule
 from inspector.core.display import answer_or_none, fmt, path_number, text_or_dash, token_words
@@ -50,6 +50,10 @@ def register(commands: Any) -> None:
         "--limit", type=bounded(QUESTION_LIMIT), help="only the first N questions"
     )
     experiment.add_argument("--name", help="a name for the experiment")
+    experiment.add_argument(
+        "--concurrency", type=bounded(CONCURRENCY), default=None, metavar="N",
+        help="questions at once with --backend openai (default 8); the local engine runs one",
+    )  # fmt: skip
     add_model_options(experiment)
     add_run_options(experiment)
     experiment.set_defaults(handler=cmd_experiment)
@@ -379,6 +383,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             hooks=RunHooks(cancel=cancel),
             on_progress=on_progress,
             examples=examples,
+            concurrency=args.concurrency,
         )
         print_notices(engine)
     progress_line("")
