@@ -8,6 +8,11 @@ the thinking. The vote bars are sorted by votes, most first (ties in first-appea
 A run where no path ended (interrupted, or cancelled early) says so, and names the answers its
 unfinished paths reached without counting them.
 
+An adaptive run's chart is the marginal answer distribution instead of the vote counts (each
+answer's share of the explored probability mass); its summary adds the explored mass, the
+distribution and the lower bounds of P(answer | question), next to the majority and weighted
+votes. The table gives every path's probability (the product of its token probabilities).
+
 The chart and the summary sit side by side above the table; each has a minimum size that keeps
 it legible, and the summary scrolls when it is longer than its room.
 """
@@ -15,6 +20,7 @@ it legible, and the summary scrolls when it is longer than its room.
 from __future__ import annotations
 
 import html
+import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -30,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.adaptive import marginal_lines, share_words
 from inspector.core.display import UNKNOWN, fmt, verdict
 from inspector.core.model_defaults import token_limit_note
 from inspector.core.session import ReasoningPath, Session, SessionSummary
@@ -47,7 +54,7 @@ from inspector.ui.shared.colors import correctness_color
 from inspector.ui.shared.theme import background
 
 PATH_COLUMNS = (
-    "path", "origin", "answer", "found by", "finished", "Δ", "log p", "thinking",
+    "path", "origin", "answer", "found by", "finished", "Δ", "log p", "path p", "thinking",
     "answer tokens", "correct",
 )  # fmt: skip
 COLUMN_TIPS = {
@@ -59,6 +66,8 @@ COLUMN_TIPS = {
     "explicit marker",
     "Δ": "CoT-decoding's confidence: p(top-1) − p(top-2) averaged over the answer's tokens "
     "(the probe's answer when the answer probe ran)",
+    "path p": "the path's probability under the model: the product of its token "
+    "probabilities (an adaptive run's explored mass is their sum over the leaves)",
     "thinking": "tokens of the <think>…</think> section",
     "answer tokens": "tokens after the thinking section (all of the path's tokens without one)",
 }
@@ -121,6 +130,12 @@ def origin_words(session: Session, path: ReasoningPath) -> str:
     if session.settings.strategy == "self-consistency" and path.origin == "greedy":
         return "greedy reference (no vote)"
     return path.origin
+
+
+def path_probability(path: ReasoningPath) -> str:
+    """The table's "path p": the product of the path's token probabilities ("—" before it
+    has a token)."""
+    return share_words(math.exp(path.logprob)) if path.n_tokens else UNKNOWN
 
 
 class AnswersPanel(QWidget):
@@ -189,7 +204,10 @@ class AnswersPanel(QWidget):
         ranked = sorted_votes(summary.votes)
         answers = [answer for answer, _count in ranked]
         counts = [count for _answer, count in ranked]
-        if answers:
+        marginal = summary.marginal
+        if marginal is not None and marginal.distribution:
+            self._plot_marginal(session, marginal.distribution)
+        elif answers:
             brushes = [
                 correctness_color(None if session.gold is None else a == session.gold).lighter(130)
                 for a in answers
@@ -198,6 +216,7 @@ class AnswersPanel(QWidget):
                 x=list(range(len(answers))), height=counts, width=0.6, brushes=brushes
             )
             self.plot.addItem(self.bars)
+            self.plot.setLabel("left", "paths")
             axis = self.plot.getAxis("bottom")
             axis.setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
             # votes are whole numbers: ticks at whole numbers only (at most about five)
@@ -218,6 +237,25 @@ class AnswersPanel(QWidget):
             self.plot.getAxis("left").setTicks([[]])
         self.summary.setText(self._summary_html(session))
         self._fill_table(session)
+
+    def _plot_marginal(self, session: Session, distribution: dict[str, float]) -> None:
+        """An adaptive run: each answer's share of the explored mass, most first."""
+        ranked = sorted(distribution.items(), key=lambda item: -item[1])
+        answers = [answer for answer, _share in ranked]
+        brushes = [
+            correctness_color(None if session.gold is None else a == session.gold).lighter(130)
+            for a in answers
+        ]
+        self.bars = pg.BarGraphItem(
+            x=list(range(len(answers))), height=[share for _a, share in ranked], width=0.6,
+            brushes=brushes,
+        )  # fmt: skip
+        self.plot.addItem(self.bars)
+        self.plot.setLabel("left", "P(answer), explored paths")
+        self.plot.getAxis("bottom").setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
+        self.plot.getAxis("left").setTicks([[(v / 4, f"{v * 25}%") for v in range(5)]])
+        self.plot.setXRange(-0.6, max(len(answers), 4) - 0.4, padding=0)
+        self.plot.setYRange(0, 1, padding=0.02)
 
     def _summary_html(self, session: Session) -> str:
         s = session.summary()
@@ -255,6 +293,8 @@ class AnswersPanel(QWidget):
                 f"greedy reference path #{reference.id} → {answer_words(reference.answer)}"
                 " (shown for comparison, does not vote)"
             )
+        if s.marginal is not None:
+            lines.extend(html.escape(line) for line in marginal_lines(s.marginal))
         spread = delta_line(s)
         if spread is not None:
             lines.append(spread)
@@ -276,7 +316,8 @@ class AnswersPanel(QWidget):
                 path.answer if path.answer is not None else UNKNOWN,
                 rule_words(path.answer_rule), finished_mark(path, session.status),
                 fmt(path.confidence),
-                fmt(path.logprob, 2), str(thinking_count(path)), str(answer_token_count(path)),
+                fmt(path.logprob, 2), path_probability(path),
+                str(thinking_count(path)), str(answer_token_count(path)),
                 {True: "✓", False: "✗", None: ""}[path.correct],
             ]  # fmt: skip
             note = unfinished_note(path, session.settings)

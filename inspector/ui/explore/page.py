@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.model_defaults import resolve_settings, token_limit_note
 from inspector.core.session import Session
-from inspector.core.strategies import RunHooks, token_limit
+from inspector.core.strategies import AdaptiveProgress, RunHooks, token_limit
 from inspector.core.tree import ROOT_ID
 from inspector.service import branch_and_save, run_and_save
 from inspector.store import Store
@@ -49,6 +49,7 @@ from inspector.ui.explore.preferences import (
 )
 from inspector.ui.explore.run_panel import RunPanel
 from inspector.ui.explore.tree_legend import TreeLegend
+from inspector.ui.explore.tree_tools import TreeTools
 from inspector.ui.explore.tree_view import ReasoningTreeView
 from inspector.ui.explore.work_panes import WorkPanes
 from inspector.ui.model.controller import ModelController
@@ -86,6 +87,7 @@ class ExplorePage(QWidget):
         self._thread: QThread | None = None
         self._live: dict[int, str] = {}
         self._live_counts: dict[int, int] = {}
+        self._live_floor = 0  # the first path id streaming in this level (adaptive runs)
         self._run_started = 0.0
         self._show_after: int | None = None  # the path to show when the run ends (a branch's)
         self._before_run: Session | None = None  # shown again if the run fails
@@ -109,6 +111,7 @@ class ExplorePage(QWidget):
         self.answers = AnswersPanel()
         self.answers.pathClicked.connect(self._open_from_answers)
         self.legend = TreeLegend()
+        self.tree_tools = TreeTools(self.tree_view)
         self.path_page = QWidget()
         self.panes = WorkPanes(self.path_page, self.live_view, self.answers)
         self.tabs = self.panes.tabs
@@ -126,6 +129,7 @@ class ExplorePage(QWidget):
         tree_layout = QVBoxLayout(tree_pane)
         tree_layout.setContentsMargins(0, 0, 0, 0)
         tree_layout.setSpacing(0)
+        tree_layout.addWidget(self.tree_tools)
         tree_layout.addWidget(self.tree_view, 1)
         tree_layout.addWidget(self.legend)
         tree_pane.setMinimumWidth(300)
@@ -211,9 +215,17 @@ class ExplorePage(QWidget):
         db_path = self.db_path
 
         def job(hooks: RunHooks) -> Session:
+            # an adaptive run's tree so far, as each level starts (a copy: the worker owns it)
+            hooks.on_progress = lambda session, progress: publish(
+                (copy.deepcopy(session), progress)
+            )
             # the worker thread has its own connection: saved as each path is made
             with Store.open(db_path) as store:
                 return run_and_save(store, engine, question, settings, gold=gold, hooks=hooks)
+
+        def publish(progress: tuple[Session, AdaptiveProgress]) -> None:
+            if self.worker is not None:
+                self.worker.publish(progress)
 
         self._before_run = self.session
         # the progress bar's length: what "auto" settings will be for this model
@@ -257,6 +269,7 @@ class ExplorePage(QWidget):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self._live, self._live_counts = {}, {}
+        self._live_floor = 0
         self._run_started = time.perf_counter()
         self.live_view.clear()
         self.tabs.setCurrentWidget(self.live_view)
@@ -274,6 +287,10 @@ class ExplorePage(QWidget):
         if self.worker is None:
             return
         tokens = self.worker.take_tokens()
+        self._show_level(self.worker.take_progress())
+        # an adaptive level streams under path ids from the first new one on: tokens of the
+        # paths that ended before it are in the tree already
+        tokens = [t for t in tokens if t[0] >= self._live_floor]
         if not tokens:
             return
         for branch, _index, text in tokens:
@@ -287,6 +304,23 @@ class ExplorePage(QWidget):
         self.tokenRate.emit(self.run_panel.progress.value() / elapsed)
         self.live_view.setPlainText(
             "\n\n".join(f"[{b + 1}] {t}" for b, t in sorted(self._live.items()))
+        )
+
+    def _show_level(self, progress: tuple[Session, AdaptiveProgress] | None) -> None:
+        """An adaptive run starts a level: the tree grown so far, the new branches streaming
+        beside it, and where the run stands in the status bar."""
+        if progress is None:
+            return
+        grown, level = progress
+        self._live, self._live_counts = {}, {}
+        self._live_floor = level.paths
+        self.tree_view.begin_live(grown, ROOT_ID)
+        self.message.emit(
+            f"Running adaptive branching: level {level.level}, {level.branches} branches "
+            f"({level.paths} paths so far, {level.tokens} of {level.budget} budget tokens"
+            + (f", {level.left_out} branches left out by the budget" if level.left_out else "")
+            + ")…",
+            0,
         )
 
     def _show_running(self, shown: Session | None, anchor: int, path_id: int | None = None) -> None:

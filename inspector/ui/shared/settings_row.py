@@ -4,8 +4,10 @@ Two rows: what to run (strategy, prompt, k, samples, temperature, seed) and how 
 grow and how their answers are found (max tokens, the answer rule, the chat template, the
 answer probe). Only the chosen strategy's own settings are shown: k for CoT-decoding;
 samples, temperature and the seed (with a "new seed" button, so a re-run can draw other
-samples) for self-consistency. "auto" leaves a setting to the model: max tokens its kind's
-default, the chat template used when it has one.
+samples) for self-consistency. Adaptive branching adds a third row (when a position branches,
+into how many alternatives, how deep, the token budget, greedy or sampled continuations) and
+shows the temperature and the seed, used when its continuations are sampled. "auto" leaves a
+setting to the model: max tokens its kind's default, the chat template used when it has one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -55,11 +58,26 @@ TOOLTIPS = {
     "Δ is measured on the answer that follows (CoT-decoding's answer probe); its tokens are "
     "shown after the path, apart from its own text",
     "probe tokens": "how many tokens are decoded after the probe text",
+    "branch when entropy >": "adaptive: a position branches when the entropy of the model's "
+    "next-token distribution is above this (nats; a uniform choice among N tokens has ln N)…",
+    "or margin <": "…or when p(top-1) − p(top-2) there is below this",
+    "into ≤": "adaptive: alternatives per branch point, at most (the most likely first)",
+    "with p ≥": "adaptive: an alternative branches only if the model gives it at least this "
+    "probability there",
+    "branch points per path ≤": "adaptive: how many branch points any path from the prompt to "
+    "a leaf may pass; the tree has at most (alternatives + 1) ^ this many leaves",
+    "token budget": "adaptive: the most tokens the whole run may decode; a branch starts only "
+    "when what is left holds its whole max tokens (the most likely branches first)",
+    "sample": "adaptive: continue every branch by sampling (temperature, seed) instead of "
+    "greedily; each branch's random stream is named by its place in the tree",
 }
 
 
 def expected_tokens(settings: RunSettings) -> int:
     """The most tokens a run of these settings can generate (for progress bars)."""
+    if settings.strategy == "adaptive":  # the largest tree the depth allows, within the budget
+        leaves = (settings.branch_width + 1) ** settings.branch_depth
+        return min(settings.token_budget, token_limit(settings) * leaves)
     branches = {"cot-decoding": settings.k, "self-consistency": settings.samples + 1}
     return token_limit(settings) * branches.get(settings.strategy, 1)
 
@@ -69,7 +87,13 @@ STRATEGY_SETTINGS: dict[str, tuple[str, ...]] = {
     "greedy": (),
     "cot-decoding": ("k",),
     "self-consistency": ("samples", "temperature", "seed"),
+    "adaptive": ("temperature", "seed"),  # used when its continuations are sampled
 }
+
+
+def _specific_settings() -> list[str]:
+    """Every strategy-specific setting once, in the order the strategies list them."""
+    return list(dict.fromkeys(n for names in STRATEGY_SETTINGS.values() for n in names))
 
 
 def captioned(row: QHBoxLayout, label: str, widget: QWidget) -> QLabel:
@@ -120,11 +144,39 @@ class SettingsRow(QWidget):
         for widget in (self.probe_text, self.probe_tokens):
             widget.setEnabled(False)
             self.probe.toggled.connect(widget.setEnabled)
+        self._adaptive_widgets()
         # each strategy-specific setting's widgets (caption, box, button), shown with it
         self.strategy_widgets: dict[str, list[QWidget]] = {}
         self._layout()
         self.strategy.currentTextChanged.connect(self._show_strategy_settings)
         self._show_strategy_settings(self.strategy.currentText())
+
+    def _adaptive_widgets(self) -> None:
+        defaults = RunSettings()
+
+        def number(name: str, step: float, decimals: int) -> QDoubleSpinBox:
+            limit = RUN_LIMITS[name]
+            box = QDoubleSpinBox(decimals=decimals)
+            box.setRange(limit.low, limit.high)
+            box.setSingleStep(step)
+            box.setValue(getattr(defaults, name))
+            return box
+
+        def whole(name: str) -> QSpinBox:
+            limit = RUN_LIMITS[name]
+            return spin_box(int(limit.low), int(limit.high), getattr(defaults, name))
+
+        self.branch_entropy = number("branch_entropy", 0.1, 2)
+        self.branch_margin = number("branch_margin", 0.05, 2)
+        self.branch_min_prob = number("branch_min_prob", 0.01, 3)
+        self.branch_width = whole("branch_width")
+        self.branch_depth = whole("branch_depth")
+        self.token_budget = whole("token_budget")
+        self.token_budget.setSingleStep(1024)
+        self.adaptive_sample = QCheckBox("sample")
+        self.adaptive_sample.setToolTip(TOOLTIPS["sample"])
+        self.adaptive_sample.toggled.connect(self._enable_sampling)
+        self.adaptive_row = QWidget()
 
     def _layout(self) -> None:
         run = QHBoxLayout()
@@ -146,22 +198,41 @@ class SettingsRow(QWidget):
         answers.addWidget(self.probe_text, 1)
         captioned(answers, "probe tokens", self.probe_tokens)
         answers.addStretch(1)
+        adaptive = QHBoxLayout(self.adaptive_row)
+        adaptive.setContentsMargins(0, 0, 0, 0)
+        for label, widget in [
+            ("branch when entropy >", self.branch_entropy), ("or margin <", self.branch_margin),
+            ("into ≤", self.branch_width), ("with p ≥", self.branch_min_prob),
+            ("branch points per path ≤", self.branch_depth), ("token budget", self.token_budget),
+        ]:  # fmt: skip
+            captioned(adaptive, label, widget)
+        adaptive.addWidget(self.adaptive_sample)
+        adaptive.addStretch(1)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.addLayout(run)
+        rows.addWidget(self.adaptive_row)
         rows.addLayout(answers)
 
     def _show_strategy_settings(self, strategy: str) -> None:
         """Show the settings ``strategy`` uses, hide the ones only another strategy uses."""
         own = STRATEGY_SETTINGS.get(strategy, ())
-        for name in [n for names in STRATEGY_SETTINGS.values() for n in names]:
+        for name in _specific_settings():
             for widget in self.strategy_widgets[name]:
                 widget.setVisible(name in own)
+        self.adaptive_row.setVisible(strategy == "adaptive")
+        self._enable_sampling()
+
+    def _enable_sampling(self) -> None:
+        """An adaptive run samples only when asked: its temperature and seed otherwise wait."""
+        used = self.strategy.currentText() != "adaptive" or self.adaptive_sample.isChecked()
+        for name in ("temperature", "seed"):
+            for widget in self.strategy_widgets[name]:
+                widget.setEnabled(used)
 
     def shown_settings(self) -> list[str]:
         """The strategy-specific settings on screen now (k, samples, temperature, seed)."""
-        specific = [n for names in STRATEGY_SETTINGS.values() for n in names]
-        return [n for n in specific if not self.strategy_widgets[n][1].isHidden()]
+        return [n for n in _specific_settings() if not self.strategy_widgets[n][1].isHidden()]
 
     def draw_seed(self) -> None:
         """A new random seed, so the next self-consistency run draws other samples."""
@@ -186,6 +257,10 @@ class SettingsRow(QWidget):
             max_tokens=self.max_tokens.value() or None,
             answer_rule=rule, use_chat_template=TEMPLATE_CHOICES[self.chat_template.currentText()],
             answer_probe=probe, probe_tokens=self.probe_tokens.value(),
+            branch_entropy=self.branch_entropy.value(), branch_margin=self.branch_margin.value(),
+            branch_min_prob=self.branch_min_prob.value(), branch_width=self.branch_width.value(),
+            branch_depth=self.branch_depth.value(), token_budget=self.token_budget.value(),
+            adaptive_sample=self.adaptive_sample.isChecked(),
         )  # fmt: skip
 
     def load(self, settings: RunSettings) -> None:
@@ -202,3 +277,10 @@ class SettingsRow(QWidget):
         self.probe.setChecked(bool(settings.answer_probe))
         self.probe_text.setText(settings.answer_probe or DEFAULT_PROBE)
         self.probe_tokens.setValue(settings.probe_tokens)
+        self.branch_entropy.setValue(settings.branch_entropy)
+        self.branch_margin.setValue(settings.branch_margin)
+        self.branch_min_prob.setValue(settings.branch_min_prob)
+        self.branch_width.setValue(settings.branch_width)
+        self.branch_depth.setValue(settings.branch_depth)
+        self.token_budget.setValue(settings.token_budget)
+        self.adaptive_sample.setChecked(settings.adaptive_sample)
