@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from inspector.cli.model import add_model_options, load_engine
 from inspector.cli.options import CONCURRENCY, QUESTION_LIMIT, bounded
 from inspector.cli.output import open_store, print_json, print_notices, progress_line
+from inspector.core.adaptive import MarginalDistribution, marginal_lines
 from inspector.core.answers import parse_rule
 from inspector.core.display import answer_or_none, fmt, path_number, text_or_dash, token_words
 from inspector.core.limits import RUN_LIMITS
@@ -138,12 +139,47 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS.probe_tokens,
         help="tokens decoded greedily after the answer probe",
     )
+    add_adaptive_options(parser)
     group.add_argument(
         "--db",
         metavar="PATH",
         help="session database (default: $INSPECTOR_DB or the user data directory)",
     )
     group.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def add_adaptive_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of ``--strategy adaptive`` (``core/adaptive.py``)."""
+    group = parser.add_argument_group(
+        "adaptive branching",
+        "branch wherever the model is uncertain (--strategy adaptive): a position whose "
+        "entropy is above --branch-entropy or whose top-1/top-2 margin is below "
+        "--branch-margin branches into its --branch-width most likely alternatives with "
+        "p >= --branch-min-prob",
+    )
+    options: list[tuple[str, str, str]] = [
+        ("--branch-entropy", "branch_entropy", "entropy of the next-token distribution (nats)"),
+        ("--branch-margin", "branch_margin", "p(top-1) − p(top-2) below which a position branches"),
+        (
+            "--branch-min-prob",
+            "branch_min_prob",
+            "least probability of an alternative to branch on",
+        ),
+        ("--branch-width", "branch_width", "alternatives per branch point, at most"),
+        ("--branch-depth", "branch_depth", "branch points per root-to-leaf path, at most"),
+        ("--token-budget", "token_budget", "tokens the whole run may decode"),
+    ]
+    for flag, name, words in options:
+        default = getattr(DEFAULTS, name)
+        group.add_argument(
+            flag, type=bounded(RUN_LIMITS[name]), default=default,
+            help=f"{words} (default {default})",
+        )  # fmt: skip
+    group.add_argument(
+        "--adaptive-sample",
+        action="store_true",
+        help="continue the branches by sampling (--temperature, --top-p, --seed…), not greedily",
+    )
 
 
 def run_settings(args: argparse.Namespace) -> RunSettings:
@@ -166,6 +202,13 @@ def run_settings(args: argparse.Namespace) -> RunSettings:
         use_chat_template=args.chat_template,
         answer_probe=args.answer_probe or "",
         probe_tokens=args.probe_tokens,
+        branch_entropy=args.branch_entropy,
+        branch_margin=args.branch_margin,
+        branch_min_prob=args.branch_min_prob,
+        branch_width=args.branch_width,
+        branch_depth=args.branch_depth,
+        token_budget=args.token_budget,
+        adaptive_sample=args.adaptive_sample,
     )
 
 
@@ -258,6 +301,23 @@ def session_json(session: Session) -> dict[str, Any]:
         if summary.greedy_vs_marginal
         else None,
         "correct": summary.correct,
+        "marginal": marginal_json(summary.marginal),
+    }
+
+
+def marginal_json(marginal: MarginalDistribution | None) -> dict[str, Any] | None:
+    """An adaptive run's explored mass and marginal answer distribution (None otherwise)."""
+    if marginal is None:
+        return None
+    return {
+        "leaves": marginal.n_leaves,
+        "explored_mass": marginal.explored_mass,
+        "answered_mass": marginal.answered_mass,
+        "answer": marginal.answer,
+        "tied": list(marginal.tied),
+        "distribution": marginal.distribution,
+        "lower_bound": marginal.mass,
+        "log_mass": marginal.log_mass,
     }
 
 
@@ -268,13 +328,16 @@ def print_session(session: Session, db_path: Path) -> None:
         f"strategy {session.settings.strategy} · prompt {session.settings.prompt_style} · "
         f"model {session.model.get('description', '?')}"
     )
+    adaptive = session.settings.strategy == "adaptive"
+    # an adaptive run's paths begin at their branch point: its token, not the first one
+    token_head, p_head = ("branch token", "p(branch)") if adaptive else ("first token", "p(first)")
     print(
-        f"{'':2}{'#':>3}  {'first token':<14}{'p(first)':>9}  {'answer':<10}{'Δ':>7}"
-        f"{'logprob':>9}  text"
+        f"{'':2}{'#':>3}  {token_head:<14}{p_head:>9}  {'answer':<10}{'Δ':>7}{'logprob':>9}  text"
     )
     for path in session.paths:
         tokens = session.path_tokens(path)
-        first = tokens[0] if tokens else None
+        own = (path.branch_depth or 0) if adaptive else 0
+        first = tokens[own] if own < len(tokens) else None
         picked = session.settings.strategy == "cot-decoding" and path.id == summary.cot_path_id
         mark = "*" if picked else " "  # CoT-decoding's pick
         text = " ".join(path.text.split())[:60]
@@ -314,6 +377,9 @@ def print_session(session: Session, db_path: Path) -> None:
             f"{answer_or_none(marginal.majority_answer)}: "
             f"{fmt(marginal.majority_answer_probability, 2)})"
         )
+    if summary.marginal is not None:
+        for line in marginal_lines(summary.marginal):
+            print(line)
     correct = {True: "yes", False: "no", None: "no gold answer"}[summary.correct]
     gold = text_or_dash(session.gold)
     print(f"consistency {fmt(summary.consistency, 2)} · gold {gold} · correct: {correct}")
@@ -331,7 +397,7 @@ def print_limit_note(sessions: list[Session]) -> None:
 
 # -- commands -------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from inspector.core.strategies import RunHooks
+    from inspector.core.strategies import AdaptiveProgress, RunHooks
     from inspector.service import run_and_save
 
     settings = run_settings(args)
@@ -339,12 +405,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     store, db_path = open_store(args)
     with load_engine(args) as engine, cancel_on_interrupt() as cancel:
         counter = {"tokens": 0}
+        stage = {"text": ""}  # an adaptive run's level, before the token count
 
         def on_token(_event: TokenEvent) -> None:
             counter["tokens"] += 1
-            progress_line(f"{counter['tokens']} tokens…")
+            progress_line(f"{stage['text']}{counter['tokens']} tokens…")
 
-        hooks = RunHooks(on_token=on_token, cancel=cancel)
+        def on_progress(_session: Session, progress: AdaptiveProgress) -> None:
+            stage["text"] = (
+                f"level {progress.level}: {progress.branches} branches "
+                f"({progress.paths} paths so far, budget {progress.tokens}/{progress.budget}) · "
+            )
+
+        hooks = RunHooks(on_token=on_token, cancel=cancel, on_progress=on_progress)
         session = run_and_save(
             store, engine, args.question, settings, gold=args.gold, examples=examples, hooks=hooks
         )
