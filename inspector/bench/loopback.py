@@ -37,10 +37,12 @@ class Faults:
 
     fail_every: int = 0  # every k-th request answers 503
     rate_limit_every: int = 0  # every k-th answers 429 with Retry-After
+    rate_limited: tuple[int, ...] = ()  # these requests answer 429 with Retry-After too
     retry_after: str = "1"
     stall_request: int = 0  # this request sends nothing until the server stops
     close_mid_stream_every: int = 0  # every k-th streamed answer stops half-way, cut
     ignore_n: bool = False  # answer one choice whatever ``n`` asks
+    gather: int = 0  # hold each answer until this many requests were in flight at once
 
 
 @dataclass
@@ -128,7 +130,9 @@ class _Handler(BaseHTTPRequestHandler):
                         server.stopping.wait()
                         return
                     server.stopping.wait(server.latency)
-                    if faults.rate_limit_every and number % faults.rate_limit_every == 0:
+                    server.wait_for_company()
+                    limited = faults.rate_limit_every and number % faults.rate_limit_every == 0
+                    if limited or number in faults.rate_limited:
                         message = {"error": {"message": "rate limited"}}
                         self._send_json(429, message, {"Retry-After": faults.retry_after})
                     elif faults.fail_every and number % faults.fail_every == 0:
@@ -233,6 +237,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         self.faults = faults
         self.traffic = Traffic()
         self.stopping = threading.Event()
+        self.gathered = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
 
@@ -249,6 +254,14 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         with self._lock:
             self._in_flight += 1
             self.traffic.peak = max(self.traffic.peak, self._in_flight)
+            if self.faults.gather and self.traffic.peak >= self.faults.gather:
+                self.gathered.set()
+
+    def wait_for_company(self, most: float = 20.0) -> None:
+        """With ``Faults.gather``: wait until that many requests were in flight at once (a
+        client that sends one at a time waits ``most`` seconds per request, then is served)."""
+        if self.faults.gather:
+            self.gathered.wait(most)
 
     def leave(self) -> None:
         with self._lock:

@@ -1,6 +1,8 @@
 """Servers for the remote backend's tests: the real llama-cpp-python server on the default
 model, and tiny misbehaving HTTP servers for the failure cases (a 500, a closed connection,
-no log-probabilities, an answer that never comes or comes a byte at a time, any answer)."""
+no log-probabilities, an answer that never comes or comes a byte at a time, a stream that
+stops after its first chunk, any answer). A loopback server that batches and injects faults at
+scale is :mod:`inspector.bench.loopback`."""
 
 from __future__ import annotations
 
@@ -102,6 +104,24 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up
             pass
 
+    def _stream_held(self) -> None:
+        """A stream that sends one chunk (the token " 5"), then nothing until ``release``."""
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        logprobs = {"tokens": [" 5"], "token_logprobs": [-0.1], "top_logprobs": [{" 5": -0.1}]}
+        chunk = {"choices": [{"index": 0, "text": " 5", "logprobs": logprobs}]}
+        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.flush()
+        self.received.set()
+        self.release.wait(60)
+        try:
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.replied.append(True)
+        except OSError:  # the client is gone
+            pass
+
     def do_POST(self) -> None:
         self.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         self.headers_seen.append(dict(self.headers))
@@ -120,6 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         elif self.behaviour == "trickle":
             self._trickle()
+        elif self.behaviour == "stream-held":
+            self._stream_held()
         elif self.behaviour == "answer":
             self._reply(200, self.answer or {})
         else:  # a completion without log-probabilities
