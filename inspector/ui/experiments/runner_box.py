@@ -3,6 +3,7 @@
 The experiment runs on a worker thread through the Qt-free ``run_saved_experiment``; every
 session is saved as it goes, so a cancelled or crashed experiment resumes where it stopped.
 Progress is read on a timer (per question: tokens; overall: questions, with time remaining).
+Against a server, "at once" questions run together (remembered; the local engine runs one).
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ if TYPE_CHECKING:
 DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
 SAMPLE_DATASETS = RESOURCES / "datasets"  # the bundled sample data sets
 DATASET_FOLDER_KEY = "experiments/dataset_folder"  # the folder of the last data set opened
+CONCURRENCY_KEY = "experiments/concurrency"  # questions at once against a server
+
+
+def saved_concurrency(preferences: QSettings | None) -> int:
+    """The remembered number of questions at once (the server default when none or bad)."""
+    from inspector.engine.remote import DEFAULT_CONCURRENCY
+
+    value = preferences.value(CONCURRENCY_KEY, DEFAULT_CONCURRENCY) if preferences else None
+    try:
+        number = int(value) if isinstance(value, (int, str)) else DEFAULT_CONCURRENCY
+    except ValueError:
+        return DEFAULT_CONCURRENCY
+    return min(max(number, 1), 256)
 
 
 def format_duration(seconds: float) -> str:
@@ -125,6 +139,12 @@ class ExperimentRunnerBox(QGroupBox):
         self.limit.setSpecialValueText("all")
         self.limit.setToolTip("run only the first N questions (all: the whole data set)")
         self.name = QLineEdit(placeholderText="name (optional)")
+        self.concurrency = spin_box(1, 256, saved_concurrency(preferences))
+        self.concurrency.setToolTip(
+            "questions run at once against a server (it batches them); the local engine "
+            "runs one at a time"
+        )
+        self.concurrency.valueChanged.connect(self._remember_concurrency)
         self.run_button = QPushButton("Run experiment")
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel")
@@ -146,6 +166,8 @@ class ExperimentRunnerBox(QGroupBox):
         options = QHBoxLayout()
         options.addWidget(QLabel("questions"))
         options.addWidget(self.limit)
+        options.addWidget(QLabel("at once"))
+        options.addWidget(self.concurrency)
         options.addWidget(self.name, 1)
         options.addWidget(self.run_button)
         options.addWidget(self.cancel_button)
@@ -221,9 +243,15 @@ class ExperimentRunnerBox(QGroupBox):
         self.engine = engine
         self._update_buttons()
 
+    def _remember_concurrency(self, value: int) -> None:
+        if self.preferences is not None:
+            self.preferences.setValue(CONCURRENCY_KEY, value)
+
     def _update_buttons(self) -> None:
         ready = self.engine is not None and self.dataset is not None and not self.running
         self.run_button.setEnabled(ready)
+        concurrent = bool(getattr(self.engine, "thread_safe", False))
+        self.concurrency.setEnabled(concurrent and not self.running)
         self.open_button.setEnabled(not self.running)
         self.cancel_button.setEnabled(self.running)
 
@@ -251,13 +279,14 @@ class ExperimentRunnerBox(QGroupBox):
             return
         limit = self.limit.value() or None
         name = self.name.text().strip() or None
+        concurrency = self.concurrency.value()
         worker = RunWorker(lambda hooks: None)  # its experiment_id is set by the job (thread-safe)
 
         def job(hooks: RunHooks) -> SavedExperiment:
             with Store.open(db_path) as store:
                 return run_saved_experiment(
                     store, engine, dataset, settings, name=name, limit=limit, hooks=hooks,
-                    on_progress=worker.publish,
+                    on_progress=worker.publish, concurrency=concurrency,
                     on_experiment=lambda found: setattr(worker, "experiment_id", found),
                 )  # fmt: skip
 

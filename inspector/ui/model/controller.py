@@ -59,7 +59,7 @@ class ModelController(QObject):
         """Use the model of an OpenAI-compatible server."""
         self._loading_path = None
         self.loading.emit()
-        http = HttpSettings(timeout=choice.timeout)
+        http = HttpSettings(timeout=choice.timeout, ca_bundle=choice.ca_bundle)
         run_in_pool(
             lambda: RemoteEngine.connect(choice.base_url, choice.api_key, choice.model, http),
             self._loaded,

@@ -1,8 +1,10 @@
 """Model ▸ Connect to a server: an OpenAI-compatible completions server (llama-server, vLLM,
 llama-cpp-python's server) instead of a local GGUF file.
 
-The URL, model name and timeout are remembered; the API key is kept only in memory for the
-session (or read from $INSPECTOR_API_KEY) and never written anywhere.
+The URL, model name, timeout and CA bundle (a file of trusted certificates, for a server whose
+certificate a private authority signed) are remembered; the API key is kept only in memory for
+the session (or read from $INSPECTOR_API_KEY) and never written anywhere. Proxies come from the
+environment ($HTTPS_PROXY, $HTTP_PROXY, $NO_PROXY).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from inspector.ui.shared.widgets import ok_cancel
 SERVER_URL_KEY = "server/base_url"
 SERVER_MODEL_KEY = "server/model"
 SERVER_TIMEOUT_KEY = "server/timeout"
+SERVER_CA_BUNDLE_KEY = "server/ca_bundle"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class ServerChoice:
     model: str | None
     api_key: str | None
     timeout: float
+    ca_bundle: str | None = None
 
 
 def saved_timeout(preferences: QSettings, default: float = 120.0) -> float:
@@ -59,10 +63,16 @@ class ServerDialog(QDialog):
         self.api_key.setPlaceholderText("none")
         self.timeout = QDoubleSpinBox(minimum=1, maximum=3600, decimals=0, suffix=" s")
         self.timeout.setValue(saved_timeout(preferences))
+        self.ca_bundle = QLineEdit(str(preferences.value(SERVER_CA_BUNDLE_KEY, "") or ""))
+        self.ca_bundle.setPlaceholderText("the system's ($SSL_CERT_FILE) or certifi's")
+        self.ca_bundle.setToolTip(
+            "a PEM file of trusted certificates, for an https server whose certificate your "
+            "network's own authority signed; certificates are always verified"
+        )
         note = QLabel(
             "Any server with an OpenAI-compatible /v1/completions API that returns logprobs:\n"
             "llama.cpp's llama-server, vLLM, or python -m llama_cpp.server.\n"
-            "The API key is not saved."
+            "The API key is not saved. Experiments run several questions at once on a server."
         )
         form = QFormLayout(self)
         form.addRow(note)
@@ -70,6 +80,7 @@ class ServerDialog(QDialog):
         form.addRow("Model:", self.model)
         form.addRow("API key:", self.api_key)
         form.addRow("Timeout per request:", self.timeout)
+        form.addRow("CA bundle:", self.ca_bundle)
         form.addRow(ok_cancel(self))
 
     def choice(self) -> ServerChoice:
@@ -79,10 +90,12 @@ class ServerDialog(QDialog):
             model=self.model.text().strip() or None,
             api_key=self.api_key.text().strip() or None,
             timeout=self.timeout.value(),
+            ca_bundle=self.ca_bundle.text().strip() or None,
         )
         # credentials typed into the URL (user:password@) are used, never saved
         self.preferences.setValue(SERVER_URL_KEY, strip_credentials(chosen.base_url))
         self.preferences.setValue(SERVER_MODEL_KEY, chosen.model or "")
         self.preferences.setValue(SERVER_TIMEOUT_KEY, chosen.timeout)
+        self.preferences.setValue(SERVER_CA_BUNDLE_KEY, chosen.ca_bundle or "")
         self.preferences.sync()
         return chosen
