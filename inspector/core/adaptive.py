@@ -201,10 +201,7 @@ class MarginalDistribution:
     n_leaves: int = 0
     answer: str | None = None
     tied: tuple[str, ...] = ()
-
-    @property
-    def unanswered_mass(self) -> float:
-        return max(0.0, self.explored_mass - self.answered_mass)
+    unanswered_mass: float = 0.0  # summed over the unanswered leaves (not a difference)
 
 
 def log_sum_exp(values: Sequence[float]) -> float:
@@ -249,6 +246,7 @@ def marginal_distribution(leaves: Sequence[Leaf]) -> MarginalDistribution:
         n_leaves=len(leaves),
         answer=winner,
         tied=tied,
+        unanswered_mass=math.exp(log_sum_exp([x.logprob for x in leaves if x.answer is None])),
     )
 
 

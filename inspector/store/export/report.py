@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from inspector.core import metrics
+from inspector.core.adaptive import MarginalDistribution, share_words
 from inspector.core.answers import answers_match
 from inspector.core.display import (
     UNKNOWN,
@@ -250,6 +251,12 @@ def settings_rows(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 SAMPLING_SETTINGS = frozenset({"samples", "temperature", "top_p", "top_k", "min_p", "seed"})
+ADAPTIVE_SETTINGS = frozenset(
+    {
+        "branch_entropy", "branch_margin", "branch_min_prob", "branch_width", "branch_depth",
+        "token_budget", "adaptive_sample",
+    }
+)  # fmt: skip
 
 
 def applicable_settings(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -262,6 +269,10 @@ def applicable_settings(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         skipped.add("k")
     if strategy != "self-consistency":
         skipped |= SAMPLING_SETTINGS
+    if strategy == "adaptive" and settings.get("adaptive_sample"):
+        skipped -= SAMPLING_SETTINGS - {"samples"}  # its continuations were sampled
+    if strategy != "adaptive":
+        skipped |= ADAPTIVE_SETTINGS
     if style != "zero-shot-cot":
         skipped.add("zero_shot_suffix")
     if not settings.get("answer_probe"):
@@ -344,8 +355,37 @@ def summary_rows(item: SessionReport) -> list[tuple[str, str]]:
                 f"{fmt(marginal.majority_answer_probability, 2)}",
             )
         )
+    if summary.marginal is not None:
+        rows += adaptive_rows(summary.marginal)
     rows.append(("paths", paths_line(summary)))
     return rows
+
+
+def adaptive_rows(marginal: MarginalDistribution) -> list[tuple[str, str]]:
+    """An adaptive run's explored mass and marginal answer distribution, most mass first."""
+    ranked = sorted(marginal.mass, key=lambda a: -marginal.log_mass[a])
+    none = answer_or_none(None)
+    return [
+        (
+            "explored mass",
+            f"{share_words(marginal.explored_mass)} over {marginal.n_leaves} leaves (answered "
+            f"{share_words(marginal.answered_mass)}, no answer "
+            f"{share_words(marginal.unanswered_mass)})",
+        ),
+        (
+            "marginal distribution",
+            " · ".join(f"{a} {share_words(marginal.distribution[a])}" for a in ranked) or none,
+        ),
+        (
+            "lower bound of P(answer | question)",
+            " · ".join(f"{a} ≥ {share_words(marginal.mass[a])}" for a in ranked) or none,
+        ),
+        (
+            "marginal answer",
+            answer_or_none(marginal.answer)
+            + (f" · tied with {', '.join(marginal.tied[1:])}" if marginal.tied else ""),
+        ),
+    ]
 
 
 def answer_token_rows(session: Session, path: ReasoningPath) -> list[tuple[str, ...]]:
