@@ -53,3 +53,21 @@ def test_a_failure_marks_the_experiment_interrupted(store, engine):
             store, engine, tiny("apples " * 6000), SETTINGS, on_experiment=seen.append
         )
     assert status(store, seen[0]) == "interrupted"
+
+
+def test_the_local_engine_runs_one_question_at_a_time_whatever_is_asked(store, engine):
+    from inspector.service.experiments import effective_concurrency
+
+    assert effective_concurrency(engine, 16) == 1 and effective_concurrency(engine) == 1
+    data = tiny("What is 2 + 3?", "What is 1 + 4?")
+    saved = run_saved_experiment(store, engine, data, SETTINGS, concurrency=8)
+    assert store.finished_questions(saved.experiment_id) == {0, 1}
+    assert [s.paths[0].text for s in saved.outcome.sessions] == [
+        engine.generate(s.prompt_tokens, _greedy(s)).content for s in saved.outcome.sessions
+    ]
+
+
+def _greedy(session):
+    from inspector.core.strategies import greedy_settings
+
+    return greedy_settings(session.settings)
