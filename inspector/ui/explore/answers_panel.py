@@ -251,7 +251,7 @@ class AnswersPanel(QWidget):
             brushes=brushes,
         )  # fmt: skip
         self.plot.addItem(self.bars)
-        self.plot.setLabel("left", "P(answer), explored paths")
+        self.plot.setLabel("left", "P(answer)")
         self.plot.getAxis("bottom").setTicks([[(i, str(a)) for i, a in enumerate(answers)]])
         self.plot.getAxis("left").setTicks([[(v / 4, f"{v * 25}%") for v in range(5)]])
         self.plot.setXRange(-0.6, max(len(answers), 4) - 0.4, padding=0)

@@ -62,20 +62,28 @@ class TreeMinimap(QGraphicsView):
         self.refresh()
 
     def needed(self) -> bool:
-        """The tree does not fit in the view at its present zoom."""
+        """The tree does not fit in the view at its present zoom (by more than 2% of the view:
+        a fitted tree's rounding does not count)."""
         scene = self.view.scene().sceneRect()
         shown = self.view.visible_rect()
-        return bool(self.view.node_items) and not shown.contains(scene)
+        slack = 0.02 * max(shown.width(), shown.height())
+        return bool(self.view.node_items) and not shown.adjusted(
+            -slack, -slack, slack, slack
+        ).contains(scene)
 
     def refresh(self) -> None:
+        self._place()
         self.setVisible(self.enabled and self.needed())
         if self.isVisible():
             self.fitInView(self.view.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-            self._place()
             self.viewport().update()
 
     def _place(self) -> None:
+        """In the bottom-right corner, a third of the view at most each way."""
         viewport = self.view.viewport().geometry()
+        width = min(MINIMAP_SIZE[0], viewport.width() // 3)
+        height = min(MINIMAP_SIZE[1], viewport.height() // 3)
+        self.setFixedSize(max(40, width), max(30, height))
         self.move(
             viewport.right() - self.width() - MINIMAP_MARGIN,
             viewport.bottom() - self.height() - MINIMAP_MARGIN,

@@ -58,15 +58,16 @@ TOOLTIPS = {
     "Δ is measured on the answer that follows (CoT-decoding's answer probe); its tokens are "
     "shown after the path, apart from its own text",
     "probe tokens": "how many tokens are decoded after the probe text",
-    "branch when entropy >": "adaptive: a position branches when the entropy of the model's "
+    "branch if entropy >": "adaptive: a position branches when the entropy of the model's "
     "next-token distribution is above this (nats; a uniform choice among N tokens has ln N)…",
     "or margin <": "…or when p(top-1) − p(top-2) there is below this",
     "into ≤": "adaptive: alternatives per branch point, at most (the most likely first)",
     "with p ≥": "adaptive: an alternative branches only if the model gives it at least this "
     "probability there",
-    "branch points per path ≤": "adaptive: how many branch points any path from the prompt to "
-    "a leaf may pass; the tree has at most (alternatives + 1) ^ this many leaves",
-    "token budget": "adaptive: the most tokens the whole run may decode; a branch starts only "
+    "depth ≤": "adaptive: branch points per path — how many any path from the prompt to a "
+    "leaf may pass; the tree has at most (alternatives + 1) ^ this many leaves",
+    "budget": "adaptive: the token budget, the most tokens the whole run may decode; a branch "
+    "starts only "
     "when what is left holds its whole max tokens (the most likely branches first)",
     "sample": "adaptive: continue every branch by sampling (temperature, seed) instead of "
     "greedily; each branch's random stream is named by its place in the tree",
@@ -201,9 +202,9 @@ class SettingsRow(QWidget):
         adaptive = QHBoxLayout(self.adaptive_row)
         adaptive.setContentsMargins(0, 0, 0, 0)
         for label, widget in [
-            ("branch when entropy >", self.branch_entropy), ("or margin <", self.branch_margin),
+            ("branch if entropy >", self.branch_entropy), ("or margin <", self.branch_margin),
             ("into ≤", self.branch_width), ("with p ≥", self.branch_min_prob),
-            ("branch points per path ≤", self.branch_depth), ("token budget", self.token_budget),
+            ("depth ≤", self.branch_depth), ("budget", self.token_budget),
         ]:  # fmt: skip
             captioned(adaptive, label, widget)
         adaptive.addWidget(self.adaptive_sample)

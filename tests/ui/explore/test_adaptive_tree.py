@@ -259,3 +259,31 @@ def test_node_items_are_only_the_drawn_nodes(view):
     items = [i for i in view.scene().items() if isinstance(i, NodeItem)]
     assert {i.node_id for i in items} == set(view.node_items)
     assert not set(view.node_items) & {n for nodes in view.folded.values() for n in nodes}
+
+
+# -- a real adaptive run in the window (the default model) ---------------------------------------
+def test_a_real_adaptive_run_in_the_window_fits_1024x700_and_shows_its_marginal(qtbot, window):
+    from tests.ui.conftest import run_and_wait
+    from tests.ui.test_main_window import assert_nothing_overlaps
+
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (1024, 700))
+    settings = window.explore.run_panel.settings
+    settings.branch_depth.setValue(1)
+    settings.branch_width.setValue(1)
+    run_and_wait(qtbot, window, strategy="adaptive", max_tokens=12)
+    session = window.explore.session
+    assert session is not None and session.settings.strategy == "adaptive"
+    assert session.settings.branch_depth == 1 and session.status == "complete"
+    assert settings.adaptive_row.isVisible()
+    qtbot.wait(50)  # let the layouts settle (no assertion on time)
+    assert_nothing_overlaps(window)
+    marginal = session.summary().marginal
+    assert marginal is not None
+    text = window.explore.answers.summary.text()
+    assert f"explored: {marginal.n_leaves} leaves" in text
+    assert "None" not in text and "nan" not in text
+    # each drawn branch of the real tree is a real node: the tree holds every path's end
+    assert {p.node_id for p in session.paths if p.n_tokens} <= set(
+        window.explore.tree_view.node_items
+    )
