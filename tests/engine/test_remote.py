@@ -171,3 +171,44 @@ def test_parsing_both_logprobs_shapes_and_reporting_fewer_alternatives():
     (record,) = parse_logprobs(chat, 5)
     assert record.text == "" and record.token_id == token_key("") and record.top[1].text == " x"
     assert api_root("http://h:1/") == "http://h:1/v1" == api_root("http://h:1/v1/")
+
+
+def test_streaming_shows_tokens_live_and_matches_the_plain_answer(remote):
+    settings = GenerationSettings(max_tokens=8, n_alternatives=3)
+    plain = remote.generate(APPLE_PROMPT, settings)
+    seen = []
+    streamed = remote.generate(APPLE_PROMPT, settings, on_token=seen.append)
+    assert remote.stream  # the server finished its stream: nothing fell back
+    assert streamed.text == plain.text and streamed.finish_reason == plain.finish_reason
+    assert [t.logprob for t in streamed.tokens] == pytest.approx(
+        [t.logprob for t in plain.tokens], abs=1e-3
+    )
+    assert [(e.index, e.token.text) for e in seen] == list(enumerate(t.text for t in plain.tokens))
+
+
+def test_an_experiment_at_concurrency_equals_one_at_a_time(server_url, store, tmp_path):
+    from pathlib import Path
+
+    from inspector.core.datasets import Dataset, DatasetQuestion
+    from inspector.core.strategies import RunHooks
+    from inspector.service.experiments import run_saved_experiment
+    from inspector.store import Store
+
+    questions = ["What is 2 + 3?", "What is 1 + 4?", "What is 6 + 2?", "What is 3 + 3?"]
+    data = Dataset(
+        "four", Path("four.jsonl"), [DatasetQuestion(i, q, "5", None, None) for i, q in
+                                     enumerate(questions)],
+    )  # fmt: skip
+    settings = RunSettings(strategy="greedy", max_tokens=6)
+    texts = []
+    for concurrency, db in ((1, store), (4, Store.open(tmp_path / "c4.db"))):
+        tokens = []
+        with RemoteEngine.connect(server_url) as engine:
+            saved = run_saved_experiment(
+                db, engine, data, settings, concurrency=concurrency,
+                hooks=RunHooks(on_token=tokens.append),
+            )  # fmt: skip
+        assert db.finished_questions(saved.experiment_id) == {0, 1, 2, 3} and tokens
+        assert db.integrity_check() == ["ok"]
+        texts.append([s.paths[0].text for s in saved.outcome.sessions])
+    assert texts[0] == texts[1] and all(texts[0])
