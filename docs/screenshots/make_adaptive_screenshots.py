@@ -87,8 +87,8 @@ def main() -> int:
         wait_for(app, lambda: window.models.engine is not None)
         for name in ("adaptive", "adaptive-large"):
             window.explore.open_session(made[name])
-            wait_for(app, lambda: window.explore.session is not None
-                     and window.explore.session.id == made[name])  # fmt: skip
+            wanted = made[name]
+            wait_for(app, lambda w=wanted: getattr(window.explore.session, "id", None) == w)
             pump(app, 0.5)
             window.explore.tree_view.fit()
             shoot(app, name, LARGE)
