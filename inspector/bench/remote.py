@@ -54,9 +54,10 @@ def _one_run(
     with Store.open(folder / f"c{concurrency}-{per_call}.db") as store:
         with RemoteEngine.connect(url, api_key, http=http) as engine:
             engine.requests_per_call = per_call
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             saved = run_saved_experiment(store, engine, dataset, settings, concurrency=concurrency)
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             notices = list(engine.notices)
         finished = store.finished_questions(saved.experiment_id)
         sessions = store.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
@@ -66,6 +67,7 @@ def _one_run(
         "concurrency": concurrency,
         "requests_per_call": per_call or None,
         "seconds": round(seconds, 2),
+        "client_cpu_s": round(cpu, 2),  # this process's CPU time (all its threads)
         "completions_per_s": round(paths / seconds, 1),
         "complete": len(finished) == len(dataset.questions),
         "sessions": int(sessions),
@@ -140,7 +142,7 @@ def format_run(run: dict[str, Any]) -> str:
         else f"concurrency {run['concurrency']:>3}"
     )  # fmt: skip
     return (
-        f"  {what:<21}: {run['seconds']:>7.2f} s, "
+        f"  {what:<21}: {run['seconds']:>6.2f} s (client CPU {run['client_cpu_s']:.2f} s), "
         f"{run['completions_per_s']:>6.1f} completions/s{requests}; {run['sessions']} "
         f"sessions, {check}"
     )
