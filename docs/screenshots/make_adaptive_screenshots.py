@@ -1,5 +1,5 @@
 """Take the adaptive-branching screenshots: an adaptive run of the apple question with the
-default settings, at 1600×1000 and at 1024×700, and a 200+ leaf run (branch depth 5) folded.
+default settings, at 1600×1000 and at 1024×700, and a 200+ leaf run (branch depth 6, 16 tokens a branch) folded.
 
 Run from the checkout: ``.venv/bin/python docs/screenshots/make_adaptive_screenshots.py
 [DB]``. Needs Xvfb and ImageMagick's ``import``, like ``make_screenshots.py`` (whose helpers it
@@ -23,10 +23,10 @@ sys.path.insert(0, str(HERE))
 from make_screenshots import QUESTION, SMALL, pump, shoot, wait_for  # noqa: E402
 
 LARGE = (1600, 1000)
-# the runs shown: the defaults, and a deep one (at most 3 ** 5 = 243 leaves)
+# the runs shown: the defaults, and a deep one (289 leaves on the default model)
 RUNS = {
     "adaptive": {},
-    "adaptive-large": {"branch_depth": 5, "max_tokens": 24, "token_budget": 8000},
+    "adaptive-large": {"branch_depth": 6, "max_tokens": 16, "token_budget": 4400},
 }
 
 
