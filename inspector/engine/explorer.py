@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ class _BranchState:
     next_pos: int
     result: GeneratedSequence
     kv_tokens: list[int]
-    logits: np.ndarray | None = None  # after the branch's context, when it has one
+    full_len: int = 0  # prompt + context: the cells this branch must hold before it decodes
     pending: int | None = None
     text_tail: str = ""
     reported: bool = False
@@ -97,26 +98,14 @@ class TreeExplorer:
         results = [GeneratedSequence(branch=i) for i in range(len(branches))]
         if not branches:
             return results
-        waves = self._waves(len(prefix), branches, settings)
-        # before the prefix is prepared (it drops the other cached sequences): which cached
-        # sequence each branch of the first wave continues with its context
-        claims = self._claim_cached(prefix, waves[0], branches)
-        logits = self._prepare_prefix(prefix, cancel, keep=set(claims.values()))
+        # before the prefix is prepared (it drops the other cached sequences): the cached
+        # sequences that hold more of some branch's context than the prefix itself
+        keep = self._useful_cached(prefix, branches)
+        logits = self._prepare_prefix(prefix, cancel, keep=keep)
         if logits is None:
             return _mark_cancelled(results)
-        stats = self._stats(logits, settings)
-        states: list[_BranchState] = []
-        for number, wave in enumerate(waves):
-            if cancel is not None and cancel.cancelled:
-                break
-            # a later wave takes over the earlier wave's sequences (and their cells) first
-            reused = [state.seq for state in states]
-            states = self._start_wave(
-                prefix, wave, branches, settings, results, claims if number == 0 else {}, reused
-            )
-            if not self._evaluate_contexts(prefix, states, cancel):
-                break
-            self._run_wave(states, logits, stats, settings, (on_token, on_finish), cancel)
+        pool = _Pool(self, prefix, branches, settings, results)
+        pool.run(logits, self._stats(logits, settings), (on_token, on_finish), cancel)
         return _mark_cancelled(results)
 
     # -- prefix --------------------------------------------------------------------------------
@@ -165,20 +154,18 @@ class TreeExplorer:
         self._slots[PREFIX_SEQ] = list(prefix)
         return logits
 
-    def _claim_cached(
-        self, prefix: list[int], wave: list[int], branches: Sequence[Branch]
-    ) -> dict[int, int]:
-        """Branch index → the cached sequence (not the prefix's) that holds more of
-        ``prefix + context`` than the prefix itself; each sequence serves one branch."""
-        claims: dict[int, int] = {}
-        for index in wave:
-            context = branches[index].context
-            if not context:
+    def _useful_cached(self, prefix: list[int], branches: Sequence[Branch]) -> set[int]:
+        """Cached sequences (not the prefix's) that share more than ``prefix`` with the
+        context of some branch: they can serve that context without evaluating it."""
+        contexts = {tuple(b.context) for b in branches if b.context}
+        useful: set[int] = set()
+        for seq, tokens in self._slots.items():
+            if seq == PREFIX_SEQ or len(tokens) <= len(prefix) or tokens[: len(prefix)] != prefix:
                 continue
-            seq, length = self._best_cached(prefix + list(context), exclude=set(claims.values()))
-            if seq != PREFIX_SEQ and length > len(prefix):
-                claims[index] = seq
-        return claims
+            first = tokens[len(prefix)]
+            if any(context[0] == first for context in contexts):
+                useful.add(seq)
+        return useful
 
     def _best_cached(self, prefix: list[int], exclude: set[int] | None = None) -> tuple[int, int]:
         best_seq, best_len = PREFIX_SEQ, 0
@@ -211,138 +198,6 @@ class TreeExplorer:
             raise InterruptedError
         rows = self.runtime.decode([BatchEntry(prefix[last], last, PREFIX_SEQ, True)], abort)
         return np.array(rows[0], copy=True)
-
-    # -- waves of branches -----------------------------------------------------------------------
-    def _waves(
-        self, prefix_len: int, branches: Sequence[Branch], settings: GenerationSettings
-    ) -> list[list[int]]:
-        """Split branches into groups whose KV cells fit in the context together. Branches
-        with a context go first: only the first wave can continue the previous request's
-        cached sequences."""
-        longest = max(len(b.context) for b in branches)
-        per_branch = longest + max(settings.max_tokens, max(len(b.forced) for b in branches)) + 1
-        room = max(1, (self.runtime.n_ctx - prefix_len) // per_branch)
-        size = max(1, min(room, self.runtime.n_seq_max - 1, self.runtime.n_batch))
-        indices = sorted(range(len(branches)), key=lambda i: not branches[i].context)
-        return [indices[i : i + size] for i in range(0, len(indices), size)]
-
-    def _start_wave(
-        self,
-        prefix: list[int],
-        wave: list[int],
-        branches: Sequence[Branch],
-        settings: GenerationSettings,
-        results: list[GeneratedSequence],
-        claims: dict[int, int],
-        reused: list[int],
-    ) -> list[_BranchState]:
-        """A sequence id per branch: a claimed cached sequence keeps the cells its branch's
-        context shares with it (the rest is removed); every other branch starts as a copy of
-        the prefix (taking the ``reused`` ids first). Each state's ``kv_tokens`` are the tokens
-        its cells hold."""
-        claimed = set(claims.values())
-        ids = reused + [seq for seq in range(1, self.runtime.n_seq_max) if seq not in reused]
-        free = (seq for seq in ids if seq not in claimed)
-        states = []
-        for index in wave:
-            branch = branches[index]
-            full = prefix + list(branch.context)
-            seq = claims.get(index)
-            held = list(prefix)
-            if seq is not None:
-                cached = self._slots[seq]
-                # the last context token is evaluated again: its logits choose the next token
-                length = min(_common_length(cached, full), len(full) - 1)
-                if self.runtime.seq_remove(seq, length, -1):
-                    held = full[:length]
-                else:
-                    seq = None
-            if seq is None:
-                seq = next(free)
-                self.runtime.seq_remove(seq)
-                self.runtime.seq_copy(PREFIX_SEQ, seq)
-            sampling = branch.sampling or settings.sampling
-            seed = self.default_seed if sampling.seed is None else sampling.seed
-            state = _BranchState(
-                index, seq, branch, sampling,
-                make_rng(seed, index if branch.seed_key is None else branch.seed_key), len(held),
-                results[index], held,
-            )  # fmt: skip
-            self._slots[seq] = state.kv_tokens
-            states.append(state)
-        return states
-
-    def _evaluate_contexts(
-        self, prefix: list[int], states: list[_BranchState], cancel: CancelToken | None
-    ) -> bool:
-        """Evaluate what each branch's context still lacks, batched across branches, keeping
-        the logits after each context's last token. False when cancelled (the cells hold
-        what their ``kv_tokens`` say)."""
-        pending: list[tuple[_BranchState, int]] = []
-        for state in states:
-            full = prefix + list(state.branch.context)
-            pending += [(state, token) for token in full[len(state.kv_tokens) :]]
-        ends = {id(state): len(prefix) + len(state.branch.context) for state in states}
-        abort = (lambda: cancel.cancelled) if cancel is not None else None
-        for begin in range(0, len(pending), self.runtime.n_batch):
-            chunk = pending[begin : begin + self.runtime.n_batch]
-            entries = []
-            for state, token in chunk:
-                pos = state.next_pos
-                state.next_pos += 1
-                entries.append(BatchEntry(token, pos, state.seq, state.next_pos == ends[id(state)]))
-            try:
-                if cancel is not None and cancel.cancelled:
-                    raise InterruptedError
-                rows = self.runtime.decode(entries, abort)
-            except InterruptedError:
-                for state in states:
-                    state.next_pos = len(state.kv_tokens)
-                    self.runtime.seq_remove(state.seq, state.next_pos, -1)
-                return False
-            row = 0
-            for (state, token), entry in zip(chunk, entries, strict=True):
-                state.kv_tokens.append(token)
-                if entry.logits:
-                    state.logits = np.array(rows[row], copy=True)
-                    row += 1
-        return True
-
-    def _run_wave(
-        self,
-        states: list[_BranchState],
-        prefix_logits: np.ndarray,
-        prefix_stats: RowStats,
-        settings: GenerationSettings,
-        callbacks: tuple[TokenCallback | None, FinishCallback | None],
-        cancel: CancelToken | None,
-    ) -> None:
-        on_token, on_finish = callbacks
-        for state in states:
-            if state.logits is None:
-                self._advance(state, prefix_logits, prefix_stats, settings, on_token)
-            else:
-                stats = self._stats(state.logits, settings)
-                self._advance(state, state.logits, stats, settings, on_token)
-                state.logits = None
-        _report_finished(states, on_finish)
-        live = [s for s in states if s.result.finish_reason is None]
-        while live:
-            if cancel is not None and cancel.cancelled:
-                return
-            entries = [BatchEntry(s.next_token(), s.next_pos, s.seq, True) for s in live]
-            try:
-                rows = self.runtime.decode(entries, (lambda: cancel.cancelled) if cancel else None)
-            except InterruptedError:
-                for state in live:
-                    self.runtime.seq_remove(state.seq, state.next_pos, -1)
-                return
-            for state, row in zip(live, rows, strict=True):
-                state.kv_tokens.append(state.next_token())
-                state.next_pos += 1
-                self._advance(state, row, self._stats(row, settings), settings, on_token)
-            _report_finished(live, on_finish)
-            live = [s for s in live if s.result.finish_reason is None]
 
     # -- one token -------------------------------------------------------------------------------
     def _stats(self, logits: np.ndarray, settings: GenerationSettings) -> RowStats:
@@ -438,6 +293,252 @@ class TreeExplorer:
             result.finish_reason = "context"
 
 
+class _Pool:
+    """The branches of one request on a fixed set of sequence slots (continuous batching).
+
+    A branch takes a slot as soon as one is free, so a long branch never holds up the start
+    of the next. Each step decodes, in the same batches, one token for every live branch and
+    whatever context the branches just started still lack. A branch's context is served from
+    the cached sequence that holds most of it — the prefix, a sequence the previous request
+    left, or another branch of this request — by copying that sequence's position range
+    ``[0, n)`` (``llama_memory_seq_cp``: the cells are shared, nothing is evaluated), so the
+    continuations of one path from many of its positions evaluate the path once. Branches
+    are started in reverse lexicographic order of their contexts: the longest context of a
+    path goes first, and the path's shorter contexts then copy it.
+
+    KV cells are counted conservatively: a copied range beyond the prompt counts as the
+    copy's own (its source may be dropped while the copy lives), and each live branch keeps
+    room for the tokens it may still add; finished sequences stay cached (for the next
+    request) until their slot or their cells are needed.
+    """
+
+    def __init__(
+        self,
+        explorer: TreeExplorer,
+        prefix: list[int],
+        branches: Sequence[Branch],
+        settings: GenerationSettings,
+        results: list[GeneratedSequence],
+    ) -> None:
+        self.explorer = explorer
+        self.runtime = explorer.runtime
+        self.prefix = prefix
+        self.branches = branches
+        self.settings = settings
+        self.results = results
+        self.queue = deque(
+            sorted(range(len(branches)), key=lambda i: tuple(branches[i].context), reverse=True)
+        )
+        self.active: list[_BranchState] = []
+        self.capacity = self.runtime.n_seq_max - 1
+        slots = explorer._slots
+        self.owned = {
+            seq: len(tokens) - _common_length(tokens, prefix)
+            for seq, tokens in slots.items()
+            if seq != PREFIX_SEQ
+        }
+        self.growth: dict[int, int] = {}
+        self.ended: list[int] = []  # sequences of ended branches, oldest first
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(
+        self,
+        prefix_logits: np.ndarray,
+        prefix_stats: RowStats,
+        callbacks: tuple[TokenCallback | None, FinishCallback | None],
+        cancel: CancelToken | None,
+    ) -> None:
+        on_token, on_finish = callbacks
+        while self.queue or self.active:
+            if cancel is not None and cancel.cancelled:
+                return
+            self._admit(prefix_logits, prefix_stats, on_token)
+            self._retire(on_finish)
+            if not self.active:
+                continue
+            if not self._step(on_token, cancel):
+                return
+            self._retire(on_finish)
+
+    def _retire(self, on_finish: FinishCallback | None) -> None:
+        for state in [s for s in self.active if s.result.finish_reason is not None]:
+            self.active.remove(state)
+            self.growth.pop(state.seq, None)
+            self.ended.append(state.seq)
+            if on_finish is not None and not state.reported:
+                state.reported = True
+                on_finish(state.result)
+
+    # -- starting branches ---------------------------------------------------------------------
+    def _admit(
+        self, prefix_logits: np.ndarray, prefix_stats: RowStats, on_token: TokenCallback | None
+    ) -> None:
+        explorer, settings = self.explorer, self.settings
+        while self.queue and len(self.active) < self.capacity:
+            index = self.queue[0]
+            branch = self.branches[index]
+            full = self.prefix + list(branch.context)
+            source, length = self._source(full)
+            if branch.context:
+                length = min(length, len(full) - 1)  # the last one is evaluated for its logits
+                if self.active and self._being_evaluated(full, length):
+                    return  # a branch started this step evaluates more of it: copy that next
+            need = len(full) - length + max(settings.max_tokens, len(branch.forced)) + 1
+            take_over = self._can_take_over(source, full, length)
+            extra = 0 if take_over or source == PREFIX_SEQ else length - len(self.prefix)
+            if not self._make_room(need + extra, keep=source) and self.active:
+                return
+            seq = source if take_over else self._free_seq(full, keep=source)
+            if seq is None:
+                if self.active:
+                    return
+                seq = source  # nothing else to give up: the only other sequence is its source
+            self._start(index, seq, source, length, full, need)
+            self.queue.popleft()
+            state = self.active[-1]
+            if not branch.context:
+                explorer._advance(state, prefix_logits, prefix_stats, settings, on_token)
+
+    def _source(self, full: list[int]) -> tuple[int, int]:
+        """The cached sequence holding most of ``full`` (the prefix's on a tie)."""
+        best_seq, best_len = PREFIX_SEQ, len(self.prefix)
+        for seq, tokens in self.explorer._slots.items():
+            if seq == PREFIX_SEQ:
+                continue
+            length = _common_length(tokens, full)
+            if length > best_len:
+                best_seq, best_len = seq, length
+        return best_seq, best_len
+
+    def _being_evaluated(self, full: list[int], length: int) -> bool:
+        for state in self.active:
+            if len(state.kv_tokens) < state.full_len:
+                context = self.prefix + list(state.branch.context)
+                if _common_length(context, full) > length:
+                    return True
+        return False
+
+    def _can_take_over(self, source: int, full: list[int], length: int) -> bool:
+        """A cached sequence no live branch uses, that the next branch waiting does not
+        need either, becomes this branch's own (its cells beyond ``length`` are dropped)."""
+        if source == PREFIX_SEQ or any(s.seq == source for s in self.active):
+            return False
+        if len(self.queue) > 1:
+            following = self.prefix + list(self.branches[self.queue[1]].context)
+            tokens = self.explorer._slots[source]
+            if _common_length(tokens, following) > len(self.prefix):
+                return False
+        return True
+
+    def _cells_used(self) -> int:
+        """Cells held or reserved, with room for a padded batch's scratch rows."""
+        held = len(self.prefix) + sum(self.owned.values()) + sum(self.growth.values())
+        return held + self.runtime.min_rows
+
+    def _idle(self, keep: int) -> list[int]:
+        """Cached sequences no live branch uses (oldest ended first), never ``keep``."""
+        busy = {s.seq for s in self.active} | {PREFIX_SEQ, keep}
+        idle = [seq for seq in self.explorer._slots if seq not in busy and seq not in self.ended]
+        return idle + [seq for seq in self.ended if seq not in busy]
+
+    def _evict(self, seq: int) -> None:
+        self.runtime.seq_remove(seq)
+        self.explorer._slots.pop(seq, None)
+        self.owned.pop(seq, None)
+        if seq in self.ended:
+            self.ended.remove(seq)
+
+    def _make_room(self, need: int, keep: int) -> bool:
+        for seq in self._idle(keep):
+            if self._cells_used() + need <= self.runtime.n_ctx:
+                break
+            self._evict(seq)
+        return self._cells_used() + need <= self.runtime.n_ctx
+
+    def _free_seq(self, full: list[int], keep: int) -> int | None:
+        slots = self.explorer._slots
+        for seq in range(1, self.runtime.n_seq_max):
+            if seq not in slots:
+                return seq
+        idle = self._idle(keep)
+        if not idle:
+            return None
+        # the cached sequence least useful to the branch being started goes
+        victim = min(idle, key=lambda seq: _common_length(slots[seq], full))
+        self._evict(victim)
+        return victim
+
+    def _start(
+        self, index: int, seq: int, source: int, length: int, full: list[int], need: int
+    ) -> None:
+        runtime, explorer = self.runtime, self.explorer
+        branch = self.branches[index]
+        if seq == source:  # taken over: keep what the context shares with it
+            if not runtime.seq_remove(seq, length, -1):
+                runtime.seq_remove(seq)
+                runtime.seq_copy(PREFIX_SEQ, seq, 0, len(self.prefix))
+                length = len(self.prefix)
+        else:
+            runtime.seq_remove(seq)
+            runtime.seq_copy(source, seq, 0, length)
+        held = full[:length]
+        sampling = branch.sampling or self.settings.sampling
+        seed = explorer.default_seed if sampling.seed is None else sampling.seed
+        key = index if branch.seed_key is None else branch.seed_key
+        state = _BranchState(
+            index, seq, branch, sampling, make_rng(seed, key), length, self.results[index],
+            held, full_len=len(full),
+        )  # fmt: skip
+        explorer._slots[seq] = state.kv_tokens
+        self.owned[seq] = length - len(self.prefix)
+        self.growth[seq] = need
+        self.active.append(state)
+
+    # -- one step ------------------------------------------------------------------------------
+    def _step(self, on_token: TokenCallback | None, cancel: CancelToken | None) -> bool:
+        """One token for every live branch, and the missing context of those just started;
+        False when cancelled (every sequence's cells then hold what its ``kv_tokens`` say)."""
+        explorer, settings = self.explorer, self.settings
+        work: list[tuple[_BranchState, BatchEntry]] = []
+        for state in self.active:
+            done = len(state.kv_tokens)
+            if done < state.full_len:
+                context = self.prefix + list(state.branch.context)
+                work += [
+                    (state, BatchEntry(context[p], p, state.seq, p == state.full_len - 1))
+                    for p in range(done, state.full_len)
+                ]
+            else:
+                work.append(
+                    (state, BatchEntry(state.next_token(), state.next_pos, state.seq, True))
+                )
+        abort = (lambda: cancel.cancelled) if cancel is not None else None
+        for begin in range(0, len(work), self.runtime.n_batch):
+            chunk = work[begin : begin + self.runtime.n_batch]
+            try:
+                if cancel is not None and cancel.cancelled:
+                    raise InterruptedError
+                rows = self.runtime.decode([entry for _, entry in chunk], abort)
+            except InterruptedError:
+                for state in self.active:
+                    state.next_pos = len(state.kv_tokens)
+                    self.runtime.seq_remove(state.seq, state.next_pos, -1)
+                return False
+            row = 0
+            for state, entry in chunk:
+                state.kv_tokens.append(entry.token)
+                state.next_pos += 1
+                self.owned[state.seq] += 1
+                self.growth[state.seq] -= 1
+                if entry.logits:
+                    logits = rows[row]
+                    row += 1
+                    explorer._advance(
+                        state, logits, explorer._stats(logits, settings), settings, on_token
+                    )
+        return True
+
+
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
     length = 0
     for x, y in zip(a, b):  # noqa: B905 - stops at the shorter on purpose
@@ -445,15 +546,6 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
             break
         length += 1
     return length
-
-
-def _report_finished(states: list[_BranchState], on_finish: FinishCallback | None) -> None:
-    if on_finish is None:
-        return
-    for state in states:
-        if state.result.finish_reason is not None and not state.reported:
-            state.reported = True
-            on_finish(state.result)
 
 
 def _mark_cancelled(results: list[GeneratedSequence]) -> list[GeneratedSequence]:

@@ -78,7 +78,11 @@ class LlamaRuntime:
         self.n_ctx = int(llama_cpp.llama_n_ctx(self._ctx))
         # llama.cpp may round the context up and clamp the batch to it: use what it chose.
         self.n_batch = int(llama_cpp.llama_n_batch(self._ctx))
-        self.n_seq_max = int(llama_cpp.llama_n_seq_max(self._ctx))
+        self.min_rows = settings.min_batch_rows
+        # the last sequence id is the padding's scratch sequence (ModelSettings.min_batch_rows)
+        n_seq = int(llama_cpp.llama_n_seq_max(self._ctx))
+        self._scratch_seq = n_seq - 1 if self.min_rows > 1 else None
+        self.n_seq_max = n_seq - 1 if self.min_rows > 1 else n_seq
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self._pieces: dict[int, bytes] = {}
@@ -179,9 +183,26 @@ class LlamaRuntime:
         The view is only valid until the next call. Returns ``None``-free empty array when no
         rows were asked for. Raises :class:`DecodeError` on failure; an abort returns early
         with the cache rolled back to what llama.cpp kept, signalled by ``InterruptedError``.
+        A batch of fewer than ``min_rows`` entries is padded with rows of the scratch sequence
+        (removed again), so that every row is computed the same way (ModelSettings).
         """
         if len(entries) > self.n_batch:
             raise DecodeError(f"batch of {len(entries)} exceeds the batch size {self.n_batch}")
+        scratch = self._scratch_seq
+        if scratch is None or not 0 < len(entries) < self.min_rows:
+            return self._decode(entries, should_abort)
+        padding = [
+            BatchEntry(entries[0].token, pos, scratch, False)
+            for pos in range(self.min_rows - len(entries))
+        ]
+        try:
+            return self._decode([*entries, *padding], should_abort)
+        finally:
+            self.seq_remove(scratch)
+
+    def _decode(
+        self, entries: Sequence[BatchEntry], should_abort: Callable[[], bool] | None
+    ) -> np.ndarray:
         batch = self._batch
         batch.n_tokens = len(entries)
         for index, entry in enumerate(entries):
@@ -261,7 +282,8 @@ def _new_context(model, settings: ModelSettings, abort_cb) -> llama_cpp.llama_co
     params.n_ctx = settings.n_ctx
     params.n_batch = settings.n_batch
     params.n_ubatch = settings.n_batch
-    params.n_seq_max = settings.n_seq_max
+    # one more sequence when batches are padded: the padding's scratch sequence
+    params.n_seq_max = min(256, settings.n_seq_max + (settings.min_batch_rows > 1))
     params.n_threads = settings.n_threads
     params.n_threads_batch = settings.n_threads
     params.flash_attn_type = 1 if settings.flash_attention else 0

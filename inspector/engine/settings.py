@@ -75,6 +75,13 @@ class ModelSettings:
     # Off by default: on CPU, llama.cpp's flash attention computes in half precision and moved
     # Gemma 3's first-token log-probabilities by up to 0.12 nats against the exact path.
     flash_attention: bool = False
+    # Every batch padded to at least this many rows (a scratch sequence, no logits; 1: off).
+    # On CPU llama.cpp computes a row with one arithmetic in a batch of 1 row, another in 2-7
+    # rows and a third from 8 rows on (up to 0.6 in a logit), and a row's KV cells carry that
+    # into every later token. With 8, a row's numbers no longer depend on what shares its
+    # batch (tests/engine/test_batch_invariance.py); what remains is where the cache placed
+    # its cells (a few hundredths of a nat). Off by default: a lone path then costs 8 rows.
+    min_batch_rows: int = 1
 
     def __post_init__(self) -> None:
         CONTEXT.check(self.n_ctx)
@@ -84,6 +91,11 @@ class ModelSettings:
             2 <= self.n_seq_max <= 256, f"sequences must be between 2 and 256, got {self.n_seq_max}"
         )
         _require(self.n_batch >= 1, f"batch size must be at least 1, got {self.n_batch}")
+        _require(
+            1 <= self.min_batch_rows <= self.n_batch,
+            f"the smallest batch must be between 1 and the batch size {self.n_batch} rows, "
+            f"got {self.min_batch_rows}",
+        )
         SEED.check(self.seed)
 
 

@@ -17,10 +17,11 @@ from inspector.store.opening import FileState, check_writable, connect, inspect_
 from inspector.store.queries import QueriesMixin
 from inspector.store.schema import latest_version, migrate, user_version
 from inspector.store.sessions import SessionsMixin
+from inspector.store.studies import StudiesMixin
 
 
-class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin):
-    """Sessions, data sets, experiments and annotations in one SQLite file.
+class Store(SessionsMixin, ExperimentsMixin, QueriesMixin, AnnotationsMixin, StudiesMixin):
+    """Sessions, data sets, experiments, annotations and studies in one SQLite file.
 
     Use :meth:`open`. One ``Store`` may be used from one thread at a time; several stores
     (in this or other processes) may share a file: writes are serialised by SQLite (WAL

@@ -281,8 +281,51 @@ def _v5(db: Database) -> None:
     db.execute("ALTER TABLE experiments ADD COLUMN asked INTEGER CHECK (asked > 0)")
 
 
+_V6 = """
+CREATE TABLE studies (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    path_id INTEGER NOT NULL CHECK (path_id >= 0),
+    kind TEXT NOT NULL CHECK (kind IN ('forks', 'steps')),
+    settings TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('running', 'complete', 'cancelled', 'interrupted')),
+    writer TEXT,
+    n_planned INTEGER NOT NULL DEFAULT 0 CHECK (n_planned >= 0),
+    n_samples INTEGER NOT NULL DEFAULT 0 CHECK (n_samples >= 0),
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX studies_session ON studies(session_id);
+CREATE TABLE study_samples (
+    study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    token_id INTEGER,
+    sample INTEGER NOT NULL CHECK (sample >= 0),
+    token_text TEXT NOT NULL DEFAULT '',
+    token_prob REAL CHECK (token_prob IS NULL OR (token_prob >= 0 AND token_prob <= 1)),
+    text TEXT NOT NULL,
+    token_ids TEXT NOT NULL,
+    finish_reason TEXT NOT NULL,
+    logprob REAL NOT NULL,
+    answer TEXT,
+    correct INTEGER CHECK (correct IN (0, 1))
+);
+CREATE UNIQUE INDEX study_samples_point
+    ON study_samples(study_id, position, IFNULL(token_id, -1), sample);
+"""
+
+
+def _v6(db: Database) -> None:
+    """``studies`` and ``study_samples``: resampling studies of one path of a session
+    (forking tokens, step importance; ``core/studies.py``), one row per sampled
+    continuation, unique per (position, token, sample) so a resumed study adds each once."""
+    for statement in filter(str.strip, _V6.split(";")):
+        db.execute(statement)
+
+
 Migration = Callable[[Database], None]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def latest_version() -> int:
