@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from inspector.core.answers import answers_match, extract_path_answer
+from inspector.core.answers import answers_match, extract_path_answer, token_index_at
 from inspector.core.session import COMPLETED_REASONS, ReasoningPath, Session
 from inspector.engine import (
     Backend,
@@ -172,7 +172,7 @@ def validate_study(session: Session, settings: StudySettings) -> ReasoningPath:
             f"this session has no path {settings.path_id} (its paths: {known})"
         )
     path = session.paths[settings.path_id]
-    tokens = session.path_tokens(path)
+    tokens = studied_tokens(session, path)
     if not tokens:
         raise InvalidParameterError(f"path {settings.path_id} has no tokens to study")
     if not 1 <= settings.samples <= 256:
@@ -221,10 +221,20 @@ def _position_range(settings: StudySettings, n_tokens: int) -> tuple[int, int]:
     return first, last
 
 
+def studied_tokens(session: Session, path: ReasoningPath) -> list[TokenRecord]:
+    """The path's tokens up to the end of its text: a stop string that ended it ("\nQ:")
+    is not part of the reasoning, so no study continues from inside it."""
+    tokens = session.path_tokens(path)
+    texts = [t.text for t in tokens]
+    if path.stop_string and len(path.text) < len("".join(texts)):
+        return tokens[: max(1, token_index_at(texts, len(path.text)))]
+    return tokens
+
+
 def plan_study(session: Session, settings: StudySettings) -> StudyPlan:
     """Every continuation the study samples, and the most tokens that costs."""
     path = validate_study(session, settings)
-    tokens = session.path_tokens(path)
+    tokens = studied_tokens(session, path)
     steps: list[Step] = []
     if settings.kind == "forks":
         points = _fork_points(tokens, settings)
@@ -321,7 +331,7 @@ def run_study(
     settings = study.settings
     plan = plan_study(session, settings)
     path = session.paths[settings.path_id]
-    tokens = session.path_tokens(path)
+    tokens = studied_tokens(session, path)
     ids = [t.token_id for t in tokens]
     texts = [t.text for t in tokens]
     remaining = plan.remaining(study)
