@@ -1,5 +1,6 @@
 """Take the adaptive-branching screenshots: an adaptive run of the apple question with the
-default settings, at 1600×1000 and at 1024×700, and a 200+ leaf run (branch depth 6, 16 tokens a branch) folded.
+default settings, at 1600×1000 and at 1024×700, and a 200+ leaf run (branch depth 6, 16
+tokens a branch) folded.
 
 Run from the checkout: ``.venv/bin/python docs/screenshots/make_adaptive_screenshots.py
 [DB]``. Needs Xvfb and ImageMagick's ``import``, like ``make_screenshots.py`` (whose helpers it
