@@ -68,7 +68,7 @@ def _one_run(
         "requests_per_call": per_call or None,
         "seconds": round(seconds, 2),
         "client_cpu_s": round(cpu, 2),  # this process's CPU time (all its threads)
-        "completions_per_s": round(paths / seconds, 1),
+        "completions_per_s": round(paths / seconds, 2),
         "complete": len(finished) == len(dataset.questions),
         "sessions": int(sessions),
         "integrity": ",".join(integrity),
@@ -143,7 +143,7 @@ def format_run(run: dict[str, Any]) -> str:
     )  # fmt: skip
     return (
         f"  {what:<21}: {run['seconds']:>6.2f} s (client CPU {run['client_cpu_s']:.2f} s), "
-        f"{run['completions_per_s']:>6.1f} completions/s{requests}; {run['sessions']} "
+        f"{run['completions_per_s']:>6.2f} completions/s{requests}; {run['sessions']} "
         f"sessions, {check}"
     )
 
