@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from inspector import __version__
-from inspector.cli import bench, model, run, stats, store
+from inspector.cli import bench, model, run, stats, store, studies
 from inspector.engine import EngineError
 
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(handler=cmd_gui)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (model, bench, run, stats, store):
+    for group in (model, bench, run, stats, store, studies):
         group.register(commands)
     return parser
 

@@ -156,6 +156,20 @@ class SessionsMixin(StoreBase):
             raise NotFoundError(self.path, f"no session {session_id!r}")
         return SessionStamps(row[0], row[1])
 
+    def resolve_session_id(self, prefix: str) -> str:
+        """The id of the one session (not deleted) whose id starts with ``prefix``."""
+        rows = self.db.execute(
+            "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' AND deleted_at IS NULL LIMIT 2",
+            [like_pattern(prefix).removeprefix("%")],
+        ).fetchall()
+        if not rows or not prefix:
+            raise NotFoundError(self.path, f"no session {prefix!r}")
+        if len(rows) > 1:
+            raise NotFoundError(
+                self.path, f"several sessions start with {prefix!r}: give more of the id"
+            )
+        return str(rows[0][0])
+
     def has_session(self, session_id: str) -> bool:
         row = self.db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone()
         return row is not None
