@@ -270,7 +270,8 @@ def split_steps(texts: Sequence[str], rule: str = "sentences") -> list[Step]:
 
     ``lines``: a step ends with a token holding a line break. ``sentences``: also after a
     token ending in ``.``, ``!`` or ``?`` when the next token starts with a space or a line
-    break (so "3.5" and "e.g." inside a word do not cut). ``numbered``: a new step starts at
+    break (so "3.5" and "e.g." inside a word do not cut, nor the "1." that numbers a
+    step). ``numbered``: a new step starts at
     each line that begins with a number ("1.", "2)", "Step 3:"); text before the first is a
     step of its own. Steps holding only whitespace join the step before them.
     """
@@ -290,10 +291,13 @@ def split_steps(texts: Sequence[str], rule: str = "sentences") -> list[Step]:
     else:
         for i, text in enumerate(texts[:-1]):
             following = texts[i + 1]
-            if "\n" in text or (
+            if "\n" in text:
+                cuts.append(i + 1)
+            elif (
                 rule == "sentences"
                 and text.rstrip().endswith((".", "!", "?"))
                 and following[:1] in (" ", "\n")
+                and not _NUMBERED.fullmatch("".join(texts[cuts[-1] : i + 1]).strip())
             ):
                 cuts.append(i + 1)
     cuts = [*sorted(set(cuts)), len(texts)]
