@@ -189,8 +189,8 @@ def test_step_importance_and_accuracy_by_hand():
     assert second.with_step == {"8": 1.0}
     assert second.n_without == 4
     assert second.accuracy_change == pytest.approx(1.0 - 0.75)
-    assert (
-        important_steps([first, second]) == [0, 1]
-        if first.importance > second.importance
-        else [1, 0]
-    )
+    # with: 8 (own answer, ×1); without: 8 ×3, 9 ×1 → p = (.75, .25), q = (.7, .3)
+    by_hand = 0.75 * math.log(0.75 / 0.7) + 0.25 * math.log(0.25 / 0.3)
+    assert second.importance == pytest.approx(by_hand)
+    assert important_steps([first, second]) == [0, 1]
+    assert important_steps([first, second], top=1) == [0]
