@@ -58,6 +58,7 @@ from inspector.ui.shared.focus_style import install_focus_ring
 from inspector.ui.shared.help_dialogs import icon
 from inspector.ui.shared.theme import THEME_KEY, apply_theme, saved_theme
 from inspector.ui.shared.workers import run_in_pool
+from inspector.ui.studies.actions import StudyActions
 
 GEOMETRY_KEY, STATE_KEY = "window/geometry", "window/state"
 PREFERRED_SIZE = QSize(1600, 1000)  # the first launch's largest size
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.explore = ExplorePage(self.db_path, self.models, self.busy_reason)
         self.experiments = ExperimentsPage(self.db_path, self.models)
         self.sessions = SessionsPanel(self.db_path)
+        self.studies = StudyActions(self.db_path, self.models, self.busy_reason, self)
         self.model_label = QLabel("no model")
         self.compare_dialog: CompareDialog | None = None
         self.icons = TintedIcons()
@@ -163,6 +165,8 @@ class MainWindow(QMainWindow):
             fit_tree=tree.fit,
             model_description=lambda: models.info.description if models.info else None,
             quit=self.quit,
+            find_forks=lambda: self.request_study("forks"),
+            step_importance=lambda: self.request_study("steps"),
         )
 
     def _connect(self) -> None:
@@ -181,7 +185,13 @@ class MainWindow(QMainWindow):
         page.openSession.connect(self._open_from_experiment)
         page.exportRequested.connect(self.export_experiment)
         page.message.connect(lambda text: say(text, 10_000))
-        runner.can_start = lambda: "a run is in progress" if explore.running else None
+        runner.can_start = lambda: (
+            "a run is in progress"
+            if explore.running
+            else "a study is running"
+            if self.studies.running
+            else None
+        )
         runner.started.connect(lambda: explore.set_ready(False))
         runner.ended.connect(self._experiment_ended)
         sessions = self.sessions
@@ -189,7 +199,39 @@ class MainWindow(QMainWindow):
         sessions.compareRequested.connect(self.compare_sessions)
         sessions.rerunRequested.connect(explore.prepare_rerun)
         sessions.message.connect(lambda text: say(text, 8000))
+        sessions.studyRequested.connect(self.studies.open_study)
+        studies = self.studies
+        explore.path_view.studyRequested.connect(self.request_study)
+        studies.message.connect(say)
+        studies.forksFound.connect(self._show_forks)
+        studies.started.connect(lambda: explore.set_ready(False))
+        studies.ended.connect(lambda: self._set_ready(self.models.engine is not None))
+        studies.ended.connect(self.sessions.refresh)
         sessions.refresh()
+
+    def request_study(self, kind: str) -> None:
+        """ "Find forking tokens…" / "Step importance…" on the path shown in Explore."""
+        path = self.explore.path_view.path
+        self.studies.request(
+            "forks" if kind == "forks" else "steps",
+            self.explore.session,
+            None if path is None else path.id,
+        )
+
+    def _show_forks(self, session_id: str, path_id: int, positions: list[int]) -> None:
+        """A forking study's forks, marked in the path view when it shows that path."""
+        view = self.explore.path_view
+        session, path = view.session, view.path
+        if (
+            session is not None
+            and path is not None
+            and (session.id, path.id)
+            == (
+                session_id,
+                path_id,
+            )
+        ):
+            view.set_forks(positions)
 
     # -- size and place ----------------------------------------------------------------------
     def available_geometry(self) -> QRect:
@@ -274,11 +316,15 @@ class MainWindow(QMainWindow):
             return "Wait for the run to finish (or cancel it)"
         if self.experiments.runner.running:
             return "An experiment is running: wait for it or cancel it (Experiments tab)"
+        if self.studies.running:
+            return "A study is running: wait for it or cancel it (its window)"
         return None
 
     def _set_ready(self, ready: bool) -> None:
         """A model is loaded (or not): Run is enabled unless an experiment holds the model."""
-        self.explore.set_ready(ready and not self.experiments.runner.running)
+        self.explore.set_ready(
+            ready and not self.experiments.runner.running and not self.studies.running
+        )
 
     def _model_changed(self, _engine: object) -> None:
         info = self.models.info
@@ -406,6 +452,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop any run and free the model (also called when the application quits)."""
         self.experiments.runner.shutdown()
+        self.studies.shutdown()
         self.explore.shutdown()
         self.models.close()
 

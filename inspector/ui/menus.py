@@ -37,6 +37,9 @@ class MenuActions:
     fit_tree: Callable[[], None]
     model_description: Callable[[], str | None]  # named in Help ▸ About
     quit: Callable[[], None]  # File ▸ Quit (Ctrl+Q): close the window
+    # Study ▸ the resampling studies of the path shown in Explore (no menu without them)
+    find_forks: Callable[[], None] | None = None
+    step_importance: Callable[[], None] | None = None
 
 
 class TintedIcons:
@@ -97,6 +100,11 @@ class WindowMenus:
             ("Model &settings…", None, a.model_settings),
             ("Model &info", None, a.model_info),
         ])  # fmt: skip
+        if a.find_forks is not None and a.step_importance is not None:
+            self._add_actions(bar.addMenu("&Study"), [
+                ("Find &forking tokens…", None, a.find_forks),
+                ("&Step importance…", None, a.step_importance),
+            ])  # fmt: skip
         help_menu = bar.addMenu("&Help")
         shortcuts = QAction("&Keyboard and mouse…", self.parent)
         shortcuts.triggered.connect(lambda: show_shortcuts(self.parent))

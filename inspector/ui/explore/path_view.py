@@ -43,6 +43,8 @@ PATH_TOKEN, PROBE_TOKEN = "tok:", "probe:"  # anchors of a path's tokens and a p
 FOLD_THINKING = "fold:thinking"  # the anchor that folds or unfolds the thinking section
 JUMP_TO_ANSWER = "jump:answer"  # the header's "jump to answer" link
 BRANCH_MARK, NOTE_MARK = "⎇", "✎"  # before a branch point, before an annotated step
+FORK_MARK = "⑂"  # before a forking token found by a study (Find forking tokens…)
+FORK_INK = "#d84315"
 
 
 def newline_html(text: str, next_text: str) -> str:
@@ -83,8 +85,8 @@ def token_html(
     )
 
 
-def mark_html(mark: str) -> str:
-    return f"<b style='color: #1565c0'>{mark}</b>"
+def mark_html(mark: str, ink: str = "#1565c0") -> str:
+    return f"<b style='color: {ink}'>{mark}</b>"
 
 
 def tokens_html(
@@ -94,9 +96,10 @@ def tokens_html(
     *,
     branch_points: frozenset[int] = frozenset(),
     annotated: tuple[tuple[int, int], ...] = (),
+    forks: frozenset[int] = frozenset(),
 ) -> str:
     """Path tokens ``first``… with their anchors, the answer's tokens highlighted; ⎇ before a
-    branch point, annotated steps overlined with ✎ at their start."""
+    branch point, ⑂ before a forking token, annotated steps overlined with ✎ at their start."""
     start, end = answer or (-1, -1)
     starts = {low for low, _high in annotated}
     parts: list[str] = []
@@ -106,6 +109,8 @@ def tokens_html(
             parts.append(mark_html(BRANCH_MARK))
         if index in starts:
             parts.append(mark_html(NOTE_MARK))
+        if index in forks:
+            parts.append(mark_html(FORK_MARK, FORK_INK))
         following = tokens[i + 1].text if i + 1 < len(tokens) else ""
         noted = any(low <= index < high for low, high in annotated)
         parts.append(
@@ -167,8 +172,12 @@ def alternatives_html(token: TokenRecord) -> str:
     return f"{chosen}<br>{entropy}<table>{rows}</table>"
 
 
+STUDY_ACTIONS = (("forks", "Find forking tokens…"), ("steps", "Step importance…"))
+
+
 class PathView(QTextBrowser):
     branchRequested = Signal(int, int, int)
+    studyRequested = Signal(str)  # "forks" or "steps", on the shown path
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -182,6 +191,15 @@ class PathView(QTextBrowser):
         # the shown path's annotated steps (start, end exclusive), set by the page
         self.annotated: tuple[tuple[int, int], ...] = ()
         self.branch_points: frozenset[int] = frozenset()
+        # forking tokens of the shown path, set by a study's view (Find forking tokens…)
+        self.forks: frozenset[int] = frozenset()
+
+    def set_forks(self, positions: list[int]) -> None:
+        """Mark these token positions of the shown path as forks (⑂)."""
+        shown = frozenset(positions)
+        if shown != self.forks:
+            self.forks = shown
+            self._redraw()
 
     def set_annotated(self, ranges: list[tuple[int, int]]) -> None:
         """Overline these token ranges of the shown path (its annotated steps)."""
@@ -200,6 +218,7 @@ class PathView(QTextBrowser):
         if not self._same_path(session, path):
             self.thinking_expanded = False
             self.annotated = ()
+            self.forks = frozenset()
         self.session, self.path = session, path
         self.tokens = session.path_tokens(path) if session and path else []
         if session is None or path is None:
@@ -251,6 +270,8 @@ class PathView(QTextBrowser):
             marks.append(f"{BRANCH_MARK} branch point")
         if self.annotated:
             marks.append(f"{NOTE_MARK} annotated step (overlined)")
+        if self.forks:
+            marks.append(f"{FORK_MARK} forking token ({len(self.forks)} found by a study)")
         legend = f"<br><small>{' · '.join(marks)}</small>" if marks else ""
         return (
             f"<p><b>Path #{path.id}</b> · {html.escape(label_words(path.label))} · {size} · "
@@ -261,7 +282,12 @@ class PathView(QTextBrowser):
     def _tokens_html(self, tokens: list[TokenRecord], first: int) -> str:
         answer = self.path.answer_tokens if self.path is not None else None
         return tokens_html(
-            tokens, first, answer, branch_points=self.branch_points, annotated=self.annotated
+            tokens,
+            first,
+            answer,
+            branch_points=self.branch_points,
+            annotated=self.annotated,
+            forks=self.forks,
         )
 
     def _body_html(self, path: ReasoningPath) -> str:
@@ -418,9 +444,21 @@ class PathView(QTextBrowser):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         index = self.token_at(event.pos())
         if index is None:
-            super().contextMenuEvent(event)
+            menu = self.createStandardContextMenu(event.pos())
+            self.add_study_actions(menu)
+            menu.popup(event.globalPos())
             return
         self._offer_branch(f"{PATH_TOKEN}{index}", event.globalPos())
+
+    def add_study_actions(self, menu: QMenu) -> None:
+        """The resampling studies of the shown path (none when no path is shown)."""
+        if self.path is None:
+            return
+        menu.addSeparator()
+        for kind, text in STUDY_ACTIONS:
+            action = QAction(text, menu)
+            action.triggered.connect(lambda _=False, k=kind: self.studyRequested.emit(k))
+            menu.addAction(action)
 
     def branch_menu(self, index: int) -> QMenu:
         menu = QMenu(self)
@@ -436,6 +474,7 @@ class PathView(QTextBrowser):
         every = QAction("Branch here with every alternative", menu)
         every.triggered.connect(lambda: self._emit(index, ALL_ALTERNATIVES))
         menu.addAction(every)
+        self.add_study_actions(menu)
         return menu
 
     def _offer_branch(self, anchor: str, where: QPoint | None) -> None:

@@ -27,11 +27,13 @@ from inspector.core.session import STRATEGIES
 from inspector.store import Store
 from inspector.ui.sessions.table_model import SessionsTableModel
 from inspector.ui.shared.workers import run_in_pool
+from inspector.ui.studies.study_list import StudyListDialog
 
 # narrow columns for short values; the question stretches into the rest
 COLUMN_WIDTHS = {
     "title": 130, "strategy": 110, "status": 85, "prompt_style": 95, "chosen_answer": 80,
-    "correct": 60, "consistency": 90, "n_paths": 50, "model": 110, "created": 120,
+    "correct": 60, "consistency": 90, "n_paths": 50, "n_studies": 55, "model": 110,
+    "created": 120,
 }  # fmt: skip
 
 
@@ -41,6 +43,7 @@ class SessionsPanel(QWidget):
     openRequested = Signal(str)
     compareRequested = Signal(str, str)
     rerunRequested = Signal(str)
+    studyRequested = Signal(int)  # a saved study to open
     message = Signal(str)
 
     def __init__(self, db_path: Path, parent=None) -> None:
@@ -79,14 +82,15 @@ class SessionsPanel(QWidget):
             ("Re-run…", self.rerun_selected, "put its question and settings in the editor"),
             ("Rename…", self.rename_selected, "give the selected session a title"),
             ("Delete", self.delete_selected, "delete the selected session (Undo restores it)"),
+            ("Studies…", self.studies_selected, "the resampling studies of the selected session"),
         ]
         for i, (text, slot, tip) in enumerate(actions):
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button, i // 2, i % 2)
-        buttons.addWidget(self.undo_button, 2, 1)
-        buttons.setRowStretch(3, 1)
+        buttons.addWidget(self.undo_button, 3, 0)
+        buttons.setRowStretch(4, 1)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         for widget in (self.strategy, self.model_filter, self.label_filter, self.tag_filter):
@@ -118,12 +122,16 @@ class SessionsPanel(QWidget):
         def query():
             with Store.open(db_path) as store:
                 rows = store.list_sessions(search, strategy, model, label=label, tag=tag)
-                return rows, store.labels()
+                counts: dict[str, int] = {}
+                for study in store.list_studies():
+                    counts[study.session_id] = counts.get(study.session_id, 0) + 1
+                return rows, store.labels(), counts
 
         return query
 
     def _show_rows(self, result) -> None:
-        rows, labels = result
+        rows, labels, counts = result
+        self.model.studies = counts
         self.model.set_rows(rows)
         if self.label_filter.count() != len(labels) + 1:
             self.label_filter.blockSignals(True)
@@ -172,6 +180,29 @@ class SessionsPanel(QWidget):
         session_id = self.model.session_id(row) if row is not None else None
         if session_id:
             self.rerunRequested.emit(session_id)
+
+    def studies_selected(self) -> None:
+        """The selected session's studies, in a list to open them from."""
+        row = self._selected_row()
+        session_id = self.model.session_id(row) if row is not None else None
+        if session_id is None:
+            self.message.emit("Select a session to see its studies")
+            return
+        try:
+            with Store.open(self.db_path) as store:
+                studies = store.list_studies(session_id)
+        except ValueError as error:
+            self.message.emit(str(error))
+            return
+        if not studies:
+            self.message.emit(
+                "This session has no studies yet (Study ▸ Find forking tokens… on a path)"
+            )
+            return
+        dialog = StudyListDialog(studies, self)
+        dialog.studyChosen.connect(self.studyRequested.emit)
+        self.study_list = dialog
+        dialog.open()
 
     def rename_selected(self) -> None:
         row = self._selected_row()

@@ -18,6 +18,8 @@ STATUS_TIPS = {
 
 
 class SessionsTableModel(RecordTableModel):
+    """``studies`` counts each session's resampling studies (the Studies column)."""
+
     columns = (
         ("title", "Session"),
         ("question", "Question"),
@@ -28,11 +30,19 @@ class SessionsTableModel(RecordTableModel):
         ("correct", "Correct"),
         ("consistency", "Consistency"),
         ("n_paths", "Paths"),
+        ("n_studies", "Studies"),
         ("model", "Model"),
         ("created", "Created"),
     )
 
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.studies: dict[str, int] = {}
+
     def display(self, record: SessionRow, key: str) -> str:
+        if key == "n_studies":
+            count = self.studies.get(record.id, 0)
+            return str(count) if count else ""
         value = getattr(record, key)
         if key == "chosen_answer":
             return "no answer" if value is None else str(value)
@@ -51,6 +61,8 @@ class SessionsTableModel(RecordTableModel):
     def tooltip(self, record: SessionRow, key: str) -> str | None:
         if key == "status":
             return STATUS_TIPS.get(record.status)
+        if key == "n_studies" and self.studies.get(record.id):
+            return "resampling studies of its paths (Studies… opens them)"
         return record.question if key in ("question", "title") else None
 
     def column(self, key: str) -> int:
