@@ -24,6 +24,7 @@ from inspector.core.studies import (
     StepOutcome,
     Study,
     StudyPlan,
+    StudySample,
     StudySettings,
     fork_outcomes,
     forks,
@@ -254,8 +255,14 @@ def _sample_json(study: Study) -> list[dict[str, Any]]:
             "finish_reason": s.finish_reason,
             "logprob": s.logprob,
         }
-        for s in study.samples
+        for s in sorted(study.samples, key=_sample_order)
     ]
+
+
+def _sample_order(sample: StudySample) -> tuple[int, int, int]:
+    """By position, token and sample number: the order the store reads them back in."""
+    point = sample.point
+    return (point.position, -1 if point.token_id is None else point.token_id, point.sample)
 
 
 def forks_json(
