@@ -28,7 +28,7 @@ def exported(store, tmp_path):
 def test_probe_session_round_trips_exactly(exported, tmp_path):
     session, out = exported
     document = json.loads(out.read_text(encoding="utf-8"))
-    assert document["version"] == 2
+    assert document["version"] == 3
     thinking, unsure, cut, limit = document["sessions"][0]["paths"]
     assert (thinking["answer_rule"], thinking["thinking_tokens"]) == ("answer-is", [0, 4])
     assert (thinking["thinking_ended"], thinking["completed"]) == (True, True)

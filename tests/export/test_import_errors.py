@@ -75,7 +75,7 @@ def _set(path: str, value):
 
 _DELETE = object()
 CASES = {
-    "wrong version": (_set("version", 3), "version", "version 3 is not supported"),
+    "wrong version": (_set("version", 4), "version", "version 4 is not supported"),
     "wrong format": (_set("format", "other-app"), "format", "not a Reasoning Inspector export"),
     "missing field": (
         _set("sessions.0.paths.1.answer", _DELETE),

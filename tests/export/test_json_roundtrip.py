@@ -24,7 +24,7 @@ def test_session_round_trip_is_exact(store, annotated, tmp_path):
     first = tmp_path / "first.json"
     export(store, first, "json", session_id=annotated.id)
     document = _strict(first.read_text(encoding="utf-8"))
-    assert document["format"] == "reasoning-inspector" and document["version"] == 2
+    assert document["format"] == "reasoning-inspector" and document["version"] == 3
     assert document["experiment"] is None
     token = document["sessions"][0]["nodes"][1]["tokens"][0]
     assert set(token) == {"id", "text", "piece", "logprob", "entropy", "top"}

@@ -10,6 +10,10 @@ and ``"-inf"``, so the file is strict JSON.
 Version 2 (issue 11) adds to each path the rule that found its answer, its thinking section,
 whether it completed, its answer's mean log-probability and its answer probe; version 1 files
 are still imported.
+
+Version 3 (issue 12) adds ``studies``: each resampling study of an exported session (forking
+tokens, step importance) with its settings, status and every continuation it sampled; files
+of versions 1 and 2 (without studies) are still imported.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from inspector.store.database import Store
 from inspector.store.rows import Annotation, SessionStamps
 
 FORMAT_NAME = "reasoning-inspector"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # what the importer reads
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # what the importer reads
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -149,6 +153,45 @@ def annotation_doc(annotation: Annotation) -> dict[str, Any]:
     }
 
 
+def session_study_ids(store: Store, session_id: str) -> list[tuple[int, str]]:
+    """(id, updated) of every study of the session, oldest first (a soft-deleted session's
+    too: an experiment's export holds those sessions)."""
+    rows = store.db.execute(
+        "SELECT id, updated FROM studies WHERE session_id = ? ORDER BY id", [session_id]
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def study_doc(store: Store, study_id: int, updated: str) -> dict[str, Any]:
+    """One study and its continuations (in the store's order: position, token, sample)."""
+    study = store.load_study(study_id)
+    return {
+        "session_id": study.session_id,
+        "kind": study.settings.kind,
+        "path_id": study.settings.path_id,
+        "settings": study.settings.to_dict(),
+        "status": study.status,
+        "created": study.created_at,
+        "updated": updated,
+        "samples": [
+            {
+                "position": s.point.position,
+                "token_id": s.point.token_id,
+                "sample": s.point.sample,
+                "token_text": s.point.token_text,
+                "token_prob": s.point.token_prob,
+                "text": s.text,
+                "token_ids": list(s.token_ids),
+                "finish_reason": s.finish_reason,
+                "logprob": encode_float(s.logprob),
+                "answer": s.answer,
+                "correct": s.correct,
+            }
+            for s in study.samples
+        ],
+    }
+
+
 def experiment_doc(store: Store, experiment_id: int) -> dict[str, Any]:
     """The experiment, its data set (with every question) and its runs."""
     record = store.experiment(experiment_id)
@@ -194,11 +237,12 @@ def build_document(
             ids = [session_id]
         else:
             raise ValueError("export needs a session or an experiment")
-        sessions, annotations = [], []
+        sessions, annotations, studies = [], [], []
         for sid in ids:
             session = store.load_session(sid)
             sessions.append(session_doc(session, store.session_stamps(sid)))
             annotations += [annotation_doc(a) for a in store.annotations(sid)]
+            studies += [study_doc(store, i, u) for i, u in session_study_ids(store, sid)]
         used = sorted({a["label"] for a in annotations if a["label"] is not None})
         labels = [
             {"name": name, "description": description}
@@ -212,6 +256,7 @@ def build_document(
         "experiment": experiment,
         "labels": labels,
         "annotations": annotations,
+        "studies": studies,
     }
 
 

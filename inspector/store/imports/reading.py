@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from inspector.store.imports.records import (
     labels_from,
     parse_settings,
 )
+from inspector.store.imports.studies import StudyCopy, parse_studies
 from inspector.store.rows import AnnotationRow, ExperimentCopy
 
 SESSION_STATUSES = ("running", "complete", "cancelled", "interrupted")
@@ -92,6 +93,7 @@ class ImportDocument:
     experiment: ExperimentCopy | None
     labels: list[tuple[str, str]]
     annotations: list[AnnotationRow]
+    studies: list[StudyCopy] = field(default_factory=list)  # version 3 on
 
 
 class _Counts:
@@ -148,7 +150,10 @@ def parse_document(data: Any) -> ImportDocument:
     experiment = None
     if get(root, "experiment", "") is not None:
         experiment = experiment_from(get_obj(root, "experiment", ""), "experiment", by_id)
-    return ImportDocument(sessions, experiment, labels, annotations)
+    studies: list[StudyCopy] = []
+    if version >= 3:
+        studies = parse_studies(get(root, "studies", ""), "studies", by_id)
+    return ImportDocument(sessions, experiment, labels, annotations, studies)
 
 
 def parse_session(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from inspector.store.database import Store
 from inspector.store.errors import StoreError
 from inspector.store.imports.reading import ImportDocument
+from inspector.store.imports.studies import write_studies
 
 
 class ImportConflictError(StoreError):
@@ -19,6 +20,7 @@ class ImportResult:
     replaced: list[str] = field(default_factory=list)
     experiment_id: int | None = None
     annotations: int = 0
+    studies: int = 0
 
 
 def apply_import(store: Store, document: ImportDocument, *, replace: bool = False) -> ImportResult:
@@ -44,6 +46,8 @@ def apply_import(store: Store, document: ImportDocument, *, replace: bool = Fals
             )
         store.insert_annotations(document.annotations)
         result.annotations = len(document.annotations)
+        write_studies(store, document.studies, result.replaced)
+        result.studies = len(document.studies)
         if document.experiment is not None:
             result.experiment_id = store.restore_experiment(document.experiment, replace=replace)
     return result

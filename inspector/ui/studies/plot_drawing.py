@@ -62,6 +62,8 @@ def draw_forks(area: Any, score: Any, data: ForkPlotData, ink: str) -> dict[str,
     score as bars on ``score`` (forks, at or above the threshold, in orange)."""
     area.clear()
     score.clear()
+    if area.legend is not None:
+        area.legend.clear()
     items: dict[str, Any] = {"bands": {}, "tops": {}}
     x = np.array(data.positions, dtype=float)
     colors = answer_colors(data.answers)
@@ -75,11 +77,14 @@ def draw_forks(area: Any, score: Any, data: ForkPlotData, ink: str) -> dict[str,
             gold = answer == data.gold
             edge = pg.mkPen(GOLD_EDGE, width=3) if gold else pg.mkPen(color.darker(130), width=1)
             low_curve = pg.PlotCurveItem(x, lower, pen=pg.mkPen(None))
-            top_curve = pg.PlotCurveItem(x, upper, pen=edge, name=legend_name(answer, data.gold))
+            top_curve = pg.PlotCurveItem(x, upper, pen=edge)
             band = pg.FillBetweenItem(low_curve, top_curve, brush=pg.mkBrush(color))
             area.addItem(low_curve)
             area.addItem(band)
             area.addItem(top_curve)
+            # the legend's swatch: the band's fill and edge (a sample never drawn in the plot)
+            swatch = pg.PlotDataItem([0.0], [0.0], pen=edge, fillLevel=0.0, brush=color)
+            area.legend.addItem(swatch, legend_name(answer, data.gold))
             items["bands"][answer] = band
             items["tops"][answer] = top_curve
             lower = upper

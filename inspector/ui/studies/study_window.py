@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.display import shown_token
 from inspector.core.session import Session
-from inspector.core.studies import Study
+from inspector.core.studies import Study, plan_study
 from inspector.core.study_views import (
     ForkPlotData,
     answer_label,
@@ -176,7 +175,7 @@ class StudyWindow(QWidget):
         outcome = self.fork_data.outcome_at(position)
         if outcome is None:
             return
-        token = shown_token(self.fork_data.tokens[position])
+        token = self.fork_data.tokens[position]
         score = "—" if outcome.score is None else f"{outcome.score:.2f}"
         fork = " · a fork" if position in self.fork_data.forks else ""
         self.position_line.setText(
@@ -212,9 +211,12 @@ class StudyWindow(QWidget):
         self.resume_button.setVisible(
             not self.running and study is not None and study.status in ("cancelled", "interrupted")
         )
-        if not self.running and study is not None:
+        if not self.running and study is not None and self.session is not None:
             done = len(study.samples)
-            self.progress.setFormat(f"{done:,} continuations saved")
+            planned = len(plan_study(self.session, study.settings).points)
+            self.progress.setMaximum(max(1, planned))
+            self.progress.setValue(min(done, planned))
+            self.progress.setFormat(f"{done:,} of {planned:,} continuations saved")
 
     def _resume(self) -> None:
         if self.study is not None:

@@ -43,7 +43,7 @@ def sample(
     else:
         point = StudyPoint(position, token, n, " 7", 0.15)
     correct = None if answer is None else answer == "8"
-    body = text or f" continuation {position}/{token}/{n} → {answer}"
+    body = text or f" continuation {position}/{token}/{n} → {answer or 'nothing'}"
     return StudySample(point, body, [1, 2], "eos", -1.5, answer, correct if answer else False)
 
 
