@@ -12,6 +12,7 @@ from inspector.core.metrics import (
     accuracy,
     accuracy_vs_samples,
     aggregated_confidence_vote,
+    answer_confidence,
     brier_score,
     calibration,
     calibration_bins,
@@ -19,12 +20,15 @@ from inspector.core.metrics import (
     expected_calibration_error,
     greedy_vs_marginal,
     majority_vote,
+    mean_logprob,
     path_weights,
     select_by_confidence,
+    value_range,
     vote_distribution,
     vote_entropy,
     weighted_vote,
 )
+from inspector.engine.records import Alternative, TokenRecord
 
 
 def test_vote_distribution_ignores_none_and_keeps_first_appearance_order() -> None:
@@ -119,7 +123,7 @@ def test_cot_decoding_ties_within_float_tolerance() -> None:
     selection = select_by_confidence([None, "x", "y", "z"], [0.9, 0.4, 0.1, 0.4])
     assert (selection.index, selection.tied) == (1, (1, 3))
     empty = select_by_confidence([None], [None])
-    assert (empty.index, empty.answer, empty.score) == (None, None, None)
+    assert (empty.index, empty.answer, empty.score, empty.tied) == (None, None, None, ())
 
 
 def test_consistency_and_entropy() -> None:
@@ -231,6 +235,135 @@ def test_greedy_vs_marginal() -> None:
     assert result.greedy_sequence_probability == pytest.approx(0.3)
     assert result.greedy_answer_probability == pytest.approx(1 / 5)
     assert (result.majority_answer, result.majority_answer_probability) == ("8", 3 / 5)
+    assert result.greedy_answer == "5"
     empty = greedy_vs_marginal(None, -2.0, [])
     assert empty.greedy_answer_probability is None
     assert empty.majority_answer_probability is None
+    no_samples = greedy_vs_marginal("5", 0.0, [])
+    assert no_samples.greedy_answer == "5" and no_samples.greedy_sequence_probability == 1.0
+    assert no_samples.greedy_answer_probability is None
+
+
+def test_path_weights_by_hand() -> None:
+    # probabilities 0.2 and 0.6 -> 0.25 and 0.75 of their sum
+    assert path_weights([math.log(0.2), math.log(0.6)]) == pytest.approx([0.25, 0.75])
+    # per-token means -10/10 = -1 and -4/2 = -2: weights 1/(1+e^-1) and e^-1/(1+e^-1)
+    low = math.exp(-1) / (1 + math.exp(-1))
+    assert path_weights([-10.0, -4.0], [10, 2]) == pytest.approx([1 - low, low])
+    assert path_weights([-3.0], [1]) == [1.0]  # one token is a positive count
+    assert path_weights([-math.inf, -1.0]) == [0.0, 1.0]
+    with pytest.raises(ValueError, match=r"^log-probabilities must be finite or -inf$"):
+        path_weights([-1.0, math.inf])
+    with pytest.raises(ValueError, match=r"^token counts must be positive$"):
+        path_weights([-1.0, -2.0], [3, -1])
+    with pytest.raises(ValueError, match=r"^2 answers but 1 token counts$"):
+        path_weights([-1.0, -2.0], [3])
+
+
+def test_weighted_vote_length_normalises_only_the_answered_paths() -> None:
+    # the unanswered middle path and its token count are left out: "x" -1 per token, "y" -2
+    result = weighted_vote(["x", None, "y"], [-10.0, 0.0, -4.0], n_tokens=[10, 1, 2])
+    assert result.distribution == pytest.approx(
+        {"x": 1 / (1 + math.exp(-1)), "y": math.exp(-1) / (1 + math.exp(-1))}
+    )
+    with pytest.raises(ValueError, match=r"^2 answers but 1 token counts$"):
+        weighted_vote(["x", "y"], [-1.0, -2.0], n_tokens=[1])
+
+
+def test_aggregated_vote_skips_paths_without_an_answer_or_a_delta() -> None:
+    result = aggregated_confidence_vote(["a", None, "b", "a"], [0.2, 0.9, None, 0.3])
+    assert result.answer == "a"
+    assert result.distribution == pytest.approx({"a": 0.5})
+    assert aggregated_confidence_vote([None], [0.4]) == VoteResult(None, 0, (), {})
+    with pytest.raises(ValueError, match=r"^1 answers but 0 confidences$"):
+        aggregated_confidence_vote(["a"], [])
+
+
+def test_select_by_confidence_breaks_a_delta_tie_by_the_answer_logprob() -> None:
+    answers = ["a", "b", "c", None]
+    deltas = [0.5, 0.5, 0.2, 0.5]
+    # paths 0 and 1 tie on Δ (path 3 has no answer); the higher mean log-probability wins
+    pick = select_by_confidence(answers, deltas, tie_break=[-2.0, -1.0, -0.1, 0.0])
+    assert (pick.index, pick.answer, pick.score, pick.tied) == (1, "b", 0.5, (0, 1))
+    # a path without a tie-break score gives way to one with it; all unscored: the first
+    assert select_by_confidence(answers, deltas, tie_break=[None, -3.0, 0.0, 0.0]).index == 1
+    assert select_by_confidence(answers, deltas, tie_break=[None, None, 0.0, 0.0]).index == 0
+    # equal scores: the lower index; a score of 0.0 is a score
+    assert select_by_confidence(answers, deltas, tie_break=[-1.0, -1.0, 0.0, 0.0]).index == 0
+    assert select_by_confidence(answers, deltas, tie_break=[0.5, 0.0, 0.0, 0.0]).index == 0
+    assert select_by_confidence(answers, deltas, tie_break=[0.0, 0.5, 0.0, 0.0]).index == 1
+    # no tie: the tie-break is not looked at (so its length is not checked either)
+    assert select_by_confidence(["a", "b"], [0.1, 0.4], tie_break=[5.0]).index == 1
+    with pytest.raises(ValueError, match=r"^4 answers but 2 tie-break scores$"):
+        select_by_confidence(answers, deltas, tie_break=[0.0, 0.0])
+    with pytest.raises(ValueError, match=r"^1 answers but 2 confidences$"):
+        select_by_confidence(["a"], [0.1, 0.2])
+
+
+def test_value_range_of_the_known_values() -> None:
+    assert value_range([None, 0.3, math.nan, -0.2, 0.9]) == (-0.2, 0.9)
+    assert value_range([0.4]) == (0.4, 0.4)
+    assert value_range([None, math.nan]) is None
+    assert value_range([]) is None
+
+
+def tok(logprob: float, probs: tuple[float, ...] = ()) -> TokenRecord:
+    top = tuple(Alternative(i, f"t{i}", math.log(p)) for i, p in enumerate(probs))
+    return TokenRecord(0, "t", b"t", logprob, 0.0, top)
+
+
+def test_mean_logprob_of_the_answer_span() -> None:
+    tokens = [tok(-1.0), tok(-2.0), tok(-4.0), tok(-8.0)]
+    assert mean_logprob(tokens, (1, 3)) == pytest.approx(-3.0)
+    assert mean_logprob(tokens, (0, 4)) == pytest.approx(-15 / 4)
+    assert mean_logprob(tokens, (3, 9)) == pytest.approx(-8.0)  # clipped to the tokens
+    assert mean_logprob(tokens, None) is None
+    assert mean_logprob(tokens, (2, 2)) is None
+    assert mean_logprob(tokens, (3, 1)) is None
+    assert mean_logprob(tokens, (4, 6)) is None  # past the end: no tokens
+
+
+def test_answer_confidence_skips_tokens_without_a_second_alternative() -> None:
+    tokens = [tok(-0.1, (0.9, 0.05)), tok(-0.2, (0.8,)), tok(-0.5, (0.6, 0.3, 0.1))]
+    # margins 0.85 and 0.3 (the middle token has one alternative)
+    assert answer_confidence(tokens, (0, 3)) == pytest.approx((0.85 + 0.3) / 2)
+    assert answer_confidence(tokens, (1, 2)) is None
+    assert answer_confidence(tokens, (2, 3)) == pytest.approx(0.3)
+
+
+def test_entropy_of_a_unanimous_vote_is_plus_zero() -> None:
+    # -(1 · ln 1) is -0.0; shown as "-0.000" it would read as a rounding artefact
+    assert str(vote_entropy(["8", "8"])) == "0.0"
+    assert str(vote_entropy(["8"], base=2)) == "0.0"
+    # two equal answers: ln 2 nats, exactly 1 bit
+    assert vote_entropy(["a", "b"]) == pytest.approx(math.log(2))
+    assert vote_entropy(["a", "b", None], base=2) == pytest.approx(1.0)
+
+
+def test_accuracy_vs_samples_counts_hits_not_misses_and_skips_gold_less_questions() -> None:
+    # a question without a gold answer first, then one whose every subset is right and one
+    # whose every subset is wrong: 1 and 0 -> mean 1/2 over two questions; alone, 1.0
+    runs = [["8", "8"], ["3", "3", "3"], ["5", "5"]]
+    points = accuracy_vs_samples(runs, [None, "3", "8"], [1, 2], repeats=1)
+    assert [(p.accuracy, p.questions) for p in points] == [(0.5, 2), (0.5, 2)]
+    [alone] = accuracy_vs_samples([["3", "3"]], ["3"], [2], repeats=1)
+    assert (alone.accuracy, alone.questions) == (1.0, 1)
+    with pytest.raises(ValueError, match=r"^repeats must be at least 1, got 0$"):
+        accuracy_vs_samples(runs, [None, "3", "8"], [1], repeats=0)
+    with pytest.raises(ValueError, match=r"^sample counts must be at least 1, got 0$"):
+        accuracy_vs_samples(runs, [None, "3", "8"], [0])
+    with pytest.raises(ValueError, match=r"^3 answers but 1 gold answers$"):
+        accuracy_vs_samples(runs, ["3"], [1])
+
+
+def test_accuracy_vs_samples_defaults_are_20_repeats_seed_0() -> None:
+    # question 1: 3 of 7 paths right, question 2: 3 of 5; with one path per draw each estimate
+    # is a count of hits over the repeats, so 20 repeats give multiples of 1/20 per question
+    runs = [["8", "5", None, "8", "3", "5", "8"], ["1", "2", "1", "2", "2"]]
+    golds = ["8", "2"]
+    default = accuracy_vs_samples(runs, golds, [1, 3])
+    assert default == accuracy_vs_samples(runs, golds, [1, 3], repeats=20, seed=0)
+    assert default != accuracy_vs_samples(runs, golds, [1, 3], repeats=20, seed=1)
+    assert default[0].accuracy is not None
+    hits = default[0].accuracy * 2 * 20  # the sum of both questions' hit counts
+    assert hits == pytest.approx(round(hits))

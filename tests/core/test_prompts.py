@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from inspector.core.prompts import (
@@ -85,3 +87,105 @@ def test_most_similar_ranks_by_shared_rare_words():
     found = most_similar(QUESTION, candidates, n=2)
     assert [e.question for e in found] == ["apples", "oranges"]
     assert most_similar("zebra quantum", candidates) == []
+
+
+SHOT2 = WorkedExample("What is 3 × 3?", "3 × 3 = 9.", "9")
+STYLES = "plain, zero-shot-cot, few-shot-cot, analogical"
+
+
+def test_several_examples_are_joined_without_a_separator():
+    two = f"Q: What is 2 + 2?\nA: 2 + 2 = 4. The answer is 4.\n\nQ: What is 3 × 3?\nA: 3 × 3 = 9. The answer is 9.\n\nQ: {QUESTION}\nA:"  # noqa: E501
+    assert build_prompt(QUESTION, "few-shot-cot", examples=[SHOT, SHOT2]) == two
+    assert build_prompt(QUESTION, "analogical", retrieved=[SHOT, SHOT2]) == two
+    assert build_prompt(QUESTION, "analogical", retrieved=[]) == (
+        f"Q: {QUESTION}\n{ANALOGICAL_INSTRUCTION}\nA: Related problems:"
+    )
+
+
+def test_prompt_error_messages_in_full():
+    with pytest.raises(
+        PromptError, match=rf"^unknown prompt style 'telepathy' \(choose from {STYLES}\)$"
+    ):
+        build_prompt(QUESTION, "telepathy")
+    with pytest.raises(
+        PromptError, match=rf"^unknown prompt style 'telepathy' \(choose from {STYLES}\)$"
+    ):
+        chat_prompt(QUESTION, "telepathy", lambda messages: "")
+    with pytest.raises(PromptError, match=r"^the question is empty$"):
+        build_prompt(" \n ")
+
+
+def test_load_examples_reads_a_list_or_an_object_as_utf8_text(tmp_path):
+    listed = tmp_path / "list.json"
+    listed.write_bytes('[{"question": "Café?", "solution": "Two.", "answer": 2}]'.encode())
+    assert load_examples(listed) == [WorkedExample("Café?", "Two.", "2")]
+    wrapped = tmp_path / "object.json"
+    wrapped.write_text('{"examples": [{"question": "q", "solution": "s", "answer": "a"}]}')
+    assert load_examples(wrapped) == [WorkedExample("q", "s", "a")]
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"examples": []}')
+    with pytest.raises(
+        PromptError, match=rf"^{re.escape(str(empty))}: the file holds no worked examples$"
+    ):
+        load_examples(empty)
+    missing = tmp_path / "missing.json"
+    with pytest.raises(
+        PromptError,
+        match=rf"^{re.escape(str(missing))}: cannot read the worked-examples file "
+        r"\(No such file or directory\)$",
+    ):
+        load_examples(missing)
+
+
+def recorder():
+    seen: list[list[dict[str, str]]] = []
+
+    def template(messages):
+        seen.append(messages)
+        return "|".join(f"{m['role']}:{m['content']}" for m in messages)
+
+    return seen, template
+
+
+def test_chat_prompt_messages_for_each_style():
+    seen, template = recorder()
+    pair = [
+        {"role": "user", "content": "What is 2 + 2?"},
+        {"role": "assistant", "content": "2 + 2 = 4. The answer is 4."},
+    ]
+    chat_prompt(QUESTION, "analogical", template, retrieved=[SHOT])
+    assert seen[-1] == [*pair, {"role": "user", "content": QUESTION}]
+    # analogical answers to the retrieved examples only; without them it asks to recall
+    chat_prompt(QUESTION, "analogical", template, examples=[SHOT])
+    assert seen[-1] == [{"role": "user", "content": f"{QUESTION}\n{ANALOGICAL_INSTRUCTION}"}]
+    # the other styles take no examples in messages
+    for style in ("plain", "zero-shot-cot"):
+        chat_prompt(QUESTION, style, template, examples=[SHOT], retrieved=[SHOT])
+        assert len(seen[-1]) == 1
+    assert seen[-2] == [{"role": "user", "content": QUESTION}]
+    # few-shot without examples: the shipped ones, one exchange each
+    shipped = load_examples()
+    chat_prompt(QUESTION, "few-shot-cot", template)
+    assert len(seen[-1]) == 2 * len(shipped) + 1
+    assert seen[-1][0] == {"role": "user", "content": shipped[0].question}
+    assert seen[-1][-1] == {"role": "user", "content": QUESTION}
+
+
+# TF-IDF by hand (3 candidates, so idf(t) = ln(4 / (1 + df(t))) + 1): apples (df 1) 1.693,
+# train and many (df 2) 1.288, zebra (df 0) 2.386. The query "apples train zebra" has norm
+# 3.197; "many many apples": dot 1.693² = 2.867, norm 3.082 -> cosine 0.291; "train many":
+# dot 1.288² = 1.658, norm 1.821 -> 0.285; "train": norm 1.288 -> 0.403.
+TFIDF = [
+    ("many many apples", WorkedExample("0", "s", "0")),
+    ("train many", WorkedExample("1", "s", "1")),
+    ("train", WorkedExample("2", "s", "2")),
+]
+
+
+def test_most_similar_ranks_by_tf_idf_cosine_by_hand():
+    found = most_similar("apples train zebra", TFIDF, n=3)
+    assert [e.question for e in found] == ["2", "0", "1"]
+    assert [e.question for e in most_similar("apples train zebra", TFIDF)] == ["2", "0"]  # n=2
+    # nothing to compare: a query or a candidate without words scores 0 and is left out
+    assert most_similar("?!", TFIDF) == []
+    assert SHOT not in most_similar("train", [("...", SHOT), *TFIDF], n=4)

@@ -178,3 +178,40 @@ def test_shown_rules_leave_out_the_pick_without_the_probe_when_no_run_had_a_prob
     assert shown_rules(selection_gap(SELECTION_RUNS + probed)) == (
         "greedy", "cot-decoding", "cot-no-probe", "cot-aggregated", "majority", "weighted",
     )  # fmt: skip
+
+
+def test_histogram_counts_every_run_in_its_bin_and_skips_only_unknowns():
+    runs = [
+        Run("4", None, 0.7),  # no gold: not counted
+        Run("4", True, None),  # no consistency: not counted
+        *RUNS,
+        Run("9", True, 0.6),
+    ]
+    hist = consistency_histogram(runs, n_bins=2)
+    # correct: 1.0, 0.55 and 0.6 all in [0.5, 1]; incorrect: 0.05 | 0.5
+    assert hist.correct == (0, 3) and hist.incorrect == (1, 1)
+    one = consistency_histogram(runs, n_bins=1)
+    assert (one.edges, one.correct, one.incorrect) == ((0.0, 1.0), (3,), (2,))
+
+
+def test_run_stats_defaults_to_consistency_and_bins_the_histogram_alike():
+    stats = run_stats(RUNS, n_bins=4)  # the export's call
+    assert stats.confidence == "consistency"
+    assert stats.calibration.n == 4  # four runs have a consistency (three a Δ)
+    assert stats.histogram.edges == (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert (stats.histogram.correct, stats.histogram.incorrect) == ((0, 0, 1, 1), (1, 0, 1, 0))
+    assert run_stats(RUNS, "delta").confidence == "delta"
+
+
+def test_selection_gap_json_names_every_figure():
+    [doc] = selection_gap_doc(selection_gap(SELECTION_RUNS[:2]))
+    assert set(doc) == {
+        "strategy", "runs", "accuracy", "correct", "chosen_accuracy", "pass_at_k", "gap",
+        "best_rule", "paths",
+    }  # fmt: skip
+    # run 1 right by greedy, majority and weighted; run 2 by the Δ pick, aggregated, majority
+    assert doc["correct"] == {
+        "greedy": 1, "cot-decoding": 1, "cot-no-probe": 0, "cot-aggregated": 1, "majority": 2,
+        "weighted": 1,
+    }  # fmt: skip
+    assert doc["chosen_accuracy"] == 0.5 and doc["best_rule"] == "majority"
