@@ -264,6 +264,7 @@ def _session(item: SessionReport, number: int) -> str:
             "<h3>Paths</h3>\n",
             "".join(_path(item, path.id) for path in session.paths),
             _annotations(item.path_annotations(None), "Session annotations"),
+            _studies(item),
             "</section>\n",
         ]
     )
@@ -367,3 +368,19 @@ def _annotations(annotations: list[Annotation], title: str) -> str:
         for a in annotations
     ]
     return f"<h4>{e(title)}</h4>\n" + _table(("on", "label", "note", "tags", "created"), rows)
+
+
+def _studies(item: SessionReport) -> str:
+    if not item.studies:
+        return ""
+    parts = ["<h3>Studies</h3>\n"]
+    for study in item.studies:
+        gold = study.gold_line()
+        parts += [
+            f"<h4>{e(study.heading)}</h4>\n",
+            f"<p><small>{e(study.details)}{e(' · ' + gold) if gold else ''}</small></p>\n",
+            _image(study.png, study.alt),
+            _table(study.header, study.rows()),
+            f"<p><small>{e(study.note)}</small></p>\n",
+        ]
+    return "".join(parts)

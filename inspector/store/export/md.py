@@ -183,6 +183,7 @@ def _session(item: SessionReport, number: int, image: ImageLink) -> str:
             "\n### Paths\n\n",
             "".join(_path(item, path.id) for path in session.paths),
             _annotations(item.path_annotations(None), "Session annotations"),
+            _studies(item, number, image),
         ]
     )
 
@@ -272,3 +273,20 @@ def _annotations(annotations: list[Annotation], title: str) -> str:
         for a in annotations
     ]
     return f"#### {md(title)}\n\n" + table(("on", "label", "note", "tags", "created"), rows) + "\n"
+
+
+def _studies(item: SessionReport, number: int, image: ImageLink) -> str:
+    if not item.studies:
+        return ""
+    parts = ["\n### Studies\n\n"]
+    for i, study in enumerate(item.studies):
+        gold = study.gold_line()
+        name = f"study-{number + 1}-{i + 1}-{'forks' if study.forks else 'steps'}.png"
+        parts += [
+            f"#### {md(study.heading)}\n\n",
+            f"{md(study.details)}{md(' · ' + gold) if gold else ''}\n\n",
+            image(name, study.png, study.alt),
+            table(study.header, study.rows()),
+            f"\n{md(study.note)}\n\n",
+        ]
+    return "".join(parts)

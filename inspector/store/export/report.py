@@ -33,8 +33,10 @@ from inspector.core.run_stats import (
     shown_rules,
 )
 from inspector.core.session import AnswerProbe, ReasoningPath, Session, SessionSummary
+from inspector.core.study_views import ForkPlotData, StepView
 from inspector.engine.records import TokenRecord
 from inspector.store.database import Store
+from inspector.store.export.study_report import StudyReport, collect_studies
 from inspector.store.rows import Annotation, ExperimentResult
 
 MAX_SESSION_PLOTS = 50  # experiments with more sessions show their votes as tables only
@@ -52,6 +54,10 @@ class PlotRenderer(Protocol):
 
     def accuracy_curve(self, points: Sequence[metrics.SamplingPoint]) -> bytes: ...
 
+    def fork_plot(self, data: ForkPlotData) -> bytes: ...
+
+    def step_plot(self, view: StepView) -> bytes: ...
+
 
 @dataclass
 class SessionReport:
@@ -60,6 +66,7 @@ class SessionReport:
     annotations: list[Annotation]
     deleted: bool = False
     votes_png: bytes | None = None
+    studies: list[StudyReport] = field(default_factory=list)
 
     def path_annotations(self, path_id: int | None) -> list[Annotation]:
         return [a for a in self.annotations if a.path_id == path_id]
@@ -150,9 +157,9 @@ def collect_report(
         for sid in ids:
             session = store.load_session(sid)
             deleted = store.session_stamps(sid).deleted_at is not None
-            report.sessions.append(
-                SessionReport(session, session.summary(), store.annotations(sid), deleted)
-            )
+            item = SessionReport(session, session.summary(), store.annotations(sid), deleted)
+            item.studies = collect_studies(store, session)
+            report.sessions.append(item)
     if render is not None:
         _render(report, render)
     return report
@@ -163,6 +170,11 @@ def _render(report: Report, render: PlotRenderer) -> None:
         for item in report.sessions:
             if item.summary.votes:
                 item.votes_png = render.votes(sorted_votes(item.summary), item.vote_correctness())
+            for study in item.studies:
+                if study.forks is not None and study.forks.positions:
+                    study.png = render.fork_plot(study.forks)
+                elif study.steps is not None and study.steps.outcomes:
+                    study.png = render.step_plot(study.steps)
     experiment = report.experiment
     if experiment is not None:
         calibration = experiment.calibration

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from inspector.core.metrics import CalibrationBin, SamplingPoint
+from inspector.core.study_views import ForkPlotData, StepView
 
 WIDTH, HEIGHT = 640, 400
 INK = "#222222"
@@ -101,6 +102,56 @@ def render_accuracy_curve(points: Sequence[SamplingPoint]) -> bytes:
     return _png(widget)
 
 
+def render_fork_plot(data: ForkPlotData) -> bytes:
+    """The forking plot as the study window draws it: the stacked outcome distribution over
+    the forking score."""
+    import pyqtgraph as pg
+
+    from inspector.ui.studies.plot_drawing import draw_forks
+
+    ensure_app()
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.resize(WIDTH + 160, HEIGHT + 80)
+    area = widget.addPlot(row=0, col=0)
+    score = widget.addPlot(row=1, col=0)
+    widget.ci.layout.setRowStretchFactor(0, 3)
+    widget.ci.layout.setRowStretchFactor(1, 1)
+    score.setXLink(area)
+    for plot in (area, score):
+        plot.getAxis("left").setWidth(56)
+        plot.setMenuEnabled(False)
+    widget.ci.setGeometry(0, 0, WIDTH + 160, HEIGHT + 80)
+    draw_forks(area, score, data, INK)
+    return _scene_png(widget, widget.ci, WIDTH + 160)
+
+
+def render_step_plot(view: StepView) -> bytes:
+    """A bar per step (step 1 on top), the most important ones orange."""
+    from inspector.ui.studies.plot_drawing import draw_steps
+
+    widget, plot = _plot()
+    draw_steps(plot, view, INK)
+    return _png(widget)
+
+
+def _scene_png(widget, item, width: int) -> bytes:
+    import pyqtgraph.exporters
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    ensure_app().processEvents()
+    exporter = pyqtgraph.exporters.ImageExporter(item)
+    exporter.parameters()["width"] = width
+    image = exporter.export(toBytes=True)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    widget.deleteLater()
+    return bytes(data.data())
+
+
 class QtPlotRenderer:
     """The exporter's ``PlotRenderer``, drawing with pyqtgraph."""
 
@@ -114,3 +165,9 @@ class QtPlotRenderer:
 
     def accuracy_curve(self, points: Sequence[SamplingPoint]) -> bytes:
         return render_accuracy_curve(points)
+
+    def fork_plot(self, data: ForkPlotData) -> bytes:
+        return render_fork_plot(data)
+
+    def step_plot(self, view: StepView) -> bytes:
+        return render_step_plot(view)

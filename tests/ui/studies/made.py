@@ -28,6 +28,7 @@ def path_tokens() -> list[TokenRecord]:
 
 def made_session() -> Session:
     session = new_session(gold="8")
+    session.status = "complete"
     add(session, path_tokens())
     return session
 
