@@ -128,6 +128,61 @@ def bench_batched(
     result.add(f"{label}: speed-up", serial_s / batched_s, "×", key)
 
 
+def study_branches(
+    engine: Engine, path_tokens: int, samples: int, alternatives: int = 2, min_prob: float = 0.05
+) -> tuple[list[int], list[Branch]]:
+    """A forking-token study of the greedy path of ``BENCH_PROMPT``: at every position the
+    taken token and up to ``alternatives`` others with p ≥ ``min_prob``, ``samples`` each."""
+    prompt = engine.tokenize_prompt(BENCH_PROMPT)
+    path = engine.generate(prompt, GenerationSettings(max_tokens=path_tokens, ignore_eos=True))
+    ids = path.token_ids
+    branches = []
+    for t, record in enumerate(path.tokens):
+        others = [a for a in record.top if a.token_id != record.token_id and a.prob >= min_prob]
+        for token in [record.token_id, *(a.token_id for a in others[:alternatives])]:
+            branches += [
+                Branch(
+                    context=tuple(ids[:t]),
+                    forced=(token,),
+                    seed_key=(t * 7 + s) * 1_000_003 + token,
+                )
+                for s in range(samples)
+            ]
+    return prompt, branches
+
+
+def bench_resampling(engine: Engine, result: BenchResult, quick: bool) -> None:
+    """The study batched (each continuation's context a copy of the path's cache) against a
+    spread-out subset of the same continuations run one by one, the prefix evaluated anew."""
+    path_tokens, samples, new_tokens = (16, 2, 16) if quick else (48, 6, 48)
+    prompt, branches = study_branches(engine, path_tokens, samples)
+    sampling = SamplingSettings(temperature=1.0, seed=5)
+    settings = GenerationSettings(max_tokens=new_tokens, sampling=sampling, ignore_eos=True)
+    engine.forget_cache()
+    started = time.perf_counter()
+    tokens = sum(len(s.tokens) for s in engine.explore(prompt, branches, settings))
+    batched_s = time.perf_counter() - started
+    subset = branches[:: max(1, len(branches) // 16)]
+    started = time.perf_counter()
+    serial_tokens = 0
+    for branch in subset:
+        engine.forget_cache()
+        alone = Branch(forced=branch.forced, seed_key=branch.seed_key)
+        serial_tokens += len(
+            engine.explore(prompt + list(branch.context), [alone], settings)[0].tokens
+        )
+    serial_s = time.perf_counter() - started
+    label = f"resampling study, {path_tokens}-token path × {samples} samples × {new_tokens}"
+    result.add(f"{label}: continuations", len(branches), "", "study_continuations")
+    result.add(f"{label}: batched from the path's cache", tokens / batched_s, "tokens/s",
+               "study_batched_tokens_per_second")  # fmt: skip
+    result.add(f"  the same one by one, prefix re-evaluated ({len(subset)} of them)",
+               serial_tokens / serial_s, "tokens/s", "study_serial_tokens_per_second")  # fmt: skip
+    result.add(f"{label}: speed-up", (tokens / batched_s) / (serial_tokens / serial_s), "×",
+               "study_speedup_ratio")  # fmt: skip
+    result.add(f"{label}: whole study batched", batched_s, "s", "study_batched_seconds")
+
+
 def run_benchmark(engine: Engine, *, repeats: int = 3, quick: bool = False) -> BenchResult:
     result = BenchResult()
     result.add("model load time", engine.load_seconds, "s", "model_load_seconds")
@@ -150,6 +205,7 @@ def run_benchmark(engine: Engine, *, repeats: int = 3, quick: bool = False) -> B
     samples = [Branch() for _ in range(16)]
     bench_batched(engine, result, f"self-consistency N=16 × {branch_tokens}",
                   "self_consistency_speedup_ratio", samples, sampled, repeats)  # fmt: skip
+    bench_resampling(engine, result, quick)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_mb = peak_kb / (1024 * 1024 if sys.platform == "darwin" else 1024)
     result.add("peak resident memory of the engine", peak_mb, "MB", "peak_rss_mb")
