@@ -87,3 +87,46 @@ def test_walk_is_depth_first_from_the_root():
     assert order == [ROOT_ID, a, tail, three, six, b, c]
     assert [tree.nodes[n].tokens[0].token_id for n in order[1:]] == [1, 2, 3, 6, 4, 5]
     assert six == d and ids(tree, three) == [1, 2, 3]
+
+
+def test_node_ids_count_up_from_one_in_creation_order():
+    tree = ReasoningTree()
+    assert tree.add_sequence(seq(1, 2, 3))[0] == 1
+    assert tree.add_sequence(seq(5))[0] == 2
+    # a split's tail takes the next id, then the new branch
+    end, moved = tree.add_sequence(seq(1, 9))
+    assert moved == {1: 3} and end == 4
+    assert sorted(tree.nodes) == [0, 1, 2, 3, 4]
+
+
+def test_split_refuses_an_offset_at_either_end():
+    tree = ReasoningTree()
+    node, _ = tree.add_sequence(seq(1, 2, 3))
+    for offset in (0, 3, 4):
+        with pytest.raises(ValueError, match=rf"^cannot split node 1 of 3 tokens at {offset}$"):
+            tree.split(node, offset)
+    assert len(tree) == 2  # nothing changed
+
+
+def test_locate_covers_each_depth_once_and_names_what_is_missing():
+    tree = ReasoningTree()
+    a, _ = tree.add_sequence(seq(1, 2, 3, 4))
+    b, _ = tree.add_sequence(seq(1, 2, 9))  # [1 2] -> [3 4] and [9]
+    head = tree.nodes[b].parent
+    assert head is not None
+    assert [tree.locate(b, d) for d in range(3)] == [(head, 0), (head, 1), (b, 0)]
+    tail = tree.nodes[head].children[0]
+    assert [tree.locate(tail, d) for d in (2, 3)] == [(tail, 0), (tail, 1)]
+    with pytest.raises(IndexError, match=rf"^no token at depth 3 on the path to node {b}$"):
+        tree.locate(b, 3)
+    assert a == head
+
+
+def test_leaves_are_the_childless_nodes_never_the_root():
+    tree = ReasoningTree()
+    assert tree.leaves() == []  # the bare root is no leaf
+    a, _ = tree.add_sequence(seq(1, 2, 3))
+    b, _ = tree.add_sequence(seq(1, 7))
+    c, _ = tree.add_sequence(seq(8))
+    tail = tree.nodes[a].children[0]
+    assert [n.id for n in tree.leaves()] == [tail, b, c]

@@ -122,3 +122,85 @@ def test_sampling_extreme_logits_draws_what_the_unshifted_logits_draw(offset, sa
     ]
     assert shifted_draws == base_draws
     assert len(set(base_draws)) >= 2  # a real draw, not one token every time
+
+
+def test_entropy_of_a_peaked_row_is_below_one_nat():
+    # p = 0.9, 0.1: H = -(0.9 ln 0.9 + 0.1 ln 0.1) = 0.0948 + 0.2303 = 0.3251 nats
+    logits = np.log(np.array([0.9, 0.1], dtype=np.float32))
+    stats = RowAnalyzer(2).analyze(logits, 2)
+    assert stats.entropy == pytest.approx(0.9 * -math.log(0.9) + 0.1 * -math.log(0.1), rel=1e-5)
+
+
+def test_top_k_ids_of_a_large_row_are_the_k_largest():
+    logits = make_rng(11, 0).normal(size=5000).astype(np.float32)
+    expected = np.argsort(-logits.astype(np.float64), kind="stable")
+    for k in (1, 5, 40):
+        assert list(top_k_ids(logits, k)) == list(expected[:k])
+    # top-k sampling draws from those k tokens only, and from each of them
+    stats = RowAnalyzer(len(logits)).analyze(logits, 5)
+    rng = make_rng(2, 0)
+    sampling = SamplingSettings(temperature=0.5, top_k=5)
+    drawn = {choose_token(logits, stats, sampling, rng) for _ in range(400)}
+    assert drawn == set(expected[:5].tolist())
+
+
+def test_truncation_to_one_token_is_the_top_token():
+    stats = RowAnalyzer(len(SHUFFLED)).analyze(SHUFFLED, 3)
+    rng = make_rng(4, 0)
+    for sampling in (
+        SamplingSettings(temperature=1.0, top_p=0.3),  # 0.5 alone exceeds 0.3
+        SamplingSettings(temperature=1.0, min_p=0.99),
+    ):
+        assert {choose_token(SHUFFLED, stats, sampling, rng) for _ in range(200)} == {1}
+
+
+def test_min_p_keeps_the_tokens_exactly_at_the_threshold():
+    # temperature 1/ln 2 makes the weights exactly 1, 0.5, 0.5, 0.25: with min-p 0.5 the
+    # two tokens at half the top weight stay, the quarter goes
+    logits = np.array([0.0, -1.0, -1.0, -2.0], dtype=np.float32)
+    stats = RowAnalyzer(4).analyze(logits, 3)
+    rng = make_rng(6, 0)
+    sampling = SamplingSettings(temperature=1 / math.log(2), min_p=0.5)
+    assert {choose_token(logits, stats, sampling, rng) for _ in range(300)} == {0, 1, 2}
+
+
+def test_a_flat_distribution_under_min_p_falls_back_to_the_full_sort():
+    # every token of a flat row is at the threshold: all 1000 stay, not just the first guess
+    flat = np.zeros(1000, dtype=np.float32)
+    stats = RowAnalyzer(1000).analyze(flat, 3)
+    rng = make_rng(3, 1)
+    sampling = SamplingSettings(temperature=1.0, min_p=0.5)
+    picks = {choose_token(flat, stats, sampling, rng) for _ in range(3000)}
+    assert len(picks) > 600 and max(picks) >= 256
+
+
+# p = 0.1, 0.5, 0.05, 0.2, 0.15: the most likely tokens are not the lowest ids
+SHUFFLED = np.log(np.array([0.1, 0.5, 0.05, 0.2, 0.15], dtype=np.float32))
+
+
+def inverse_cdf(probs: np.ndarray, ids: list[int], u: float) -> int:
+    """The token of ``ids`` (in that order) where the cumulative probability first exceeds u."""
+    weights = probs[ids]
+    cumulative = 0.0
+    for token, weight in zip(ids, weights / weights.sum(), strict=True):
+        cumulative += weight
+        if u < cumulative:
+            return token
+    return ids[-1]
+
+
+def test_a_seed_draws_the_same_token_by_the_inverse_cdf():
+    # a session re-run with its seed repeats its samples: plain sampling walks the cumulative
+    # probabilities in token-id order, a truncated one from the most likely token down
+    probs = np.array([0.1, 0.5, 0.05, 0.2, 0.15])
+    stats = RowAnalyzer(5).analyze(SHUFFLED, 3)
+    cases = [
+        (SamplingSettings(temperature=1.0), [0, 1, 2, 3, 4]),
+        (SamplingSettings(temperature=1.0, top_k=3), [1, 3, 4]),
+        (SamplingSettings(temperature=1.0, top_p=0.8), [1, 3, 4]),  # 0.5 + 0.2 < 0.8
+    ]
+    for sampling, order in cases:
+        for seed in range(60):
+            u = make_rng(seed, 0).random()
+            picked = choose_token(SHUFFLED, stats, sampling, make_rng(seed, 0))
+            assert picked == inverse_cdf(probs, order, u), (sampling, seed)
