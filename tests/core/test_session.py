@@ -187,3 +187,104 @@ def test_boundary_node_ends_exactly_at_the_depth_and_moves_the_paths_that_ended_
     assert session.boundary_node(other, 3) == other.node_id and len(session.tree) == 5
     with pytest.raises(IndexError):
         session.boundary_node(first, 5)
+
+
+def test_self_consistency_summary_every_figure_by_hand():
+    session = make_session("self-consistency", gold="8")
+    session.add_path(sequence([(" 5", 0.6, 0.3)]), "greedy", "greedy reference")
+    session.add_path(sequence([(" 8", 0.5, 0.2)]), "sample", "s")
+    session.add_path(sequence([(" 7", 0.4, 0.3)]), "sample", "s")
+    session.add_path(sequence([(" 8", 0.9, 0.05)], finish="length"), "sample", "cut")
+    session.add_path(sequence([(" 9", 0.5, 0.2)], finish="cancelled"), "sample", "cancelled")
+    session.add_path(sequence([(" no idea", 0.5, 0.2)]), "sample", "no answer")
+    summary = session.summary()
+    # voters: the samples that ended (not the greedy reference, not the cancelled one)
+    assert [p.id for p in session.voting_paths()] == [1, 2, 3, 5]
+    assert (summary.n_voting, summary.n_completed, summary.n_answered, summary.n_hit_limit) == (
+        4, 3, 2, 1,
+    )  # fmt: skip
+    # the cut path's last number is no answer (only a marker answers an unfinished path)
+    assert session.paths[3].answer is None
+    assert summary.votes == {"8": 1, "7": 1}
+    assert (summary.majority.answer, summary.majority.tied) == ("8", ("8", "7"))
+    # weights 0.5 and 0.4 of 0.9; Δ 0.5 − 0.2 = 0.3 and 0.4 − 0.3 = 0.1
+    assert summary.weighted.distribution == pytest.approx({"8": 0.5 / 0.9, "7": 0.4 / 0.9})
+    assert (summary.cot_pick.index, summary.cot_path_id) == (0, 1)
+    assert summary.cot_aggregated.distribution == pytest.approx({"8": 0.3, "7": 0.1})
+    assert summary.delta_range == pytest.approx((0.1, 0.3))
+    assert summary.consistency == 0.5
+    assert summary.vote_entropy == pytest.approx(math.log(2))
+    assert (summary.chosen_answer, summary.correct, summary.any_correct) == ("8", True, True)
+    assert summary.selections == {
+        "greedy": "5", "cot-decoding": "8", "cot-aggregated": "8", "majority": "8",
+        "weighted": "8",
+    }  # fmt: skip
+    marginal = summary.greedy_vs_marginal
+    assert marginal is not None
+    assert marginal.greedy_answer == "5"
+    assert marginal.greedy_sequence_probability == pytest.approx(0.6)
+    # shares over the 4 voters: nobody reached 5; the majority 8 once
+    assert (marginal.greedy_answer_probability, marginal.majority_answer) == (0.0, "8")
+    assert marginal.majority_answer_probability == 0.25
+
+
+def test_a_greedy_run_votes_with_its_greedy_path_and_has_no_marginal():
+    session = make_session("greedy", gold="7")
+    session.add_path(sequence([(" 7", 0.6, 0.3)]), "greedy", "greedy")
+    summary = session.summary()
+    assert session.voting_paths() == session.paths
+    assert summary.greedy_vs_marginal is None
+    assert (summary.chosen_answer, summary.correct, summary.any_correct) == ("7", True, True)
+    assert summary.selections["greedy"] == "7"
+    nothing = make_session("self-consistency")
+    nothing.add_path(sequence([(" 7", 0.6, 0.3)], finish="cancelled"), "greedy", "greedy")
+    assert nothing.greedy_reference() is None and nothing.greedy_path() is None
+    empty = nothing.summary()
+    assert (empty.correct, empty.any_correct, empty.greedy_vs_marginal) == (None, None, None)
+
+
+def test_a_paths_answer_fields_and_origin_are_recorded():
+    session = make_session("greedy")
+    path = session.add_path(
+        sequence([(" So", 0.5, 0.2), (" 8", 0.8, 0.1)]),
+        "branch",
+        "branch at 1",
+        parent_path=0,
+        branch_depth=1,
+    )
+    assert (path.origin, path.label, path.parent_path, path.branch_depth) == (
+        "branch", "branch at 1", 0, 1,
+    )  # fmt: skip
+    assert (path.answer, path.answer_text, path.answer_span) == ("8", "8", (4, 5))
+    assert (path.answer_rule, path.answer_tokens) == ("last-number", (1, 2))
+    assert path.answer_logprob == pytest.approx(math.log(0.8))
+    none = session.add_path(sequence([(" hmm", 0.5, 0.2)]), "sample", "s")
+    assert (none.answer_span, none.answer_rule, none.answer_logprob) == (None, None, None)
+
+
+def test_the_text_ends_at_the_first_stop_string():
+    session = make_session("greedy")
+    parts = [(" 5", 0.6, 0.3), ("\nQ:", 0.5, 0.2), (" 9", 0.5, 0.1), ("\nQ:", 0.5, 0.2)]
+    path = session.add_path(sequence(parts, stop="\nQ:"), "greedy", "g")
+    assert (path.text, path.answer) == (" 5", "5")
+
+
+def test_a_prompt_that_opens_the_thinking_makes_the_path_start_inside_it():
+    session = Session("q", "Q: q\nA: <think>\n", [2, 3], RunSettings(), {}, "8")
+    closed = session.add_path(
+        sequence([(" 3 apples", 0.5, 0.2), ("</think>", 0.9, 0.01), (" 8", 0.7, 0.1)]),
+        "greedy",
+        "g",
+    )
+    assert closed.thinking_tokens == (0, 2) and closed.thinking_ended
+    assert closed.answer == "8" and closed.answer_tokens == (2, 3)
+    # no close marker: the whole text is thinking, so it has no answer yet
+    open_ = session.add_path(sequence([(" 3 apples and 8", 0.5, 0.2)]), "sample", "s")
+    assert open_.thinking_tokens == (0, 1) and not open_.thinking_ended
+    assert open_.answer is None and not open_.completed
+
+
+def test_settings_to_dict_keeps_the_stop_strings_as_a_list():
+    data = RunSettings(stop=("\nQ:", "END")).to_dict()
+    assert data["stop"] == ["\nQ:", "END"]
+    assert RunSettings.from_dict(data).stop == ("\nQ:", "END")
