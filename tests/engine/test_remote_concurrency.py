@@ -28,8 +28,20 @@ QUICK = HttpSettings(timeout=10, retries=4, backoff=0.05)
 SC = RunSettings(strategy="self-consistency", samples=4, max_tokens=16, seed=3)
 
 
+_OPEN: list[RemoteEngine] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def connect(url: str, http: HttpSettings = QUICK) -> RemoteEngine:
-    return RemoteEngine.connect(url, api_key=KEY, http=http)
+    engine = RemoteEngine.connect(url, api_key=KEY, http=http)
+    _OPEN.append(engine)  # closed after the test (its pooled connections with it)
+    return engine
 
 
 # -- requests in parallel ----------------------------------------------------------------------
