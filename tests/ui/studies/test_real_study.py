@@ -45,10 +45,14 @@ def test_real_study_plot_equals_the_stored_answers(qtbot, engine, tmp_path):
 
     # the same distributions straight from the table: per (position, token) the answers'
     # shares, mixed by the token's p renormalised over the tokens studied
-    rows = sqlite3.connect(db).execute(
-        "SELECT position, token_id, token_prob, answer FROM study_samples WHERE study_id = ?",
-        [study.id],
-    ).fetchall()
+    rows = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT position, token_id, token_prob, answer FROM study_samples WHERE study_id = ?",
+            [study.id],
+        )
+        .fetchall()
+    )
     n_tokens = len(shown_session.path_tokens(shown_session.paths[0]))
     assert len({r[0] for r in rows}) == len(positions) and len(positions) <= n_tokens
     answers: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
