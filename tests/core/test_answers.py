@@ -237,3 +237,44 @@ def test_char_span_to_token_range_errors() -> None:
         char_span_to_token_range(["ab", "c"], (2, 4))
     with pytest.raises(ValueError, match="outside"):
         char_span_to_token_range([], (0, 1))
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("zero", "0"),
+        ("nine", "9"),
+        ("ten", "10"),
+        ("five hundred", "500"),
+        ("thirteen hundred", "1300"),  # a teen before hundred
+        ("twenty hundred", "2000"),
+        ("one hundred twenty", "120"),  # tens after hundred
+        ("one hundred and five", "105"),
+        ("one thousand twenty", "1020"),  # tens after a scale
+        ("two thousand and five", "2005"),
+        ("thirteen thousand", "13000"),
+        ("fifteen thousand", "15000"),
+        ("twenty thousand", "20000"),
+        ("one hundred thousand", "100000"),
+    ],
+)
+def test_number_phrases_by_hand(words: str, value: str) -> None:
+    assert normalize_answer(words, number_words=True) == value
+    assert normalize_answer(words) == words  # opt-in only
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["and", "hundred", "twenty ten", "five eleven", "thirteen five", "one hundred hundred"],
+)
+def test_phrases_that_are_no_number_stay_text(words: str) -> None:
+    assert normalize_answer(words, number_words=True) == words
+
+
+def test_latex_numbers_in_braces_signs_and_long_whole_parts() -> None:
+    assert normalize_number("{\\frac{1}{2}}") == "0.5"
+    assert normalize_number("−\\frac{1}{2}") == "-0.5"  # the Unicode minus sign
+    assert normalize_number("-2\\frac{1}{2}") == "-2.5"
+    whole = "1" * 300  # the longest whole part still converted
+    assert normalize_number(whole + "\\frac{1}{2}") == whole + ".5"
+    assert normalize_number("1" * 301 + "\\frac{1}{2}") is None

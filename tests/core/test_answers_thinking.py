@@ -152,3 +152,18 @@ def test_regex_rules_keep_re_syntax() -> None:
     assert parse_rule(r"regex:(?P<n>\d+)\b").pattern is not None
     with pytest.raises(ValueError, match="invalid regular expression"):
         parse_rule("regex:a{2,1}")
+
+
+def test_split_thinking_uses_the_first_open_and_the_last_close_marker() -> None:
+    assert split_thinking("<think>a</think><think>b</think> 8") == ThinkingSplit((0, 32), 32)
+    assert split_thinking("<think>a</think> x </think> 8") == ThinkingSplit((0, 27), 27)
+    # a close marker at the very start: the text began inside the thinking
+    assert split_thinking("</think> 8") == ThinkingSplit((0, 8), 8)
+    # an open marker that is the start of the close marker belongs to the close marker
+    assert split_thinking("ab[/] 8", ("[", "[/]")) == ThinkingSplit((0, 5), 5)
+
+
+def test_a_paths_own_thinking_markers_are_used() -> None:
+    found = extract_path_answer("[t]3[/t] 8", "auto", thinking_markers=("[t]", "[/t]"))
+    assert found.thinking == ThinkingSplit((0, 8), 8)
+    assert found.answer == ExtractedAnswer("8", "8", (9, 10), "last-number")
