@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -245,3 +246,91 @@ def test_the_digest_is_that_of_the_whole_list() -> None:
         [["Q “1”?", "1", None, None], ["Q2?", "2", "sol", "id-2"]], ensure_ascii=False
     )
     assert questions_digest(questions) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"question": "  ", "answer": "1"}, "empty question (field 'question')"),
+        ({"problem": "q", "target": "  "}, "empty answer (field 'target')"),
+        ({"q": "q", "answer": "1"}, "missing question field (one of question, problem, input)"),
+        ({"question": "q"}, "missing answer field (one of answer, target, gold)"),
+        ({"input": 5, "answer": "1"}, "field 'input' has the wrong type (int); expected text"),
+        ({"question": "q", "gold": [1]}, "field 'gold' has the wrong type (list); expected text"),
+        (
+            {"question": "q", "answer": "1", "solution": True},
+            "field 'solution' has the wrong type (bool); expected text",
+        ),
+        (
+            {"question": "q", "answer": "1", "id": []},
+            "field 'id' has the wrong type (list); expected text",
+        ),
+    ],
+)
+def test_each_bad_record_is_named_by_file_line_and_field(
+    tmp_path: Path, record: dict, problem: str
+) -> None:
+    good = {"question": "fine", "answer": "1"}
+    path = _write(tmp_path / "set.jsonl", _jsonl([good, record]))
+    assert _error(path) == f"{path}:2: {problem}"
+
+
+def test_numbers_as_text_and_the_last_gsm8k_marker(tmp_path: Path) -> None:
+    row = {"question": "q", "answer": "1", "solution": 3.5, "id": 2.0}
+    [first] = load_dataset(_write(tmp_path / "set.jsonl", _jsonl([row]))).questions
+    assert (first.solution, first.id) == ("3.5", "2.0")
+    row = {"question": "r", "answer": "Step ####x #### 5"}
+    [second] = load_dataset(_write(tmp_path / "gsm8k.jsonl", _jsonl([row]))).questions
+    assert (second.answer, second.solution) == ("5", "Step ####x")
+
+
+def test_unreadable_and_undecodable_files_name_the_place(tmp_path: Path) -> None:
+    for name in ("dir.csv", "dir.jsonl"):
+        (tmp_path / name).mkdir()
+        assert _error(tmp_path / name) == f"{tmp_path / name}: cannot read file: Is a directory"
+    jsonl = tmp_path / "bad.jsonl"
+    jsonl.write_bytes(b'{"question": "q", "answer": "1"}\n\xff\n')
+    assert _error(jsonl) == f"{jsonl}:2: not valid UTF-8 text"
+    csv = tmp_path / "bad.csv"
+    csv.write_bytes(b"question,answer\nq,1\nr,\xff\n")
+    assert _error(csv) == f"{csv}:3: not valid UTF-8 text"
+    other = tmp_path / "set.txt"
+    assert _error(other) == (
+        f"{other}: cannot tell the format from the extension; use one of .jsonl, .ndjson, "
+        ".json, .csv"
+    )
+
+
+def test_json_array_records_are_numbered_by_the_line_they_start_on(tmp_path: Path) -> None:
+    array = tmp_path / "set.json"
+    # a blank first line, and a "[" inside a question: the second record starts on line 4
+    _write(array, '\n[\n{"question": "[x]", "answer": "1"},\n{"question": "y"}\n]')
+    assert _error(array) == f"{array}:4: missing answer field (one of answer, target, gold)"
+    _write(array, '[{"question": "[x]", "answer": "1"},{"question": "y"}]')  # no spaces
+    assert _error(array) == f"{array}:1: missing answer field (one of answer, target, gold)"
+    _write(array, '[{"question": "[x]", "answer": "1"}]')
+    assert [q.question for q in load_dataset(array).questions] == ["[x]"]
+    _write(array, "[]")
+    assert _error(array) == f"{array}: the file contains no questions"
+
+
+def test_csv_header_without_a_column_names_the_choices(tmp_path: Path) -> None:
+    path = _write(tmp_path / "set.csv", "q,a\n1,2\n")
+    assert _error(path) == f"{path}:1: header has no question column (question, problem, input)"
+    _write(path, "question,a\n1,2\n")
+    assert _error(path) == f"{path}:1: header has no answer column (answer, target, gold)"
+
+
+def test_the_digest_is_sha256_of_the_canonical_json_list() -> None:
+    questions = [
+        DatasetQuestion(0, "Café?", "2", None, None),
+        DatasetQuestion(1, "b", "3", "s", "i"),
+    ]
+    canonical = json.dumps([["Café?", "2", None, None], ["b", "3", "s", "i"]], ensure_ascii=False)
+    assert questions_digest(questions) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
