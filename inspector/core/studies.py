@@ -291,9 +291,7 @@ def split_steps(texts: Sequence[str], rule: str = "sentences") -> list[Step]:
     else:
         for i, text in enumerate(texts[:-1]):
             following = texts[i + 1]
-            if "\n" in text:
-                cuts.append(i + 1)
-            elif (
+            if "\n" in text or (
                 rule == "sentences"
                 and text.rstrip().endswith((".", "!", "?"))
                 and following[:1] in (" ", "\n")
@@ -380,6 +378,66 @@ def run_study(
     cancelled = cancel is not None and cancel.cancelled
     study.status = "cancelled" if cancelled and counted[0] < total else "complete"
     return study
+
+
+def open_continuations(
+    engine: Backend,
+    session: Session,
+    study: Study,
+    samples: Sequence[StudySample],
+    stop: tuple[str, ...],
+    *,
+    on_path: Callable[[Session, ReasoningPath], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> list[ReasoningPath]:
+    """Put study continuations into the session's tree as branch paths of the studied path.
+
+    A sample keeps only its token ids, so each is decoded again with all of them forced: the
+    engine scores forced tokens with the model's real probabilities and alternatives, so the
+    new path holds the same tokens with their full records (one batch, every continuation's
+    prefix copied from the path). It ends the way the continuation ended."""
+    path_id = study.settings.path_id
+    tokens = studied_tokens(session, session.paths[path_id])
+    ids = [t.token_id for t in tokens]
+    chosen = [s for s in samples if s.token_ids and s.point.position < len(tokens)]
+    if not chosen:
+        raise InvalidParameterError("no continuation with tokens to open")
+    longest = max(len(s.token_ids) for s in chosen)
+    generation = GenerationSettings(
+        max_tokens=longest, stop=(), n_alternatives=session.settings.n_alternatives
+    )
+    branches = [
+        Branch(context=tuple(ids[: s.point.position]), forced=tuple(s.token_ids)) for s in chosen
+    ]
+    paths = []
+    for s in chosen:
+        shown = s.point.token_text or "the path's own text"
+        label = (
+            f"study {study.id}: position {s.point.position}, {shown!r}, sample {s.point.sample + 1}"
+        )
+        paths.append(
+            session.reserve_path(
+                "branch", label, parent_path=path_id, branch_depth=s.point.position
+            )
+        )
+    sequences = engine.explore(session.prompt_tokens, branches, generation, None, cancel)
+    for sample, path, sequence in zip(chosen, paths, sequences, strict=True):
+        if sequence.finish_reason == "cancelled":
+            session.complete_path(
+                path, sequence, session.boundary_node(session.paths[path_id], sample.point.position)
+            )
+            continue
+        sequence.finish_reason = sample.finish_reason  # type: ignore[assignment]
+        if sample.finish_reason == "stop":
+            full = sequence.text
+            sequence.stop_string = next(
+                (x for x in stop if full.find(x, len(sample.text)) == len(sample.text)), None
+            )
+        start = session.boundary_node(session.paths[path_id], sample.point.position)
+        session.complete_path(path, sequence, start)
+        if on_path is not None:
+            on_path(session, path)
+    return paths
 
 
 def make_sample(

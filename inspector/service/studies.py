@@ -8,7 +8,7 @@ only the continuations not saved yet are sampled (each has its own random stream
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,13 +18,14 @@ from inspector.core.studies import (
     StudyPlan,
     StudySample,
     StudySettings,
+    open_continuations,
     plan_study,
     run_study,
 )
 from inspector.engine import CancelToken
 
 if TYPE_CHECKING:
-    from inspector.core.session import Session
+    from inspector.core.session import ReasoningPath, Session
     from inspector.engine.backend import Backend
     from inspector.store import Store
 
@@ -100,3 +101,23 @@ def run_and_save_study(
     finally:
         store.set_study_status(study_id, study.status)
     return study
+
+
+def open_and_save_continuations(
+    store: Store,
+    engine: Backend,
+    session: Session,
+    study: Study,
+    samples: Sequence[StudySample],
+    *,
+    cancel: CancelToken | None = None,
+) -> list[ReasoningPath]:
+    """:func:`~inspector.core.studies.open_continuations`, the session saved as each new
+    path is in the tree and once more at the end."""
+    try:
+        return open_continuations(
+            engine, session, study, samples, stop_strings(session.settings),
+            on_path=lambda s, _path: store.save_session(s), cancel=cancel,
+        )  # fmt: skip
+    finally:
+        store.save_session(session)

@@ -19,7 +19,11 @@ from inspector.core.studies import (
 )
 from inspector.engine import CancelToken, GeneratedSequence, InvalidParameterError
 from inspector.service import run_and_save
-from inspector.service.studies import prepare_study, run_and_save_study
+from inspector.service.studies import (
+    open_and_save_continuations,
+    prepare_study,
+    run_and_save_study,
+)
 
 QUESTION = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
 
@@ -141,3 +145,27 @@ def test_the_cli_json_is_the_stored_study(greedy, db_path, capsys, store):
     assert [p["distribution"] for p in printed["positions"]] == [
         o.distribution for o in fork_outcomes(saved, tokens)
     ]
+
+
+def test_continuations_open_in_the_tree_as_the_same_tokens(store, engine, greedy):
+    settings = StudySettings("forks", 0, samples=1, max_tokens=10, alternatives=1, last=1)
+    session, plan, study = prepare_study(store, greedy.id, settings)
+    run_and_save_study(store, engine, session, plan, study)
+    chosen = sorted(study.samples, key=lambda s: s.point.key)[:3]
+    before = len(session.paths)
+    opened = open_and_save_continuations(store, engine, session, study, chosen)
+    saved = store.load_session(session.id)
+    assert len(saved.paths) == before + len(chosen)
+    studied = [t.token_id for t in studied_tokens(session, session.paths[0])]
+    for sample, path in zip(chosen, opened, strict=True):
+        new = saved.paths[path.id]
+        tokens = saved.path_tokens(new)
+        # the path's prefix, then exactly the continuation's tokens, with full records
+        assert [t.token_id for t in tokens] == studied[: sample.point.position] + sample.token_ids
+        tail = tokens[sample.point.position :]
+        assert all(t.top and t.top[0].prob >= t.prob - 1e-9 for t in tail)
+        assert new.parent_path == 0 and new.branch_depth == sample.point.position
+        assert new.finish_reason == sample.finish_reason
+        assert new.answer == sample.answer
+        # scored again in another batch shape: within the engine's tolerance per token
+        assert sum(t.logprob for t in tail) == pytest.approx(sample.logprob, abs=0.08 * len(tail))
