@@ -402,9 +402,9 @@ def open_continuations(
     chosen = [s for s in samples if s.token_ids and s.point.position < len(tokens)]
     if not chosen:
         raise InvalidParameterError("no continuation with tokens to open")
-    longest = max(len(s.token_ids) for s in chosen)
+    # a branch ends once its forced tokens are in (never before: max_tokens is at most that)
     generation = GenerationSettings(
-        max_tokens=longest, stop=(), n_alternatives=session.settings.n_alternatives
+        max_tokens=1, stop=(), n_alternatives=session.settings.n_alternatives
     )
     branches = [
         Branch(context=tuple(ids[: s.point.position]), forced=tuple(s.token_ids)) for s in chosen
