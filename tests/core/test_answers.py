@@ -278,3 +278,43 @@ def test_latex_numbers_in_braces_signs_and_long_whole_parts() -> None:
     whole = "1" * 300  # the longest whole part still converted
     assert normalize_number(whole + "\\frac{1}{2}") == whole + ".5"
     assert normalize_number("1" * 301 + "\\frac{1}{2}") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "form"),
+    [
+        ("1/5", "0.2"),  # one factor 5: one decimal place
+        ("3/25", "0.12"),
+        # 2·(2^60 + 1) has an odd factor: no terminating decimal (exact integer arithmetic)
+        ("1/2305843009213693954", "1/2305843009213693954"),
+        ("1/5764607523034234885", "1/5764607523034234885"),  # 5·(2^60 + 1)
+        ("1/" + "1" * 300, "1/" + "1" * 300),  # the longest denominator still converted
+        ("−5", "-5"),  # the Unicode minus sign
+        ("-$-5", "5"),  # two minus signs cancel
+        ("5°", "5"),  # a unit right after the number
+    ],
+)
+def test_number_forms_by_hand(raw: str, form: str) -> None:
+    assert normalize_number(raw) == form
+
+
+@pytest.mark.parametrize("raw", ["{8", "18}", "{x \\over 2}", "1/" + "1" * 301])
+def test_broken_numbers_are_no_numbers(raw: str) -> None:
+    assert normalize_number(raw) is None
+
+
+def test_text_answers_keep_what_is_no_wrapper() -> None:
+    assert normalize_answer("()") is None  # an empty bracket pair is nothing
+    assert normalize_answer("$$") == "$$"  # no math inside
+    assert normalize_answer("$") == "$"
+    assert normalize_answer("\\text{a\\}}") == "a\\}"  # an escaped brace does not close
+    found = extract_answer("\\boxed{\\}8}", "boxed")
+    assert found is not None and found.text == "\\}8"
+
+
+def test_choice_normalisation_accepts_only_a_to_e() -> None:
+    for raw in ("AX", "XA", "x"):
+        assert normalize_answer(raw, "choice") is None
+    assert normalize_answer("see (C)", "choice") == "C"
+    assert answers_match("8", "eight", number_words=True)
+    assert answers_match("eight", "8", number_words=True)

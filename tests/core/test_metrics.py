@@ -367,3 +367,13 @@ def test_accuracy_vs_samples_defaults_are_20_repeats_seed_0() -> None:
     assert default[0].accuracy is not None
     hits = default[0].accuracy * 2 * 20  # the sum of both questions' hit counts
     assert hits == pytest.approx(round(hits))
+
+
+def test_ece_uses_ten_bins_by_default() -> None:
+    # 0.05 and 0.095 share the bin [0, 0.1): ECE = |1/2 − 0.0725| = 0.4275 (with 11 bins they
+    # would part: 1/2·|1 − 0.05| + 1/2·|0 − 0.095| = 0.5225)
+    pairs = [(0.05, True), (0.095, False)]
+    assert expected_calibration_error(pairs) == pytest.approx(0.4275)
+    assert expected_calibration_error(pairs, n_bins=11) == pytest.approx(0.5225)
+    assert calibration(pairs).ece == pytest.approx(0.4275)
+    assert len(calibration_bins(pairs)) == 10
