@@ -204,3 +204,15 @@ def test_a_seed_draws_the_same_token_by_the_inverse_cdf():
             u = make_rng(seed, 0).random()
             picked = choose_token(SHUFFLED, stats, sampling, make_rng(seed, 0))
             assert picked == inverse_cdf(probs, order, u), (sampling, seed)
+
+
+def test_min_p_ties_beyond_the_first_guess_are_kept():
+    # weights 1 and then 999 × 0.5 (temperature 1/ln 2): with min-p 0.5 all 999 sit exactly on
+    # the threshold, well past the first 256 looked at, and every one of them stays
+    logits = np.full(1000, -1.0, dtype=np.float32)
+    logits[0] = 0.0
+    stats = RowAnalyzer(1000).analyze(logits, 3)
+    rng = make_rng(8, 0)
+    sampling = SamplingSettings(temperature=1 / math.log(2), min_p=0.5)
+    picks = {choose_token(logits, stats, sampling, rng) for _ in range(3000)}
+    assert len(picks) > 600 and max(picks) >= 256
