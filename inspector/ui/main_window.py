@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         studies.started.connect(lambda: explore.set_ready(False))
         studies.ended.connect(lambda: self._set_ready(self.models.engine is not None))
         studies.ended.connect(self.sessions.refresh)
+        studies.treeOpened.connect(self._show_opened_continuations)
         sessions.refresh()
 
     def request_study(self, kind: str) -> None:
@@ -217,6 +218,13 @@ class MainWindow(QMainWindow):
             self.explore.session,
             None if path is None else path.id,
         )
+
+    def _show_opened_continuations(self, session: Session, first_path: int) -> None:
+        """Continuations opened from a study: the session in Explore, the first new path shown."""
+        self.explore.show_session(session, first_path)
+        self.pages.setCurrentIndex(0)
+        self.raise_()
+        self.activateWindow()
 
     def _show_forks(self, session_id: str, path_id: int, positions: list[int]) -> None:
         """A forking study's forks, marked in the path view when it shows that path."""

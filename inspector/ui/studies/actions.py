@@ -12,14 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from inspector.core.session import Session
-from inspector.core.studies import Study, StudyKind, StudySettings
-from inspector.service.studies import StudyProgress, prepare_study
+from inspector.core.strategies import RunHooks
+from inspector.core.studies import Study, StudyKind, StudySample, StudySettings
+from inspector.service.studies import (
+    StudyProgress,
+    open_and_save_continuations,
+    prepare_study,
+)
 from inspector.store import Store
 from inspector.ui.model.controller import ModelController
+from inspector.ui.shared.run_worker import RunWorker, start_worker
 from inspector.ui.shared.workers import run_in_pool
 from inspector.ui.studies.runner import StudyRunner
 from inspector.ui.studies.settings_dialog import StudyDialog, confirm_cost
@@ -33,6 +39,7 @@ class StudyActions(QObject):
     forksFound = Signal(str, int, list)  # session id, path id, fork positions
     started = Signal()
     ended = Signal()
+    treeOpened = Signal(object, int)  # the Session with the new paths, the first new path id
 
     def __init__(
         self,
@@ -54,6 +61,9 @@ class StudyActions(QObject):
         self.window.cancelRequested.connect(self.cancel)
         self.window.resumeRequested.connect(self._resume)
         self.window.forksFound.connect(self.forksFound.emit)
+        self.window.openRequested.connect(self.open_in_tree)
+        self.opener: RunWorker | None = None
+        self._opener_thread: QThread | None = None
         self.dialog: StudyDialog | None = None
         self._session_id: str | None = None
         self._last_reload = 0.0
@@ -61,7 +71,8 @@ class StudyActions(QObject):
 
     @property
     def running(self) -> bool:
-        return self.runner.running
+        """A study runs, or continuations are being opened in the tree (the model is used)."""
+        return self.runner.running or self.opener is not None
 
     def _refusal(self, session: Session | None) -> str | None:
         if self.models.engine is None:
@@ -198,6 +209,65 @@ class StudyActions(QObject):
         self.message.emit(f"Study failed: {message}", 0)
         QMessageBox.warning(self.parent_widget, "Reasoning Inspector", message)
 
+    # -- continuations into the tree --------------------------------------------------------
+    def open_in_tree(self, study: Study, samples: list[StudySample]) -> None:
+        """Each of ``samples`` becomes a branch path of the studied path (re-scored with its
+        tokens forced), saved as it goes; then ``treeOpened`` shows the session in Explore."""
+        engine = self.models.engine
+        reason = self._refusal(None) if engine is None else self.busy_reason()
+        if not reason and study.session_id is None:
+            reason = "The study's session is not saved"
+        if reason:
+            self._refuse(reason)
+            return
+        assert engine is not None and study.session_id is not None
+        db_path, session_id, chosen = self.db_path, study.session_id, list(samples)
+
+        def job(hooks: RunHooks) -> tuple[Session, int, int]:
+            with Store.open(db_path) as store:
+                session = store.load_session(session_id)
+                first = len(session.paths)
+                open_and_save_continuations(
+                    store, engine, session, study, chosen, cancel=hooks.cancel
+                )
+            return session, first, study.settings.path_id
+
+        if self._opener_thread is not None:
+            self._opener_thread.wait()
+            self._opener_thread.deleteLater()
+        worker = RunWorker(job)
+        self.opener = worker
+        worker.finished.connect(self._on_opened)
+        worker.failed.connect(self._on_open_failed)
+        self.window.set_opening(True)
+        self.started.emit()
+        n = len(chosen)
+        self.message.emit(
+            f"Opening {n} continuation{'s' if n != 1 else ''} in the tree (re-scoring)…", 0
+        )
+        self._opener_thread = start_worker(worker, self)
+
+    def _end_opening(self) -> None:
+        self.opener = None
+        self.window.set_opening(False)
+        self.ended.emit()
+
+    def _on_opened(self, result: tuple[Session, int, int]) -> None:
+        self._end_opening()
+        session, first, path_id = result
+        n = len(session.paths) - first
+        self.message.emit(
+            f"{n} continuation{'s' if n != 1 else ''} opened in the tree as branch paths "
+            f"of path #{path_id}",
+            15_000,
+        )
+        self.treeOpened.emit(session, first)
+
+    def _on_open_failed(self, message: str) -> None:
+        self._end_opening()
+        self.message.emit(f"Cannot open the continuations: {message}", 0)
+        QMessageBox.warning(self.parent_widget, "Reasoning Inspector", message)
+
     # -- saved studies -----------------------------------------------------------------------
     def open_study_of(self, session_id: str, study: Study) -> None:
         self._session_id = session_id
@@ -231,3 +301,6 @@ class StudyActions(QObject):
         if self.runner.running:
             self.runner.cancel()
             self.runner.wait()
+        if self.opener is not None and self._opener_thread is not None:
+            self.opener.cancel()
+            self._opener_thread.wait(10_000)

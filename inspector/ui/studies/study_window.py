@@ -10,7 +10,7 @@ from the database every few seconds while it runs.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.session import Session
-from inspector.core.studies import Study, plan_study
+from inspector.core.studies import Study, StudySample, plan_study
 from inspector.core.study_views import (
     ForkPlotData,
     answer_label,
@@ -47,9 +47,9 @@ STATUS_WORDS = {
     "cancelled": "cancelled — Resume samples what is missing",
     "interrupted": "interrupted (the app stopped) — Resume samples what is missing",
 }
-NOT_IN_TREE = (
-    "The continuations are listed here, not added to the tree: a study keeps each "
-    "continuation's tokens and total log-probability, not every token's probabilities."
+OPEN_HINT = (
+    "Select continuations (or a token on the left for all of its own) and open them in the "
+    "tree: each becomes a branch of the path, re-scored so every token has its probabilities."
 )
 
 
@@ -60,6 +60,7 @@ class StudyWindow(QWidget):
     resumeRequested = Signal(object)  # the Study to resume
     cancelRequested = Signal()
     forksFound = Signal(str, int, list)  # session id, path id, fork positions
+    openRequested = Signal(object, list)  # the Study, the StudySamples to open in the tree
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -92,6 +93,15 @@ class StudyWindow(QWidget):
         self.tokens_table = self._table(self.tokens_model, 4)
         self.continuations_model = ContinuationModel(self)
         self.continuations_table = self._table(self.continuations_model, 5)
+        self.tokens_table.selectionModel().selectionChanged.connect(self._token_selected)
+        self.continuations_table.selectionModel().selectionChanged.connect(self._update_open_button)
+        self.open_button = QPushButton("Open in the tree")
+        self.open_button.setToolTip(
+            "each selected continuation becomes a branch of the studied path in the Explore "
+            "tree, with every token's probabilities"
+        )
+        self.open_button.clicked.connect(self._open_selected)
+        self.opening = False
         self.steps = StepImportanceView()
         self.pages = QStackedWidget()
         self.pages.addWidget(self._forks_page())
@@ -129,9 +139,12 @@ class StudyWindow(QWidget):
         c_layout = QVBoxLayout(continuations)
         c_layout.setContentsMargins(0, 0, 0, 0)
         c_layout.addWidget(self.continuations_table, 1)
-        note = QLabel(NOT_IN_TREE, wordWrap=True)
+        row = QHBoxLayout()
+        note = QLabel(OPEN_HINT, wordWrap=True)
         note.setStyleSheet("color: gray")
-        c_layout.addWidget(note)
+        row.addWidget(note, 1)
+        row.addWidget(self.open_button)
+        c_layout.addLayout(row)
         tables.addWidget(continuations)
         tables.setSizes([380, 620])
         detail_layout.addWidget(tables, 1)
@@ -193,10 +206,49 @@ class StudyWindow(QWidget):
             )
         )
         self.continuations_model.set_rows(samples)
+        self._update_open_button()
+
+    # -- opening continuations in the tree ---------------------------------------------------
+    def selected_samples(self) -> list[StudySample]:
+        """The continuations selected in the table, in the table's order."""
+        rows = sorted({i.row() for i in self.continuations_table.selectionModel().selectedRows()})
+        return [self.continuations_model.rows[r] for r in rows]
+
+    def select_token(self, token_id: int) -> None:
+        """Select every continuation of the token ``token_id`` at the shown position."""
+        table = self.continuations_table
+        table.clearSelection()
+        mode = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        model = self.continuations_model
+        for row, sample in enumerate(model.rows):
+            if sample.point.token_id == token_id:
+                table.selectionModel().select(model.index(row, 0), mode)
+
+    def _token_selected(self) -> None:
+        rows = self.tokens_table.selectionModel().selectedRows()
+        if rows:
+            self.select_token(self.tokens_model.rows[rows[0].row()].token_id)
+
+    def _update_open_button(self) -> None:
+        chosen = [s for s in self.selected_samples() if s.token_ids]
+        self.open_button.setEnabled(bool(chosen) and not self.running and not self.opening)
+        n = len(chosen)
+        self.open_button.setText(f"Open {n} in the tree" if n > 1 else "Open in the tree")
+
+    def _open_selected(self) -> None:
+        chosen = [s for s in self.selected_samples() if s.token_ids]
+        if chosen and self.study is not None:
+            self.openRequested.emit(self.study, chosen)
+
+    def set_opening(self, opening: bool) -> None:
+        """While continuations are being opened: the button is off."""
+        self.opening = opening
+        self._update_open_button()
 
     def set_running(self, running: bool) -> None:
         self.running = running
         self._show_status()
+        self._update_open_button()
 
     def show_progress(self, progress: StudyProgress) -> None:
         self.progress.setMaximum(max(1, progress.total))
