@@ -318,3 +318,17 @@ def test_choice_normalisation_accepts_only_a_to_e() -> None:
     assert normalize_answer("see (C)", "choice") == "C"
     assert answers_match("8", "eight", number_words=True)
     assert answers_match("eight", "8", number_words=True)
+
+
+def test_a_marker_answer_is_searched_within_its_line_or_sentence() -> None:
+    # the fraction runs past the line end: the answer is the first number inside the line
+    found = extract_answer("#### \\frac{1}\n{2}", "gsm8k")
+    assert found is not None and (found.normalized, found.span) == ("1", (11, 12))
+    found = extract_answer("The answer is \\frac{1}\n{2}.", "answer-is")
+    assert found is not None and (found.normalized, found.span) == ("1", (20, 21))
+    # a number phrase after the marker is its number, not the sentence's text
+    found = extract_answer("The answer is eight apples.", "answer-is", number_words=True)
+    assert found is not None and (found.text, found.normalized) == ("eight", "8")
+    # a number at the very start of a text is a number too
+    found = extract_answer("8 apples")
+    assert found is not None and found.span == (0, 1)
