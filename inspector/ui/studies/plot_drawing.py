@@ -56,6 +56,9 @@ def token_ticks(data: ForkPlotData) -> list[tuple[int, str]]:
     return [(t, data.tokens[t]) for t in data.positions]
 
 
+LEGEND_ROOM = 1.16  # the outcome plot's y range: the shares (0 to 1) and the legend's row
+
+
 def draw_forks(area: Any, score: Any, data: ForkPlotData, ink: str) -> dict[str, Any]:
     """The stacked outcome distribution on ``area`` (x: token position, y: share of the
     continuations' answers, one band per answer, the gold one edged in green) and the forking
@@ -68,7 +71,9 @@ def draw_forks(area: Any, score: Any, data: ForkPlotData, ink: str) -> dict[str,
     x = np.array(data.positions, dtype=float)
     colors = answer_colors(data.answers)
     if area.legend is None:
-        area.addLegend(offset=(-4, 4), labelTextColor=ink, brush=pg.mkBrush(255, 255, 255, 210))
+        area.addLegend(offset=(-4, 2), labelTextColor=ink, brush=pg.mkBrush(255, 255, 255, 210))
+    # one row above the bands (the y range leaves room for it), never over the data
+    area.legend.setColumnCount(max(1, len(data.answers)))
     if len(x):
         lower = np.zeros(len(x))
         for answer in data.answers:
@@ -100,7 +105,8 @@ def draw_forks(area: Any, score: Any, data: ForkPlotData, ink: str) -> dict[str,
         score.addItem(threshold)
         span = (x.min() - 0.6, x.max() + 0.6)
         area.setXRange(*span, padding=0)
-    area.setYRange(0, 1, padding=0.02)
+    area.setYRange(0, LEGEND_ROOM, padding=0)
+    area.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)], []])
     score.setYRange(0, 1, padding=0.02)
     style_plot(area, "Outcome distribution along the path", "share of answers", "", ink)
     style_plot(score, "", "forking score", "token (position along the path)", ink)
