@@ -67,8 +67,11 @@ class StepImportanceView(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 48), (1, 120), (3, 130), (4, 130), (5, 170), (6, 90)):
+        for column, width in ((0, 48), (1, 120), (6, 90)):
             self.table.setColumnWidth(column, width)
+        # the answer distributions are what a reader compares: shown whole, the text gives way
+        for column in (3, 4, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.summary = QLabel(wordWrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
