@@ -332,3 +332,9 @@ def test_a_marker_answer_is_searched_within_its_line_or_sentence() -> None:
     # a number at the very start of a text is a number too
     found = extract_answer("8 apples")
     assert found is not None and found.span == (0, 1)
+
+
+def test_choice_letters_lose_stray_brackets_and_punctuation() -> None:
+    assert normalize_answer("(C", "choice") == "C"
+    assert normalize_answer("C!)", "choice") == "C"
+    assert normalize_answer("-", number_words=True) == "-"  # no words: no number

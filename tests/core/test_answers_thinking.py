@@ -15,6 +15,7 @@ from inspector.core.answers import (
     ExtractedAnswer,
     PathAnswer,
     ThinkingSplit,
+    char_span_to_token_range,
     extract_answer,
     extract_path_answer,
     parse_rule,
@@ -167,3 +168,28 @@ def test_a_paths_own_thinking_markers_are_used() -> None:
     found = extract_path_answer("[t]3[/t] 8", "auto", thinking_markers=("[t]", "[/t]"))
     assert found.thinking == ThinkingSplit((0, 8), 8)
     assert found.answer == ExtractedAnswer("8", "8", (9, 10), "last-number")
+
+
+def test_extract_path_answer_defaults_and_number_words() -> None:
+    # by default the text starts outside any thinking and number words are off
+    plain = extract_path_answer("I have 8 apples", "auto")
+    assert plain.thinking == ThinkingSplit(None, 0) and plain.answer is not None
+    assert plain.answer.normalized == "8"
+    assert extract_path_answer("I have eight apples", "auto").answer is None
+    words = extract_path_answer("I have eight apples", "auto", number_words=True)
+    assert words.answer == ExtractedAnswer("eight", "8", (7, 12), "last-number")
+
+
+def test_a_user_regex_takes_its_last_non_empty_match_even_at_the_start() -> None:
+    # "(\d*)" also matches the empty string after "7": those matches are skipped
+    found = extract_answer("7 apples", r"regex:(\d*)")
+    assert found == ExtractedAnswer("7", "7", (0, 1), "regex")
+    found = extract_answer("7 apples", r"regex:(\d+)")
+    assert found == ExtractedAnswer("7", "7", (0, 1), "regex")
+
+
+def test_empty_tokens_before_a_multibyte_character_join_its_range() -> None:
+    assert char_span_to_token_range(["é", ""], (0, 1)) == (0, 1)
+    assert char_span_to_token_range(["", "é"], (0, 1)) == (0, 2)
+    assert char_span_to_token_range(["x", "", "é"], (1, 2)) == (1, 3)
+    assert char_span_to_token_range(["x", "", "", "é"], (1, 2)) == (1, 4)

@@ -105,3 +105,8 @@ def test_first_token_label_and_old_labels_in_words() -> None:
         "the first token #1 ' '",
     ):
         assert label_words(label) == label
+
+
+def test_shown_token_makes_only_spaces_into_visible_spaces() -> None:
+    assert shown_token("\x0bx ") == "“\x0bx␣”"  # other whitespace is kept as it is
+    assert shown_token("Xa") == "“Xa”"
