@@ -334,3 +334,23 @@ def test_the_digest_is_sha256_of_the_canonical_json_list() -> None:
     ]
     canonical = json.dumps([["Café?", "2", None, None], ["b", "3", "s", "i"]], ensure_ascii=False)
     assert questions_digest(questions) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_a_json_file_may_hold_json_lines_and_bad_json_is_placed(tmp_path: Path) -> None:
+    path = tmp_path / "set.json"
+    _write(path, '\n{"question": "a", "answer": "1"}\n{"question": "b"}\n')  # JSON Lines
+    assert _error(path) == f"{path}:3: missing answer field (one of answer, target, gold)"
+    _write(path, '[\n{"question": "a",\n]')
+    assert _error(path) == f"{path}:3: bad JSON: Expecting property name enclosed in double quotes"
+    # the second element starts on line 2, right after the comma and the line break
+    _write(path, '[{"question": "a", "answer": "1"},\n{"question": "b"}]')
+    assert _error(path) == f"{path}:2: missing answer field (one of answer, target, gold)"
+
+
+def test_csv_lines_count_from_the_first_byte_and_quoted_line_breaks_stay(tmp_path: Path) -> None:
+    path = tmp_path / "set.csv"
+    path.write_bytes(b"\nquestion,answer\n\xff,1\n")
+    assert _error(path) == f"{path}:3: not valid UTF-8 text"
+    path.write_bytes(b'question,answer\r\n"a\r\nb",1\r\n')
+    [question] = load_dataset(path).questions
+    assert question.question == "a\r\nb"
