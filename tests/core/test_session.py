@@ -288,3 +288,48 @@ def test_settings_to_dict_keeps_the_stop_strings_as_a_list():
     data = RunSettings(stop=("\nQ:", "END")).to_dict()
     assert data["stop"] == ["\nQ:", "END"]
     assert RunSettings.from_dict(data).stop == ("\nQ:", "END")
+
+
+def test_a_delta_tie_goes_to_the_answer_with_the_higher_log_probability():
+    session = make_session("cot-decoding", gold="7")
+    # both answers have Δ 0.3 (0.5 − 0.2 and 0.6 − 0.3); the answer tokens' probabilities
+    # are 0.5 and 0.6, so the second path's "7" wins the tie
+    session.add_path(sequence([(" 5", 0.5, 0.2)]), "cot-decoding", "1")
+    session.add_path(sequence([(" 7", 0.6, 0.3)]), "cot-decoding", "2")
+    summary = session.summary()
+    assert summary.cot_pick.tied == (0, 1)
+    assert (summary.cot_path_id, summary.chosen_answer, summary.correct) == (1, "7", True)
+    # greedy decoding is CoT-decoding's first branch
+    assert summary.selections["greedy"] == "5"
+
+
+def test_self_consistency_answers_the_majority_not_the_first_path():
+    session = make_session("self-consistency", gold="8")
+    for answer in (" 7", " 8", " 8"):
+        session.add_path(sequence([(answer, 0.5, 0.2)]), "sample", "s")
+    session.add_path(sequence([(" 8", 0.5, 0.2)], finish="context"), "sample", "cut")
+    summary = session.summary()
+    assert (summary.chosen_answer, summary.correct) == ("8", True)
+    assert (summary.n_answered, summary.n_hit_limit) == (3, 1)  # the cut path states no answer
+
+
+def test_correctness_uses_the_runs_answer_rule():
+    settings = RunSettings(strategy="greedy", answer_rule="choice")
+    session = Session("q", "Q: q\nA:", [2, 3], settings, {}, "Answer: B")
+    path = session.add_path(sequence([(" (B)", 0.5, 0.2)]), "greedy", "g")
+    # as a choice both are "B"; as plain text "answer: b" would not equal "b"
+    assert path.answer == "B" and path.correct is True
+    assert session.summary().correct is True
+    assert path.thinking_tokens is None
+
+
+def test_a_branch_continues_its_start_node_and_a_reserved_path_has_no_tokens():
+    session = make_session("greedy")
+    base = session.add_path(sequence([(c, 0.5, 0.2) for c in "abc"]), "greedy", "g")
+    start = session.boundary_node(base, 2)
+    branch = session.add_path(
+        sequence([("x", 0.5, 0.2)]), "branch", "b", start_node=start, parent_path=0
+    )
+    assert texts(session.path_tokens(branch)) == "abx"
+    reserved = session.reserve_path("sample", "running")
+    assert reserved.finish_reason is None and session.path_tokens(reserved) == []
