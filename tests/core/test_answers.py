@@ -338,3 +338,16 @@ def test_choice_letters_lose_stray_brackets_and_punctuation() -> None:
     assert normalize_answer("(C", "choice") == "C"
     assert normalize_answer("C!)", "choice") == "C"
     assert normalize_answer("-", number_words=True) == "-"  # no words: no number
+
+
+def test_odd_numbers_at_the_edges_of_the_rules() -> None:
+    # a sign, then the line ends inside the fraction: no number in the line, its text answers
+    found = extract_answer("#### -\n\\frac{1}{2}", "gsm8k")
+    assert found is not None and (found.text, found.span) == ("-", (5, 6))
+    # a numerator too long to convert: no number (and no crash)
+    assert normalize_number("\\frac{" + "1" * 301 + "}{2}") is None
+    # capitalised number words in a phrase that is no number are still found one by one
+    found = extract_answer("between Three and Four", number_words=True)
+    assert found is not None and (found.text, found.normalized) == ("Four", "4")
+    # 5^30 is a power of five: a terminating decimal, 2^30 / 10^30 (exact integer division)
+    assert normalize_number("1/" + str(5**30)) == "0.000000000000000000001073741824"
