@@ -54,9 +54,10 @@ def test_a_schema_1_database_is_upgraded_with_its_sessions_intact(tmp_path):
     path = tmp_path / "old.db"
     shutil.copyfile(V1_FIXTURE, path)
     with Store.open(path) as store:
-        assert store.schema_version == latest_version() == 5
+        assert store.schema_version == latest_version() == 6
         assert store.integrity_check() == ["ok"]
         assert "writer" in store.db["sessions"].columns_dict
+        assert store.list_studies() == []  # v6: the studies tables exist, empty
         # v3 columns filled from what v1 stored: every answer was found by the session's
         # rule (last-number), no thinking, every path ended on a stop string
         rules = store.db.execute("SELECT DISTINCT answer_rule, completed FROM paths").fetchall()

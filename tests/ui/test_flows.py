@@ -178,7 +178,9 @@ def test_connect_to_a_server_run_and_fall_back_on_failure(
     connected = window.models.engine
     window.model_actions.connect_server(ServerChoice("http://127.0.0.1:9/v1", None, None, 2))
     qtbot.waitUntil(lambda: bool(warnings), timeout=30_000)
-    assert "could not reach the server" in warnings[0]
+    # retried, then one message naming the server and the last error
+    assert "could not get an answer from the server at http://127.0.0.1:9/v1" in warnings[0]
+    assert "connection refused" in warnings[0]
     assert window.models.engine is connected and window.explore.run_panel.run_button.isEnabled()
     assert b"SECRET" not in window.db_path.read_bytes()
 
