@@ -157,7 +157,10 @@ def bench_resampling(engine: Engine, result: BenchResult, quick: bool) -> None:
     path_tokens, samples, new_tokens = (16, 2, 16) if quick else (48, 6, 48)
     prompt, branches = study_branches(engine, path_tokens, samples)
     sampling = SamplingSettings(temperature=1.0, seed=5)
-    settings = GenerationSettings(max_tokens=new_tokens, sampling=sampling, ignore_eos=True)
+    # what a study records (core/studies.run_study): each token's probability, no alternatives
+    settings = GenerationSettings(
+        max_tokens=new_tokens, n_alternatives=1, sampling=sampling, ignore_eos=True
+    )
     engine.forget_cache()
     started = time.perf_counter()
     tokens = sum(len(s.tokens) for s in engine.explore(prompt, branches, settings))

@@ -52,6 +52,8 @@ class RowAnalyzer:
 def top_k_ids(logits: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest logits, largest first (ties broken by lower id)."""
     k = min(k, logits.shape[0])
+    if k == 1:  # the first of the largest is the lowest id among ties: argmax, without a sort
+        return np.array([int(np.argmax(logits))], dtype=np.int64)
     part = np.argpartition(logits, -k)[-k:]
     order = np.lexsort((part, -logits[part]))
     return part[order].astype(np.int64)

@@ -32,6 +32,9 @@ def test_row_statistics_are_exact():
 
 def test_top_k_ties_go_to_the_lower_id():
     assert list(top_k_ids(np.array([1.0, 3.0, 3.0, 0.0], dtype=np.float32), 3)) == [1, 2, 0]
+    # k = 1 takes a shortcut (no partial sort): the same rule
+    assert list(top_k_ids(np.array([1.0, 3.0, 3.0, 0.0], dtype=np.float32), 1)) == [1]
+    assert top_k_ids(np.array([-2.0, -1.0], dtype=np.float32), 1).dtype == np.int64
 
 
 def test_greedy_ignores_the_random_stream():
