@@ -74,7 +74,9 @@ def choose_token(
     """
     if sampling.greedy:
         return int(stats.top_ids[0])
-    scaled = logits.astype(np.float64) / sampling.temperature
+    scaled = logits.astype(np.float64)
+    if sampling.temperature != 1.0:  # x / 1.0 is x: the division is skipped, not changed
+        scaled /= sampling.temperature
     weights = np.exp(scaled - scaled.max())
     if sampling.top_k > 0:
         candidates = _top_ids_by_weight(weights, sampling.top_k)
@@ -82,7 +84,7 @@ def choose_token(
     else:
         total = float(weights.sum())
         if sampling.top_p >= 1.0 and sampling.min_p == 0.0:
-            return _draw(np.arange(len(weights)), weights / total, rng)
+            return _draw_any(weights, rng)
         candidates = _top_ids_by_weight(weights, _NUCLEUS_GUESS)
         guess = weights[candidates] / total
         if sampling.top_p < 1.0:
@@ -109,6 +111,14 @@ def _top_ids_by_weight(weights: np.ndarray, k: int) -> np.ndarray:
     k = min(k, len(weights))
     part = np.argpartition(weights, -k)[-k:] if k < len(weights) else np.arange(len(weights))
     return part[np.lexsort((part, -weights[part]))]
+
+
+def _draw_any(weights: np.ndarray, rng: np.random.Generator) -> int:
+    """:func:`_draw` over the whole vocabulary: the same inverse-CDF draw on the unnormalised
+    weights (the draw is scaled by their sum), without an id array or a division."""
+    cumulative = np.cumsum(weights)
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return min(index, len(weights) - 1)
 
 
 def _draw(ids: np.ndarray, probs: np.ndarray, rng: np.random.Generator) -> int:
