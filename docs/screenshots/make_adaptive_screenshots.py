@@ -10,18 +10,15 @@ that already holds them is used as it is.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_screenshots import QUESTION, SMALL, pump, shoot, wait_for  # noqa: E402
+from make_screenshots import QUESTION, SMALL, pump, shoot, start_display, wait_for  # noqa: E402
 
 LARGE = (1600, 1000)
 # the runs shown: the defaults, and a deep one (289 leaves on the default model)
@@ -29,17 +26,6 @@ RUNS = {
     "adaptive": {},
     "adaptive-large": {"branch_depth": 6, "max_tokens": 16, "token_budget": 4400},
 }
-
-
-def start_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    server = subprocess.Popen(
-        ["Xvfb", ":96", "-screen", "0", f"{LARGE[0]}x{LARGE[1]}x24", "-nolisten", "tcp"]
-    )
-    os.environ["DISPLAY"] = ":96"
-    time.sleep(1.5)
-    return server
 
 
 def prepare(db_path: Path) -> dict[str, str]:
@@ -68,7 +54,7 @@ def prepare(db_path: Path) -> dict[str, str]:
 
 
 def main() -> int:
-    server = start_display()
+    server = start_display(LARGE, ":96")
     work = Path(tempfile.mkdtemp(prefix="inspector-adaptive-shots-"))
     db_path = Path(sys.argv[1]) if len(sys.argv) > 1 else work / "sessions.db"
     try:

@@ -23,15 +23,16 @@ SIZE = (1400, 900)
 SMALL = (1024, 700)
 
 
-def start_display() -> subprocess.Popen | None:
+def start_display(size: tuple[int, int] = SIZE, display: str = ":97") -> subprocess.Popen | None:
+    """An Xvfb screen of ``size`` (none when $DISPLAY is set already)."""
     if os.environ.get("DISPLAY"):
         return None
     if shutil.which("Xvfb") is None:
         sys.exit("Xvfb is not installed (Debian: apt-get install xvfb imagemagick)")
     server = subprocess.Popen(
-        ["Xvfb", ":97", "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"]
+        ["Xvfb", display, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"]
     )
-    os.environ["DISPLAY"] = ":97"
+    os.environ["DISPLAY"] = display
     time.sleep(1.5)
     return server
 

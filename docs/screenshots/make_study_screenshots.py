@@ -10,18 +10,15 @@ given); a DB that already holds them is used as it is (a stopped study is resume
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_screenshots import SMALL, pump, shoot, wait_for  # noqa: E402
+from make_screenshots import SMALL, pump, shoot, start_display, wait_for  # noqa: E402
 
 LARGE = (1600, 1000)
 QUESTION = (
@@ -29,17 +26,6 @@ QUESTION = (
 )
 GOLD = "17"
 MAX_TOKENS = 80  # the path: about 50 tokens on the default model, ending with its answer
-
-
-def start_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    server = subprocess.Popen(
-        ["Xvfb", ":95", "-screen", "0", f"{LARGE[0]}x{LARGE[1]}x24", "-nolisten", "tcp"]
-    )
-    os.environ["DISPLAY"] = ":95"
-    time.sleep(1.5)
-    return server
 
 
 def study_settings():  # type: ignore[no-untyped-def]
@@ -78,7 +64,7 @@ def prepare(db_path: Path) -> str:
 
 
 def main() -> int:
-    server = start_display()
+    server = start_display(LARGE, ":95")
     work = Path(tempfile.mkdtemp(prefix="inspector-study-shots-"))
     db_path = Path(sys.argv[1]) if len(sys.argv) > 1 else work / "sessions.db"
     try:

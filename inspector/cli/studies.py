@@ -265,15 +265,22 @@ def _sample_order(sample: StudySample) -> tuple[int, int, int]:
     return (point.position, -1 if point.token_id is None else point.token_id, point.sample)
 
 
+def _study_json(study: Study, session_id: str) -> dict[str, Any]:
+    """What every study's JSON starts with."""
+    return {
+        "study": study.id,
+        "session": session_id,
+        "kind": study.settings.kind,
+        "status": study.status,
+        "settings": study.settings.to_dict(),
+    }
+
+
 def forks_json(
     study: Study, session_id: str, outcomes: list[PositionOutcome], marked: list[int]
 ) -> dict[str, Any]:
     return {
-        "study": study.id,
-        "session": session_id,
-        "kind": "forks",
-        "status": study.status,
-        "settings": study.settings.to_dict(),
+        **_study_json(study, session_id),
         "score": "total variation distance to the previous studied position",
         "forks": marked,
         "positions": [
@@ -304,11 +311,7 @@ def steps_json(
     study: Study, session_id: str, outcomes: list[StepOutcome], top: list[int]
 ) -> dict[str, Any]:
     return {
-        "study": study.id,
-        "session": session_id,
-        "kind": "steps",
-        "status": study.status,
-        "settings": study.settings.to_dict(),
+        **_study_json(study, session_id),
         "importance": "KL(with ‖ without), add-½ smoothing",
         "important": top,
         "steps": [

@@ -167,11 +167,9 @@ class TreeExplorer:
                 useful.add(seq)
         return useful
 
-    def _best_cached(self, prefix: list[int], exclude: set[int] | None = None) -> tuple[int, int]:
+    def _best_cached(self, prefix: list[int]) -> tuple[int, int]:
         best_seq, best_len = PREFIX_SEQ, 0
         for seq, tokens in self._slots.items():
-            if exclude and seq in exclude:
-                continue
             length = _common_length(tokens, prefix)
             if length > best_len or (length == best_len and seq == PREFIX_SEQ):
                 best_seq, best_len = seq, length

@@ -7,20 +7,8 @@ from __future__ import annotations
 import pytest
 
 from inspector.engine import Branch, GenerationSettings
-from inspector.engine.runtime import LlamaRuntime
 from tests.conftest import APPLE_PROMPT
-
-
-def counting(monkeypatch) -> list[int]:
-    evaluated: list[int] = []
-    original = LlamaRuntime.decode
-
-    def decode(self, entries, should_abort=None):
-        evaluated.append(len(entries))
-        return original(self, entries, should_abort)
-
-    monkeypatch.setattr(LlamaRuntime, "decode", decode)
-    return evaluated
+from tests.engine.test_context_branches import counting
 
 
 def greedy_path(engine, n: int = 12) -> tuple[list[int], list[int]]:

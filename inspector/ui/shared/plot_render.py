@@ -50,20 +50,7 @@ def _plot(title: str = "", left: str = "", bottom: str = ""):
 
 
 def _png(widget) -> bytes:
-    import pyqtgraph.exporters
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-
-    ensure_app().processEvents()  # let the plot's layout settle (title, axis labels)
-    exporter = pyqtgraph.exporters.ImageExporter(widget.getPlotItem())
-    exporter.parameters()["width"] = WIDTH
-    image = exporter.export(toBytes=True)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    buffer.close()
-    widget.deleteLater()
-    return bytes(data.data())
+    return _scene_png(widget, widget.getPlotItem(), WIDTH)
 
 
 def render_votes(
