@@ -51,7 +51,8 @@ class Traffic:
 
     requests: int = 0
     completions: int = 0  # choices answered
-    peak: int = 0  # requests in flight at once, at most
+    peak: int = 0  # requests being served at once, at most (never above the slots)
+    open_peak: int = 0  # requests sent and not yet answered at once, at most (queued included)
     statuses: list[int] = field(default_factory=list)
     arrivals: list[tuple[int, float]] = field(default_factory=list)  # (number, monotonic)
     authorizations: list[str] = field(default_factory=list)
@@ -111,7 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.endswith("/traffic"):  # what the benchmark reads from a server process
             traffic = self.server.traffic
             counts = {"requests": traffic.requests, "completions": traffic.completions,
-                      "peak": traffic.peak}  # fmt: skip
+                      "peak": traffic.peak, "open_peak": traffic.open_peak}  # fmt: skip
+            if self.path.endswith("/reset/traffic"):  # the peaks start again (a new run)
+                traffic.peak = traffic.open_peak = 0
             self._send_json(200, counts)
             return
         self._send_json(200, {"data": [{"id": "loopback"}]})
@@ -122,6 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.server
         number = server.arrive(body, self.headers.get("Authorization", ""))
         faults = server.faults
+        try:
+            self._serve(body, number, faults)
+        finally:
+            server.depart()
+
+    def _serve(self, body: dict[str, Any], number: int, faults: Faults) -> None:
+        server = self.server
         try:
             with server.slots:
                 server.enter()
@@ -240,6 +250,7 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         self.gathered = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._open = 0
 
     def arrive(self, body: dict[str, Any], authorization: str) -> int:
         with self._lock:
@@ -248,7 +259,13 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
             self.traffic.arrivals.append((number, time.monotonic()))
             self.traffic.authorizations.append(authorization)
             self.traffic.bodies.append(body)
+            self._open += 1
+            self.traffic.open_peak = max(self.traffic.open_peak, self._open)
             return number
+
+    def depart(self) -> None:
+        with self._lock:
+            self._open -= 1
 
     def enter(self) -> None:
         with self._lock:
@@ -309,6 +326,8 @@ def loopback_process(latency: float = 0.15, slots: int = 16) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def main(argv: list[str]) -> None:

@@ -5,10 +5,11 @@ By default the server is :mod:`inspector.bench.loopback` (an injected latency, u
 requests at once); ``--base-url`` points the benchmark at a real server instead (e.g.
 ``python -m llama_cpp.server`` on the default model). Each concurrency runs on a fresh
 database and a fresh connection; the figures are wall-clock seconds for the whole experiment,
-completions a second, and the speed-up over concurrency 1. A first run sends one request at a
-time (each question's samples and its greedy reference one after the other), as the remote
-backend did before issue 15, for comparison. Every run is checked: all questions saved
-complete, the database's integrity check ``ok``, one session per question.
+completions a second, and the speed-up over concurrency 1. Concurrency is requests in flight at
+once (what a server's parallel slots count): at 1 a question's samples and its greedy
+reference go one after the other, as the remote backend sent them before issue 15. Every run is
+checked: all questions saved complete, the database's integrity check ``ok``, one session per
+question, and (on the loopback server) never more requests in flight than the concurrency.
 """
 
 from __future__ import annotations
@@ -47,13 +48,12 @@ def arithmetic_dataset(questions: int) -> Dataset:
 
 def _one_run(
     url: str, api_key: str | None, http: HttpSettings, dataset: Dataset, settings: RunSettings,
-    concurrency: int, folder: Path, per_call: int = 0,
+    concurrency: int, folder: Path,
 ) -> dict[str, Any]:  # fmt: skip
     from inspector.store import Store
 
-    with Store.open(folder / f"c{concurrency}-{per_call}.db") as store:
+    with Store.open(folder / f"c{concurrency}.db") as store:
         with RemoteEngine.connect(url, api_key, http=http) as engine:
-            engine.requests_per_call = per_call
             started, cpu = time.perf_counter(), time.process_time()
             saved = run_saved_experiment(store, engine, dataset, settings, concurrency=concurrency)
             seconds = time.perf_counter() - started
@@ -65,7 +65,6 @@ def _one_run(
     paths = sum(len(s.paths) for s in saved.outcome.sessions)
     return {
         "concurrency": concurrency,
-        "requests_per_call": per_call or None,
         "seconds": round(seconds, 2),
         "client_cpu_s": round(cpu, 2),  # this process's CPU time (all its threads)
         "completions_per_s": round(paths / seconds, 2),
@@ -92,7 +91,7 @@ def run_remote_benchmark(
     settings = RunSettings(
         strategy="self-consistency", samples=plan.samples, max_tokens=plan.max_tokens, seed=1
     )
-    http = http or HttpSettings(max_connections=max(64, 2 * max(plan.concurrencies)))
+    http = http or HttpSettings()
     figures: dict[str, Any] = {
         "server": base_url or f"loopback ({plan.latency * 1000:g} ms, {plan.slots} at once)",
         "experiment": f"{plan.questions} questions × {plan.samples} samples (+ greedy), "
@@ -103,30 +102,27 @@ def run_remote_benchmark(
         loopback = base_url is None
         if base_url is None:
             base_url = stack.enter_context(loopback_process(plan.latency, plan.slots))
-        runs = [(1, 1)] + [(concurrency, 0) for concurrency in plan.concurrencies]
-        for concurrency, per_call in runs:
-            before = _traffic(base_url) if loopback else None
-            run = _one_run(
-                base_url, api_key, http, dataset, settings, concurrency, Path(tmp), per_call
-            )
+        for concurrency in plan.concurrencies:
+            before = _traffic(base_url, reset=True) if loopback else None
+            run = _one_run(base_url, api_key, http, dataset, settings, concurrency, Path(tmp))
             if before is not None:
                 after = _traffic(base_url)
                 run["requests"] = after["requests"] - before["requests"]
-                run["server_peak"] = after["peak"]
+                run["in_flight_peak"] = after["open_peak"]  # most sent at once in this run
             figures["runs"].append(run)
             if on_line is not None:
                 on_line(format_run(run))
-    former, first = (figures["runs"][i]["seconds"] for i in (0, 1))
+    first = figures["runs"][0]["seconds"]
     for run in figures["runs"]:
         run["speedup"] = round(first / run["seconds"], 1) if run["seconds"] else None
-        run["speedup_over_former"] = round(former / run["seconds"], 1) if run["seconds"] else None
     return figures
 
 
-def _traffic(url: str) -> dict[str, int]:
+def _traffic(url: str, reset: bool = False) -> dict[str, int]:
+    """The loopback server's counts (``reset``: and its peaks start again)."""
     client = JsonClient(url)
     try:
-        counts = client.get("/traffic")
+        counts = client.get("/reset/traffic" if reset else "/traffic")
     finally:
         client.close()
     return {k: int(v) for k, v in counts.items()}
@@ -137,12 +133,11 @@ def format_run(run: dict[str, Any]) -> str:
     check = "all saved, integrity ok" if run["complete"] and run["integrity"] == "ok" else (
         f"INCOMPLETE (integrity {run['integrity']})"
     )  # fmt: skip
-    what = (
-        "one request at a time" if run.get("requests_per_call") == 1
-        else f"concurrency {run['concurrency']:>3}"
-    )  # fmt: skip
+    if "in_flight_peak" in run:
+        requests += f" ({run['in_flight_peak']} at once at most)"
     return (
-        f"  {what:<21}: {run['seconds']:>6.2f} s (client CPU {run['client_cpu_s']:.2f} s), "
+        f"  concurrency {run['concurrency']:>3}: {run['seconds']:>6.2f} s "
+        f"(client CPU {run['client_cpu_s']:.2f} s), "
         f"{run['completions_per_s']:>6.2f} completions/s{requests}; {run['sessions']} "
         f"sessions, {check}"
     )
@@ -151,9 +146,7 @@ def format_run(run: dict[str, Any]) -> str:
 def format_figures(figures: dict[str, Any]) -> str:
     lines = [f"server: {figures['server']}", f"experiment: {figures['experiment']}"]
     lines += [
-        format_run(run) + f"; ×{run['speedup']} over concurrency 1, "
-        f"×{run['speedup_over_former']} over one request at a time"
-        for run in figures["runs"]
+        format_run(run) + f"; ×{run['speedup']} over concurrency 1" for run in figures["runs"]
     ]
     notices: Sequence[str] = sorted({n for run in figures["runs"] for n in run["notices"]})
     lines += [f"  note: {notice}" for notice in notices]

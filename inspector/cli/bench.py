@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
     )  # fmt: skip
     bench.add_argument(
         "--concurrency", type=bounded(CONCURRENCY), default=16, metavar="N",
-        help="the concurrency --remote compares with 1 (default 16)",
+        help="the concurrency (requests in flight) --remote compares with 1 (default 16)",
     )  # fmt: skip
     bench.set_defaults(handler=cmd_bench)
 
@@ -70,11 +70,7 @@ def _bench_remote(args: argparse.Namespace) -> int:
     if args.quick:
         plan = RemoteBenchPlan(questions=8, samples=4, concurrencies=plan.concurrencies)
     key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
-    http = HttpSettings(
-        timeout=args.timeout,
-        ca_bundle=args.ca_bundle,
-        max_connections=max(64, 4 * args.concurrency),
-    )
+    http = HttpSettings(timeout=args.timeout, ca_bundle=args.ca_bundle)
     if not args.json:
         print(f"remote bench: {plan.questions} questions × {plan.samples} samples", flush=True)
     line = None if args.json else (lambda text: print(text, flush=True))

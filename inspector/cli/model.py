@@ -77,17 +77,15 @@ def load_engine(args: argparse.Namespace) -> Backend:
 
 
 def connect_remote(args: argparse.Namespace) -> RemoteEngine:
-    from inspector.engine.remote import RemoteEngine
+    from inspector.engine.remote import DEFAULT_CONCURRENCY, RemoteEngine
     from inspector.engine.remote_http import HttpSettings
 
     if not args.base_url:
         raise ValueError("--backend openai needs --base-url (e.g. http://localhost:8080/v1)")
     key = getattr(args, "api_key", None) or os.environ.get("INSPECTOR_API_KEY") or None
-    concurrency = getattr(args, "concurrency", None) or 0
+    concurrency = getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY
     http = HttpSettings(
-        timeout=args.timeout,
-        ca_bundle=getattr(args, "ca_bundle", None),
-        max_connections=max(64, 4 * concurrency),
+        timeout=args.timeout, ca_bundle=getattr(args, "ca_bundle", None), in_flight=concurrency
     )
     return RemoteEngine.connect(args.base_url, key, args.remote_model, http)
 

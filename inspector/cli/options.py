@@ -14,7 +14,7 @@ TIMEOUT = Limit("timeout (seconds)", 0.1, 3600, integer=False)
 REPEATS = Limit("repeats", 1, 100)
 BINS = Limit("bins", 1, 100)
 QUESTION_LIMIT = Limit("limit", 1, 10_000_000)
-CONCURRENCY = Limit("concurrency", 1, 256)  # questions at once against a server
+CONCURRENCY = Limit("concurrency", 1, 256)  # requests in flight at once against a server
 
 
 def bounded(limit: Limit) -> Callable[[str], int | float]:

@@ -53,7 +53,8 @@ def register(commands: Any) -> None:
     experiment.add_argument("--name", help="a name for the experiment")
     experiment.add_argument(
         "--concurrency", type=bounded(CONCURRENCY), default=None, metavar="N",
-        help="questions at once with --backend openai (default 8); the local engine runs one",
+        help="requests in flight at once with --backend openai, as many questions together "
+        "(default 16; match the server's parallel slots); the local engine runs one",
     )  # fmt: skip
     add_model_options(experiment)
     add_run_options(experiment)

@@ -13,6 +13,9 @@ asked, ``n``, a complete stream) is reported in :attr:`notices`, never padded or
 
 The engine is safe to share between threads: an experiment runs several questions at once on
 one connection pool (:mod:`inspector.engine.remote_batch` runs the requests of each call).
+:attr:`RemoteEngine.concurrency` bounds the requests in flight at once, whatever asks for them
+(an experiment's questions, a question's samples, CoT-decoding's branches): set it to the
+server's parallel slots, so that it is kept busy and never flooded.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from inspector.engine.remote_stream import StreamedChoices
 from inspector.engine.remote_tops import TopCache
 from inspector.engine.settings import GenerationSettings, SamplingSettings
 
-DEFAULT_CONCURRENCY = 8  # questions an experiment runs at once against a server, by default
+DEFAULT_CONCURRENCY = 16  # requests in flight at once against a server, by default
 
 PieceCallback = Callable[[int, Any, int], None]  # (choice index, logprobs piece, attempt)
 
@@ -69,7 +72,6 @@ class RemoteEngine:
         self.can_force_text = False  # a forced token must be among the server's top-k
         self.tops = TopCache()
         self.stream = True  # until the server shows it cannot finish a stream
-        self.requests_per_call = 0  # requests one explore call sends at once (0: all)
         self._texts: dict[int, str] = {}
         self._n_supported: bool | None = None
         self._lock = threading.Lock()
@@ -106,9 +108,13 @@ class RemoteEngine:
     n_ctx = 0  # unknown: the server says when a prompt is too long
 
     @property
-    def max_in_flight(self) -> int:
-        """Requests this engine sends at once at most (its connection pool's size)."""
-        return self.client.http.max_connections
+    def concurrency(self) -> int:
+        """Requests in flight at once at most (further ones wait for one to end)."""
+        return self.client.slots.limit
+
+    @concurrency.setter
+    def concurrency(self, requests: int) -> None:
+        self.client.slots.limit = min(max(1, requests), self.client.http.max_connections)
 
     def info(self) -> ModelInfo:
         host = urlsplit(self.client.base_url).netloc
@@ -221,7 +227,9 @@ class RemoteEngine:
     def pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.max_in_flight, "inspector-remote")
+                # one thread per connection at most: the request slots decide how many send
+                most = self.client.http.max_connections
+                self._pool = ThreadPoolExecutor(most, "inspector-remote")
             return self._pool
 
     def note(self, text: str) -> None:

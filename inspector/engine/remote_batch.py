@@ -1,15 +1,15 @@
 """One ``explore`` call against a server: its branches become requests, sent in parallel.
 
 Branches with the same context, forced tokens and sampling form a group. A greedy group is one
-request whose continuation every branch of it shares. A sampled group is one request with
-``n`` when the server honours ``n``; otherwise (or once it has shown it ignores ``n``) one
-request per sample, all at once. A branch with a ``seed_key`` and a seeded sampling gets its own
-request with a seed made from the two, so it draws the same sample whichever branches share
-the call. The requests run on the engine's thread pool; their results, and the tokens of
-streamed answers as they come, travel back through a queue, so every callback is made on the
-calling thread. The first error stops the other requests of the call and is raised once they
-have stopped; a cancel marks every unfinished branch "cancelled", with the tokens it had.
-"""
+request whose continuation every branch of it shares. A sampled group is one request with ``n``
+when the server honours ``n``; otherwise (or once it has shown it ignores ``n``) one request per
+sample, all handed over together (the engine's request slots pace their sending). A branch with
+a ``seed_key`` and a seeded sampling gets its own request with a seed made from the two, so it
+draws the same sample whichever branches share the call. The requests run on the engine's thread
+pool; their results, and the tokens of streamed answers as they come, travel back through a
+queue, so every callback is made on the calling thread. The first error stops the other requests
+of the call and is raised once they have stopped; a cancel marks every unfinished branch
+"cancelled", with the tokens it had."""
 
 from __future__ import annotations
 
@@ -118,16 +118,10 @@ class Exploration:
         self._stream = on_token is not None
         inner = CancelToken()  # set by the caller's cancel, or by a failed request
         running: dict[Future[list[dict[str, Any]]], _Request] = {}
-        waiting: list[_Request] = []
-        limit = self.engine.requests_per_call or None  # None: all at once
         failure: BaseException | None = None
 
-        def submit(request: _Request | None = None) -> None:
-            if request is not None:
-                waiting.append(request)
-            while waiting and (limit is None or len(running) < limit):
-                later = waiting.pop(0)
-                running[self.engine.pool().submit(self._perform, later, inner)] = later
+        def submit(request: _Request) -> None:  # the engine's request slots pace the sending
+            running[self.engine.pool().submit(self._perform, request, inner)] = request
 
         try:
             for group in _groups(self.branches, self.settings):
@@ -140,8 +134,6 @@ class Exploration:
                 self._drain(on_token)
                 for future in done:
                     request = running.pop(future)
-                    if not inner.cancelled:
-                        submit()
                     try:
                         choices = future.result()
                     except Cancelled:

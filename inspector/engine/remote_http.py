@@ -12,6 +12,10 @@ set (:mod:`inspector.engine.remote_watch`), streamed or not. Connection failures
 at least what ``Retry-After`` asks; when the tries are used up the message names the last
 error. A request that ran past the timeout is not retried (a server too slow once is too slow
 again). The API key goes into the ``Authorization`` header and nowhere else.
+
+At most :attr:`JsonClient.slots` requests are in flight at once (the user's concurrency, to
+match the server's parallel slots): a further request waits for one to end, and that wait is
+neither part of its timeout nor a try. Backoff waits hold no slot.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import ipaddress
 import json
 import os
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,7 +69,46 @@ class HttpSettings:
     retries: int = 3  # further attempts after a connection error, a 429 or a 502/503/504
     backoff: float = 0.5  # seconds before the first retry, doubled each time
     ca_bundle: str | None = None  # a PEM file of trusted certificates (None: see above)
-    max_connections: int = 64  # connections kept open to the server at most
+    max_connections: int = 256  # connections to the server at most (opened as needed)
+    in_flight: int = 16  # requests sent at once at most (JsonClient.slots; changeable later)
+
+
+class RequestSlots:
+    """At most :attr:`limit` holders at once; the limit can change while requests wait (a
+    higher one lets waiting requests go at once, a lower one lets no new one go until enough
+    ended). A wait ends early, with :class:`Cancelled`, when its cancel token is set."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._held = 0
+        self._changed = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        with self._changed:
+            self._limit = max(1, int(value))
+            self._changed.notify_all()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def acquire(self, cancel: CancelToken | None = None) -> None:
+        with self._changed:
+            while self._held >= self._limit:
+                if cancel is not None and cancel.cancelled:
+                    raise Cancelled()
+                self._changed.wait(0.05)  # the cancel token is polled, it has no waiters
+            self._held += 1
+
+    def release(self) -> None:
+        with self._changed:
+            self._held -= 1
+            self._changed.notify()
 
 
 class _Retry(Exception):
@@ -123,6 +167,7 @@ class JsonClient:
         self.base_url = clean.rstrip("/")
         self._authorization = authorization(credentials, api_key)
         self.http = http or HttpSettings()
+        self.slots = RequestSlots(self.http.in_flight)
         self._client = make_client(self.base_url, self.http)
 
     def __repr__(self) -> str:  # never shows the key
@@ -185,6 +230,16 @@ class JsonClient:
         on_event: EventCallback | None, attempt: int,
     ) -> Any:  # fmt: skip
         url = self.base_url + path
+        self.slots.acquire(cancel)
+        try:
+            return self._send(method, url, body, cancel, on_event, attempt)
+        finally:
+            self.slots.release()
+
+    def _send(
+        self, method: str, url: str, body: dict[str, Any] | None, cancel: CancelToken | None,
+        on_event: EventCallback | None, attempt: int,
+    ) -> Any:  # fmt: skip
         watch = Watch(cancel, time.monotonic() + self.http.timeout)
         try:
             with watching(watch):
@@ -206,7 +261,8 @@ class JsonClient:
                 raise RemoteServerError(
                     f"the TLS certificate of {self.base_url} could not be verified ({error}); "
                     "if your network uses its own certificate authority, give its bundle "
-                    "with --ca-bundle (or $SSL_CERT_FILE)"
+                    "(CA bundle when connecting in the app, --ca-bundle on the command line, "
+                    "or $SSL_CERT_FILE)"
                 ) from None
             raise _Retry(_describe(error)) from None
         except httpx.TransportError as error:

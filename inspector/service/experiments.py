@@ -6,10 +6,12 @@ chat template, the token limit) are resolved first, so an experiment is stored a
 its runs actually use: a default run and one that names the same values explicitly are the
 same experiment.
 
-Against a backend that serves many requests at once (a server: ``thread_safe``), several
-questions run at a time (``concurrency``, by default
-:data:`~inspector.engine.remote.DEFAULT_CONCURRENCY`; :mod:`inspector.service.parallel`); the
-local engine always runs one at a time.
+Against a backend that serves many requests at once (a server: ``thread_safe``),
+``concurrency`` (by default :data:`~inspector.engine.remote.DEFAULT_CONCURRENCY`) is the number
+of requests in flight at once, what a server's parallel slots are counted in: the engine sends
+no more than that, and as many questions run at a time (:mod:`inspector.service.parallel`), so
+there is always a request ready for a slot that frees. The local engine runs one question at a
+time.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ if TYPE_CHECKING:
 
 
 def effective_concurrency(engine: Backend, asked: int | None = None) -> int:
-    """Questions to run at once on ``engine``: 1 for a backend that is not thread-safe (the
-    local engine), else ``asked`` (None: the default for a server)."""
+    """Requests in flight (and questions running) at once on ``engine``: 1 for a backend that
+    is not thread-safe (the local engine), else ``asked`` (None: the default for a server)."""
     if not getattr(engine, "thread_safe", False):
         return 1
     if asked is None:
@@ -87,7 +89,8 @@ def run_saved_experiment(
 
     The experiment is claimed for this process while it runs: another process running the
     same experiment gets :class:`~inspector.store.ExperimentBusyError`, naming this one.
-    ``concurrency``: questions at once (see :func:`effective_concurrency`)."""
+    ``concurrency``: requests in flight at once (see :func:`effective_concurrency`); the
+    engine keeps it afterwards."""
     settings = resolve_settings(settings, engine.info())
     experiment_id = open_experiment(store, dataset, settings, engine, name)
     store.claim_experiment(experiment_id)  # one runner at a time: a second one is told who
@@ -119,6 +122,10 @@ def run_saved_experiment(
                 retrieve=retriever(store, settings),
             )
         else:
+            from inspector.engine.remote import RemoteEngine
+
+            if isinstance(engine, RemoteEngine):
+                engine.concurrency = at_once
             outcome = run_experiment_concurrently(
                 engine,
                 dataset,

@@ -1,15 +1,16 @@
-"""Several questions of an experiment at once, for a backend that serves many requests at a
-time (an inference server); the local engine runs one question at a time
+"""Several questions of an experiment at once, for a backend that serves many requests at a time
+(an inference server); the local engine runs one question at a time
 (:func:`inspector.core.experiment.run_experiment`).
 
-Each question runs on its own thread of a pool of ``concurrency``; every callback (the saves
-above all: one SQLite connection serves them all) is made under one lock, so the store sees one
-writer at a time. Sessions are saved as each question starts, as each path ends and when it is
-done, in whatever order the questions finish. A cancel stops every question at its next step
-(those sessions are kept, marked cancelled, not counted as finished); the first failure lets
-the questions already running finish (marked ``interrupted`` if they fail too), starts no
-other, and is raised at the end. Progress counts questions as they end; the time left is the
-pace so far times the questions left, which stays right at any concurrency.
+Each question runs on its own thread of a pool of ``concurrency`` (the engine's requests in
+flight: every question has at least one request ready, so the server's slots stay busy); every
+callback (the saves above all: one SQLite connection serves them all) is made under one lock, so
+the store sees one writer at a time. Sessions are saved as each question starts, as each path
+ends and when it is done, in whatever order the questions finish. A cancel stops every question
+at its next step (those sessions are kept, marked cancelled, not counted as finished); the first
+failure lets the questions already running finish (marked ``interrupted`` if they fail too),
+starts no other, and is raised at the end. Progress counts questions as they end; the time left
+is the pace so far times the questions left, which stays right at any concurrency.
 
 The saves as paths end come at most every :data:`PATH_SAVE_INTERVAL` seconds per session
 (a server answers a question's samples together, and saving the session once per path would

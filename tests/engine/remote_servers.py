@@ -1,8 +1,8 @@
 """Servers for the remote backend's tests: the real llama-cpp-python server on the default
 model, and tiny misbehaving HTTP servers for the failure cases (a 500, a closed connection,
 no log-probabilities, an answer that never comes or comes a byte at a time, a stream that
-stops after its first chunk, any answer). A loopback server that batches and injects faults at
-scale is :mod:`inspector.bench.loopback`."""
+stops after its first chunk, any answer), and a self-signed certificate to serve TLS with. A
+loopback server that batches and injects faults at scale is :mod:`inspector.bench.loopback`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,28 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def self_signed_certificate(folder) -> tuple[str, str] | None:
+    """(key file, certificate file) for 127.0.0.1, made by openssl; None where it cannot."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    return (str(key), str(cert)) if made.returncode == 0 else None
+
+
+def serve_tls(server, key: str, cert: str, url: str) -> str:
+    """Make ``server`` (an HTTP server, not yet answering) speak TLS; its https URL."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return url.replace("http://", "https://")
 
 
 def free_port() -> int:

@@ -32,8 +32,8 @@ def server_url(llama_server_url):
 
 
 @pytest.fixture
-def remote(server_url):
-    return RemoteEngine.connect(server_url, api_key="sk-test-SECRET-4242")
+def remote(server_url, open_remote):
+    return open_remote(server_url, api_key="sk-test-SECRET-4242")
 
 
 def test_top_k_tokens_match_the_local_engine(remote, engine):
@@ -80,10 +80,10 @@ def test_self_consistency_uses_n_or_says_it_cannot(remote):
     assert any("ignores n" in notice for notice in remote.notices)
 
 
-def test_branch_here_on_a_session_from_an_earlier_connection(server_url, remote):
+def test_branch_here_on_a_session_from_an_earlier_connection(server_url, remote, open_remote):
     session = new_session(remote, QUESTION, RunSettings(strategy="greedy", max_tokens=6))
     run_strategy(remote, session)
-    fresh = RemoteEngine.connect(server_url)  # knows none of the token texts yet
+    fresh = open_remote(server_url)  # knows none of the token texts yet
     taken = session.path_tokens(session.paths[0])[1]
     other = next(a for a in taken.top if a.token_id != taken.token_id)
     made = branch_here(fresh, session, 0, 1, [other.token_id])
@@ -111,32 +111,32 @@ def test_an_unused_port_is_a_clear_message():
         RemoteEngine.connect(url, http=FAST)
 
 
-def test_a_server_error_is_reported_with_its_message():
+def test_a_server_error_is_reported_with_its_message(open_remote):
     with fake_server("error") as (url, handler):
-        remote = RemoteEngine.connect(url, api_key="sk-abc", http=FAST)
+        remote = open_remote(url, api_key="sk-abc", http=FAST)
         with pytest.raises(RemoteServerError, match=r"answered 500.*GPU caught fire"):
             remote.next_tokens("Q: 2 + 3?\nA:", 3)
         assert handler.headers_seen[0]["Authorization"] == "Bearer sk-abc"
 
 
-def test_a_closed_connection_is_retried_then_reported():
+def test_a_closed_connection_is_retried_then_reported(open_remote):
     with fake_server("close") as (url, handler):
-        remote = RemoteEngine.connect(url, http=FAST)
+        remote = open_remote(url, http=FAST)
         with pytest.raises(RemoteUnreachableError, match="closed the connection"):
             remote.next_tokens("Q: 2 + 3?\nA:", 3)
         assert len(handler.bodies) == 3  # the first try and two retries
 
 
-def test_a_server_without_logprobs_is_refused():
+def test_a_server_without_logprobs_is_refused(open_remote):
     with fake_server("no-logprobs") as (url, _handler):
-        remote = RemoteEngine.connect(url, http=FAST)
+        remote = open_remote(url, http=FAST)
         with pytest.raises(RemoteServerError, match="no log-probabilities"):
             remote.generate("Q: 2 + 3?\nA:", GenerationSettings(max_tokens=2))
 
 
-def test_cancel_works_mid_request_and_timeouts_are_named():
+def test_cancel_works_mid_request_and_timeouts_are_named(open_remote):
     with fake_server("held") as (url, handler):
-        remote = RemoteEngine.connect(url, http=HttpSettings(timeout=30, retries=0))
+        remote = open_remote(url, http=HttpSettings(timeout=30, retries=0))
         cancel = CancelToken()
 
         def cancel_once_the_server_has_it() -> None:

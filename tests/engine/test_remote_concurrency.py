@@ -7,7 +7,6 @@ question answered twice."""
 from __future__ import annotations
 
 import logging
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,31 +20,26 @@ from inspector.engine.errors import RemoteServerError
 from inspector.engine.remote import RemoteEngine
 from inspector.engine.remote_http import HttpSettings
 from inspector.service.experiments import effective_concurrency, run_saved_experiment
-from tests.engine.remote_servers import completion, fake_server
+from tests.engine.remote_servers import (
+    completion,
+    fake_server,
+    self_signed_certificate,
+    serve_tls,
+)
 
 KEY = "sk-SECRET-9999"
 QUICK = HttpSettings(timeout=10, retries=4, backoff=0.05)
 SC = RunSettings(strategy="self-consistency", samples=4, max_tokens=16, seed=3)
 
 
-_OPEN: list[RemoteEngine] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_engines():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def connect(url: str, http: HttpSettings = QUICK) -> RemoteEngine:
-    engine = RemoteEngine.connect(url, api_key=KEY, http=http)
-    _OPEN.append(engine)  # closed after the test (its pooled connections with it)
-    return engine
+@pytest.fixture
+def connect(open_remote):
+    """The engine of a URL with the test key, closed when the test ends."""
+    return lambda url, http=QUICK: open_remote(url, api_key=KEY, http=http)
 
 
 # -- requests in parallel ----------------------------------------------------------------------
-def test_an_experiment_runs_its_questions_at_once():
+def test_an_experiment_runs_its_questions_at_once(connect):
     with loopback_server(latency=0.0, faults=Faults(gather=4)) as (url, server):
         engine = connect(url)
         assert effective_concurrency(engine, 4) == 4
@@ -61,7 +55,7 @@ def test_an_experiment_runs_its_questions_at_once():
         ]
 
 
-def test_samples_go_in_parallel_when_the_server_ignores_n():
+def test_samples_go_in_parallel_when_the_server_ignores_n(connect):
     with loopback_server(latency=0.0, faults=Faults(ignore_n=True)) as (url, server):
         engine = connect(url)
         first = new_session(engine, "What is 2 + 3?", SC)
@@ -80,7 +74,73 @@ def test_samples_go_in_parallel_when_the_server_ignores_n():
     assert sorted(b["seed"] for b in bodies if b["temperature"] > 0) == [3, 4, 5, 6]
 
 
-def test_seed_keys_give_a_branch_the_same_sample_whatever_shares_its_call():
+def test_concurrency_bounds_the_requests_in_flight_whatever_asks_for_them(connect):
+    # a server that ignores n: each question is 4 one-sample requests and the greedy one, so 3
+    # questions at once could send 15; concurrency 3 means 3 requests, never more
+    with loopback_server(latency=0.02, faults=Faults(ignore_n=True, gather=3)) as (url, server):
+        engine = connect(url)
+        with _store() as store:
+            saved = run_saved_experiment(store, engine, arithmetic_dataset(6), SC, concurrency=3)
+            assert len(store.finished_questions(saved.experiment_id)) == 6
+        assert engine.concurrency == 3  # the experiment's setting stays with the engine
+    assert server.traffic.open_peak == 3  # reached (gather waited for 3) and never passed
+    assert server.traffic.requests >= 6 * 5
+
+
+def test_request_slots_wait_change_and_cancel():
+    import threading
+
+    from inspector.engine.remote_http import Cancelled, RequestSlots
+
+    slots = RequestSlots(2)
+    slots.acquire()
+    slots.acquire()
+    entered = threading.Event()
+
+    def third() -> None:
+        slots.acquire()
+        entered.set()
+
+    waiter = threading.Thread(target=third)
+    waiter.start()
+    assert not entered.wait(0.2) and slots.held == 2  # full: the third waits
+    slots.limit = 3  # a higher limit lets it go at once
+    assert entered.wait(5) and slots.held == 3
+    waiter.join()
+    slots.limit = 1  # lower: nothing new goes until enough ended
+    for _ in range(2):
+        slots.release()
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):  # still one held of one: a cancelled wait gives up
+        slots.acquire(cancel)
+    slots.release()
+    slots.acquire(cancel)  # free again: no wait, so no cancel check
+    assert slots.held == 1
+
+
+def test_a_cancel_reaches_requests_waiting_for_a_slot(connect):
+    from inspector.engine import Branch
+    from inspector.engine.settings import SamplingSettings
+
+    settings = GenerationSettings(max_tokens=12, n_alternatives=2)
+    sampling = SamplingSettings(temperature=0.9, seed=1)
+    branches = [Branch(seed_key=i, sampling=sampling) for i in range(6)]
+    cancel = CancelToken()
+    with loopback_server(latency=0.3) as (url, server):
+        engine = connect(url)
+        engine.concurrency = 1
+
+        def on_token(*_args: object) -> None:
+            cancel.cancel()  # at the first token: the requests still waiting never go
+
+        results = engine.explore("Q: What is 1 + 2?\nA:", branches, settings, on_token, cancel)
+    # the first request, and at most the one that took its slot before the cancel was seen
+    assert server.traffic.requests <= 2 and server.traffic.open_peak == 1
+    assert [r.finish_reason for r in results].count("cancelled") >= 4
+
+
+def test_seed_keys_give_a_branch_the_same_sample_whatever_shares_its_call(connect):
     from inspector.engine import Branch
     from inspector.engine.settings import SamplingSettings
 
@@ -96,7 +156,7 @@ def test_seed_keys_give_a_branch_the_same_sample_whatever_shares_its_call():
 
 
 # -- one request per forced branch ---------------------------------------------------------------
-def test_cot_decoding_and_branch_here_cost_one_request_per_branch():
+def test_cot_decoding_and_branch_here_cost_one_request_per_branch(connect):
     settings = RunSettings(strategy="cot-decoding", k=3, max_tokens=8, n_alternatives=3)
     with loopback_server(latency=0.0) as (url, server):
         engine = connect(url)
@@ -114,7 +174,7 @@ def test_cot_decoding_and_branch_here_cost_one_request_per_branch():
 
 
 # -- streaming -----------------------------------------------------------------------------------
-def test_streamed_tokens_arrive_live_and_equal_the_plain_answer():
+def test_streamed_tokens_arrive_live_and_equal_the_plain_answer(connect):
     settings = GenerationSettings(max_tokens=12, n_alternatives=3)
     prompt = "Q: What is 7 + 9?\nA:"
     with loopback_server(latency=0.0) as (url, server):
@@ -129,9 +189,9 @@ def test_streamed_tokens_arrive_live_and_equal_the_plain_answer():
     ]
 
 
-def test_cancel_takes_effect_within_one_chunk():
+def test_cancel_takes_effect_within_one_chunk(connect):
     with fake_server("stream-held") as (url, handler):
-        engine = RemoteEngine.connect(url, http=HttpSettings(timeout=60, retries=0))
+        engine = connect(url, HttpSettings(timeout=60, retries=0))
         cancel = CancelToken()
         result = engine.generate(
             "Q?", GenerationSettings(max_tokens=4), on_token=lambda _e: cancel.cancel(),
@@ -144,7 +204,7 @@ def test_cancel_takes_effect_within_one_chunk():
 
 
 # -- retries -------------------------------------------------------------------------------------
-def test_a_429_is_retried_after_the_time_retry_after_asks():
+def test_a_429_is_retried_after_the_time_retry_after_asks(connect):
     faults = Faults(rate_limited=(1,), retry_after="1")
     with loopback_server(latency=0.0, faults=faults) as (url, server):
         engine = connect(url, HttpSettings(timeout=10, retries=2, backoff=0.01))
@@ -155,7 +215,7 @@ def test_a_429_is_retried_after_the_time_retry_after_asks():
     assert second - first >= 1.0  # the backoff alone would have been 0.01 s
 
 
-def test_exhausted_retries_name_the_last_error():
+def test_exhausted_retries_name_the_last_error(connect):
     faults = Faults(fail_every=1)
     with loopback_server(latency=0.0, faults=faults) as (url, server):
         engine = connect(url, HttpSettings(timeout=10, retries=2, backoff=0.01))
@@ -210,7 +270,7 @@ def _check_resumable(store, experiment_id: int, questions: int) -> set[int]:
     ],
     ids=["1 in 5 fails", "429 with Retry-After 1", "closed mid-stream"],
 )
-def test_an_experiment_at_concurrency_survives_retryable_failures(faults, caplog):
+def test_an_experiment_at_concurrency_survives_retryable_failures(faults, caplog, connect):
     caplog.set_level(logging.DEBUG)
     data = arithmetic_dataset(12)
     tokens = []
@@ -228,7 +288,7 @@ def test_an_experiment_at_concurrency_survives_retryable_failures(faults, caplog
     assert KEY not in caplog.text and KEY.encode() not in written
 
 
-def test_a_stalled_request_leaves_its_question_for_a_re_run(caplog):
+def test_a_stalled_request_leaves_its_question_for_a_re_run(caplog, connect):
     caplog.set_level(logging.DEBUG)
     data = arithmetic_dataset(10)
     impatient = HttpSettings(timeout=1.5, retries=2, backoff=0.05)
@@ -251,7 +311,7 @@ def test_a_stalled_request_leaves_its_question_for_a_re_run(caplog):
     assert KEY not in caplog.text
 
 
-def test_a_cancelled_experiment_resumes_with_nothing_lost_or_doubled():
+def test_a_cancelled_experiment_resumes_with_nothing_lost_or_doubled(connect):
     data = arithmetic_dataset(12)
     cancel = CancelToken()
 
@@ -277,51 +337,40 @@ def test_a_cancelled_experiment_resumes_with_nothing_lost_or_doubled():
 FIVE = completion([" 5"], [-0.1], [{" 5": -0.1, " 6": -2.5}])
 
 
-def test_a_proxy_from_the_environment_carries_requests_to_a_remote_host(monkeypatch):
+def test_a_proxy_from_the_environment_carries_requests_to_a_remote_host(monkeypatch, connect):
     with fake_server("answer", FIVE) as (proxy, handler):
         monkeypatch.setenv("HTTP_PROXY", proxy.removesuffix("/v1"))
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        engine = RemoteEngine.connect("http://gpu-box.invalid:8000/v1", http=QUICK)
+        engine = connect("http://gpu-box.invalid:8000/v1")
         top = engine.next_tokens("Q: 2 + 3?\nA:", 2)
     assert [a.text for a in top] == [" 5", " 6"]
     assert handler.get_headers and handler.headers_seen  # both went through the proxy
 
 
-def test_a_loopback_server_is_reached_without_the_proxy(monkeypatch):
+def test_a_loopback_server_is_reached_without_the_proxy(monkeypatch, connect):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     with loopback_server(latency=0.0) as (url, _server):
-        engine = RemoteEngine.connect(url, http=QUICK)
+        engine = connect(url)
         assert engine.generate("Q: What is 1 + 2?\nA:", GenerationSettings(max_tokens=5)).text
 
 
 @pytest.fixture
 def tls_files(tmp_path):
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    made = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        capture_output=True, timeout=60,
-    )  # fmt: skip
-    if made.returncode != 0:
-        pytest.skip(f"openssl cannot make a certificate here: {made.stderr[-200:]!r}")
-    return key, cert
+    made = self_signed_certificate(tmp_path)
+    if made is None:
+        pytest.skip("openssl cannot make a certificate here")
+    return made
 
 
-def test_tls_is_verified_and_a_ca_bundle_makes_a_private_certificate_trusted(tls_files):
-    import ssl
-
+def test_tls_is_verified_and_a_ca_bundle_makes_a_private_certificate_trusted(tls_files, connect):
     key, cert = tls_files
     with loopback_server(latency=0.0) as (url, server):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        secure = url.replace("http://", "https://")
+        secure = serve_tls(server, key, cert, url)
         with pytest.raises(RemoteServerError, match=r"could not be verified.*--ca-bundle"):
             RemoteEngine.connect(secure, http=QUICK)
-        trusted = HttpSettings(timeout=10, retries=1, ca_bundle=str(cert))
-        engine = RemoteEngine.connect(secure, http=trusted)
+        trusted = HttpSettings(timeout=10, retries=1, ca_bundle=cert)
+        engine = connect(secure, http=trusted)
         assert engine.generate("Q: What is 2 + 2?\nA:", GenerationSettings(max_tokens=5)).text
     with pytest.raises(RemoteServerError, match="cannot use the CA bundle"):
         RemoteEngine.connect(secure, http=HttpSettings(ca_bundle=str(cert) + ".missing"))

@@ -40,11 +40,11 @@ def with_user_info(url: str, user_info: str) -> str:
 
 
 # -- credentials in the URL ------------------------------------------------------------------
-def test_url_credentials_are_sent_as_basic_auth_and_never_kept(store, tmp_path):
+def test_url_credentials_are_sent_as_basic_auth_and_never_kept(store, tmp_path, open_remote):
     from inspector.store.export import export
 
     with fake_server("answer", FIVE) as (url, handler):
-        remote = RemoteEngine.connect(with_user_info(url, f"alice:{SECRET}"), http=FAST)
+        remote = open_remote(with_user_info(url, f"alice:{SECRET}"), http=FAST)
         session = new_session(remote, "2 + 3?", RunSettings(strategy="greedy", max_tokens=1))
         run_strategy(remote, session)
     expected = "Basic " + base64.b64encode(f"alice:{SECRET}".encode()).decode()
@@ -63,9 +63,9 @@ def test_url_credentials_are_sent_as_basic_auth_and_never_kept(store, tmp_path):
 
 
 @pytest.mark.parametrize("user_info", ["tok%2Fen-9", ":tok%2Fen-9"])
-def test_a_lone_token_in_the_url_is_the_api_key(user_info):
+def test_a_lone_token_in_the_url_is_the_api_key(user_info, open_remote):
     with fake_server("answer", FIVE) as (url, handler):
-        remote = RemoteEngine.connect(with_user_info(url, user_info), http=FAST)
+        remote = open_remote(with_user_info(url, user_info), http=FAST)
         remote.next_tokens("Q: 2 + 3?\nA:", 2)
         # the same key given twice is no conflict
         RemoteEngine.connect(with_user_info(url, user_info), api_key="tok/en-9", http=FAST)
@@ -94,12 +94,12 @@ def test_a_malformed_url_is_refused_without_its_secret(url):
     assert SECRET not in str(refused.value) and SECRET[:3] + "/" not in str(refused.value)
 
 
-def test_unreachable_and_failing_servers_name_the_url_without_its_secret():
+def test_unreachable_and_failing_servers_name_the_url_without_its_secret(open_remote):
     dead = f"http://bob:{SECRET}@127.0.0.1:{free_port()}/v1"
     with pytest.raises(RemoteUnreachableError, match="connection refused") as unreachable:
         RemoteEngine.connect(dead, http=FAST)
     with fake_server("error") as (url, _handler):
-        remote = RemoteEngine.connect(with_user_info(url, f"bob:{SECRET}"), http=FAST)
+        remote = open_remote(with_user_info(url, f"bob:{SECRET}"), http=FAST)
         with pytest.raises(RemoteServerError, match="answered 500") as failing:
             remote.next_tokens("Q: 2 + 3?\nA:", 2)
     for error in (unreachable.value, failing.value):
@@ -144,9 +144,9 @@ def test_the_cli_prints_and_stores_no_url_credentials(tmp_path):
 
 
 # -- a server that trickles its answer -------------------------------------------------------
-def test_the_timeout_bounds_the_whole_request():
+def test_the_timeout_bounds_the_whole_request(open_remote):
     with fake_server("trickle") as (url, handler):
-        remote = RemoteEngine.connect(url, http=HttpSettings(timeout=1, retries=2, backoff=0.05))
+        remote = open_remote(url, http=HttpSettings(timeout=1, retries=2, backoff=0.05))
         started = time.monotonic()
         with pytest.raises(RemoteUnreachableError, match=r"no answer within 1 s"):
             remote.next_tokens("Q: 2 + 3?\nA:", 2)
@@ -154,9 +154,9 @@ def test_the_timeout_bounds_the_whole_request():
     assert len(handler.bodies) == 1  # a request that ran out of time is not retried
 
 
-def test_cancel_is_prompt_while_a_server_trickles():
+def test_cancel_is_prompt_while_a_server_trickles(open_remote):
     with fake_server("trickle") as (url, _handler):
-        remote = RemoteEngine.connect(url, http=HttpSettings(timeout=60, retries=0))
+        remote = open_remote(url, http=HttpSettings(timeout=60, retries=0))
         cancel = CancelToken()
         threading.Timer(0.3, cancel.cancel).start()
         started = time.monotonic()
@@ -176,9 +176,9 @@ BAD_ANSWERS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_ANSWERS))
-def test_invalid_numbers_from_a_server_are_one_clear_error(case):
+def test_invalid_numbers_from_a_server_are_one_clear_error(case, open_remote):
     with fake_server("answer", BAD_ANSWERS[case]) as (url, _handler):
-        remote = RemoteEngine.connect(url, http=FAST)
+        remote = open_remote(url, http=FAST)
         with pytest.raises(InvalidNumbersError, match="the server returned invalid numbers"):
             remote.generate("Q: 2 + 3?\nA:", GenerationSettings(max_tokens=1, n_alternatives=2))
         with pytest.raises(InvalidNumbersError):
@@ -199,9 +199,9 @@ def test_malformed_log_probabilities_are_a_clear_error():
         parse_logprobs({"tokens": [5], "token_logprobs": [-0.1]}, 3)
 
 
-def test_a_forced_token_the_server_does_not_rank_is_refused_not_made_up():
+def test_a_forced_token_the_server_does_not_rank_is_refused_not_made_up(open_remote):
     with fake_server("answer", FIVE) as (url, _handler):
-        remote = RemoteEngine.connect(url, http=FAST)
+        remote = open_remote(url, http=FAST)
         remote.remember_texts([(token_key(" 7"), " 7")])
         with pytest.raises(RemoteServerError, match="no longer ranks"):
             remote.explore("Q: 2 + 3?\nA:", [Branch(forced=(token_key(" 7"),))])

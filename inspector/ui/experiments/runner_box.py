@@ -3,7 +3,8 @@
 The experiment runs on a worker thread through the Qt-free ``run_saved_experiment``; every
 session is saved as it goes, so a cancelled or crashed experiment resumes where it stopped.
 Progress is read on a timer (per question: tokens; overall: questions, with time remaining).
-Against a server, "at once" questions run together (remembered; the local engine runs one).
+Against a server, "requests at once" bounds the requests in flight, with as many questions
+running together (remembered; the local engine runs one question at a time).
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ if TYPE_CHECKING:
 DATASET_FILTER = "Data sets (*.jsonl *.ndjson *.json *.csv);;All files (*)"
 SAMPLE_DATASETS = RESOURCES / "datasets"  # the bundled sample data sets
 DATASET_FOLDER_KEY = "experiments/dataset_folder"  # the folder of the last data set opened
-CONCURRENCY_KEY = "experiments/concurrency"  # questions at once against a server
+CONCURRENCY_KEY = "experiments/concurrency"  # requests in flight at once against a server
 
 
 def saved_concurrency(preferences: QSettings | None) -> int:
-    """The remembered number of questions at once (the server default when none or bad)."""
+    """The remembered number of requests at once (the server default when none or bad)."""
     from inspector.engine.remote import DEFAULT_CONCURRENCY
 
     value = preferences.value(CONCURRENCY_KEY, DEFAULT_CONCURRENCY) if preferences else None
@@ -141,8 +142,9 @@ class ExperimentRunnerBox(QGroupBox):
         self.name = QLineEdit(placeholderText="name (optional)")
         self.concurrency = spin_box(1, 256, saved_concurrency(preferences))
         self.concurrency.setToolTip(
-            "questions run at once against a server (it batches them); the local engine "
-            "runs one at a time"
+            "requests sent to a server at once, with as many questions running together: set "
+            "it to the server's parallel slots (it batches them); the local engine runs one "
+            "question at a time"
         )
         self.concurrency.valueChanged.connect(self._remember_concurrency)
         self.run_button = QPushButton("Run experiment")
@@ -166,7 +168,7 @@ class ExperimentRunnerBox(QGroupBox):
         options = QHBoxLayout()
         options.addWidget(QLabel("questions"))
         options.addWidget(self.limit)
-        options.addWidget(QLabel("at once"))
+        options.addWidget(QLabel("requests at once"))
         options.addWidget(self.concurrency)
         options.addWidget(self.name, 1)
         options.addWidget(self.run_button)

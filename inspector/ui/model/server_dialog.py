@@ -72,7 +72,8 @@ class ServerDialog(QDialog):
         note = QLabel(
             "Any server with an OpenAI-compatible /v1/completions API that returns logprobs:\n"
             "llama.cpp's llama-server, vLLM, or python -m llama_cpp.server.\n"
-            "The API key is not saved. Experiments run several questions at once on a server."
+            "The API key is not saved. Experiments keep several requests in flight at once\n"
+            "(Experiments tab: requests at once; match the server's parallel slots)."
         )
         form = QFormLayout(self)
         form.addRow(note)
