@@ -16,9 +16,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -64,7 +67,7 @@ class ServerDialog(QDialog):
         self.timeout = QDoubleSpinBox(minimum=1, maximum=3600, decimals=0, suffix=" s")
         self.timeout.setValue(saved_timeout(preferences))
         self.ca_bundle = QLineEdit(str(preferences.value(SERVER_CA_BUNDLE_KEY, "") or ""))
-        self.ca_bundle.setPlaceholderText("the system's ($SSL_CERT_FILE) or certifi's")
+        self.ca_bundle.setPlaceholderText("system default ($SSL_CERT_FILE, certifi)")
         self.ca_bundle.setToolTip(
             "a PEM file of trusted certificates, for an https server whose certificate your "
             "network's own authority signed; certificates are always verified"
@@ -81,8 +84,22 @@ class ServerDialog(QDialog):
         form.addRow("Model:", self.model)
         form.addRow("API key:", self.api_key)
         form.addRow("Timeout per request:", self.timeout)
-        form.addRow("CA bundle:", self.ca_bundle)
+        self.browse = QPushButton("Choose…")
+        self.browse.setToolTip("pick the PEM file of your network's certificate authority")
+        self.browse.clicked.connect(self._choose_ca_bundle)
+        bundle = QHBoxLayout()
+        bundle.addWidget(self.ca_bundle, 1)
+        bundle.addWidget(self.browse)
+        form.addRow("CA bundle:", bundle)
         form.addRow(ok_cancel(self))
+
+    def _choose_ca_bundle(self) -> None:
+        start = os.path.dirname(self.ca_bundle.text().strip()) or os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA bundle", start, "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
+        if path:
+            self.ca_bundle.setText(path)
 
     def choice(self) -> ServerChoice:
         """What was entered; the URL, model and timeout are remembered (not the key)."""

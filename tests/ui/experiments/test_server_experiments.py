@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from inspector.bench.loopback import Faults, loopback_server
 from inspector.engine.remote import RemoteEngine
@@ -88,6 +88,9 @@ def test_the_ca_bundle_typed_in_connect_is_the_one_trusted(
         qtbot.waitUntil(lambda: bool(warnings), timeout=30_000)
         assert "could not be verified" in warnings[0] and "CA bundle" in warnings[0]
         assert not isinstance(window.models.engine, RemoteEngine)  # the local model stays
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_args: (cert, ""))
+        dialog.browse.click()  # Choose…: the file picked goes into the field
+        assert dialog.ca_bundle.text() == cert
         dialog.ca_bundle.setText(f"  {cert}  ")
         trusted = dialog.choice()
         assert trusted.ca_bundle == cert
