@@ -129,6 +129,7 @@ class ExperimentRunnerBox(QGroupBox):
         self.worker: RunWorker | None = None
         self._thread: QThread | None = None
         self._started = 0.0
+        self._whole_run = False  # the token bar counts the whole run (questions at once)
         self.experiment_id: int | None = None
         self.dataset_path = QLineEdit(readOnly=True, placeholderText="no data set chosen")
         self.open_button = QPushButton("Open data set…")
@@ -295,7 +296,8 @@ class ExperimentRunnerBox(QGroupBox):
         worker.job = job
         self.experiment_id = None
         per_question = expected_tokens(resolve_settings(settings, engine.info()))
-        self._start(worker, limit or len(dataset.questions), per_question)
+        together = concurrency if getattr(engine, "thread_safe", False) else 1
+        self._start(worker, limit or len(dataset.questions), per_question, together)
 
     def _show_progress_bars(self, shown: bool) -> None:
         """The progress row appears with the first run (and stays, with how it ended)."""
@@ -303,7 +305,11 @@ class ExperimentRunnerBox(QGroupBox):
         self.question_progress.setVisible(shown)
         self.eta.setVisible(shown)
 
-    def _start(self, worker: RunWorker, questions: int, tokens_per_question: int) -> None:
+    def _start(
+        self, worker: RunWorker, questions: int, tokens_per_question: int, together: int = 1
+    ) -> None:
+        """``together``: questions running at once; above 1 the token bar counts the whole
+        run's tokens (a bar per question would mix the tokens of all those running)."""
         if self._thread is not None:
             self._thread.wait()
             self._thread.deleteLater()
@@ -312,7 +318,13 @@ class ExperimentRunnerBox(QGroupBox):
         worker.failed.connect(self._on_failed)
         self.overall.setRange(0, questions)
         self.overall.setValue(0)
-        self.question_progress.setRange(0, max(1, tokens_per_question))
+        self._whole_run = together > 1
+        if self._whole_run:
+            self.question_progress.setFormat("%v tokens so far (at most %m)")
+            self.question_progress.setRange(0, max(1, tokens_per_question * questions))
+        else:
+            self.question_progress.setFormat("%v / %m tokens of this question")
+            self.question_progress.setRange(0, max(1, tokens_per_question))
         self.question_progress.setValue(0)
         self.eta.setText("starting…")
         self._show_progress_bars(True)
@@ -344,7 +356,8 @@ class ExperimentRunnerBox(QGroupBox):
     def _show_progress(self, progress: ExperimentProgress) -> None:
         self.overall.setRange(0, max(1, progress.total))
         self.overall.setValue(progress.done)
-        self.question_progress.setValue(0)
+        if not self._whole_run:
+            self.question_progress.setValue(0)
         left = (
             f" · about {format_duration(progress.remaining)} left"
             if progress.remaining is not None

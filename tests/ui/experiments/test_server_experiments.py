@@ -51,8 +51,15 @@ def test_requests_at_once_bound_what_the_server_sees(qtbot, window, tmp_path):
         runner.settings.max_tokens.setValue(16)
         runner.run_button.click()
         assert runner.running and not runner.concurrency.isEnabled()  # fixed while it runs
-        qtbot.waitUntil(lambda: not runner.running, timeout=60_000)
+        # three questions at once: the token bar counts the whole run, never reset between
+        assert runner.question_progress.format().startswith("%v tokens so far")
+        counted: list[int] = []
+        qtbot.waitUntil(
+            lambda: counted.append(runner.question_progress.value()) or not runner.running,
+            timeout=60_000,
+        )
         seen = server.traffic
+    assert counted == sorted(counted) and counted[-1] > 0  # it only grows
     assert engine.concurrency == 3
     assert seen.open_peak == 3  # three at once (the server waited for them), never four
     assert seen.requests == 6 * 4  # per question: three seeded samples, the greedy reference
