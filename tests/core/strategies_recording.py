@@ -32,6 +32,7 @@ from tests.core.recorded_backend import (
 )
 
 RECORDING = Path(__file__).parent / "data" / "strategies" / "recording.json"
+INSTRUCT_RECORDING = RECORDING.with_name("instruct.json")
 QUESTION = APPLE_PROMPT.removeprefix("Q: ").removesuffix("\nA:")
 GOLD = "5"
 
@@ -60,6 +61,10 @@ ADAPTIVE_SAMPLED = RunSettings(
 )  # fmt: skip
 PROBE = RunSettings(strategy="cot-decoding", k=3, max_tokens=16, answer_probe="So the answer is",
                     probe_tokens=5, stop=("\nQ:", "\n\n"), use_chat_template=False)  # fmt: skip
+ADAPTIVE_PROBE = RunSettings(
+    strategy="adaptive", max_tokens=12, branch_width=1, branch_depth=1, token_budget=60,
+    answer_probe="So the answer is", probe_tokens=4, use_chat_template=False,
+)  # fmt: skip
 EXAMPLES = [WorkedExample("What is 1 + 1?", "1 + 1 = 2.", "2")]
 RETRIEVED = [WorkedExample("What is 2 + 2?", "2 + 2 = 4.", "4")]
 PROMPTS = {
@@ -70,7 +75,13 @@ PROMPTS = {
     "analogical": RunSettings(prompt_style="analogical", max_tokens=8, use_chat_template=False),
     "chat": RunSettings(prompt_style="zero-shot-cot", zero_shot_suffix="Reason first.",
                         max_tokens=8, use_chat_template=True),
+    "chat-few-shot": RunSettings(prompt_style="few-shot-cot", max_tokens=8,
+                                 use_chat_template=True),
+    "chat-analogical": RunSettings(prompt_style="analogical", max_tokens=8,
+                                   use_chat_template=True),
 }  # fmt: skip
+# left to the model: the instruct model's chat template and its kind's token limit
+INSTRUCT_CHAT = RunSettings(prompt_style="zero-shot-cot", zero_shot_suffix="Reason first.")
 
 
 def run(backend: Any, settings: RunSettings, hooks: RunHooks | None = None) -> Session:
@@ -124,6 +135,13 @@ def prompts(backend: Any) -> dict[str, Any]:
     return made
 
 
+def instruct_chat(backend: Any) -> tuple[Session, list[int]]:
+    """A session through the instruct model's chat template, and its prompt tokenized as plain
+    text (what a templated prompt must not become)."""
+    session = new_session(backend, QUESTION, INSTRUCT_CHAT)
+    return session, backend.tokenize_prompt(session.prompt, special=False)
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "greedy": greedy_and_branches,
     "cot-decoding": lambda backend: run(backend, COT),
@@ -133,13 +151,16 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "probe": lambda backend: probe_and_branch(backend),
     "control-text": lambda backend: control_text(backend),
     "prompts": prompts,
+    "adaptive-probe": lambda backend: run(backend, ADAPTIVE_PROBE),
 }
+# on Qwen2.5-Coder-0.5B-Instruct (the ``instruct-model`` extra), in INSTRUCT_RECORDING
+INSTRUCT_SCENARIOS: dict[str, Callable[[Any], Any]] = {"instruct-chat": instruct_chat}
 
 
-def record(engine: Any) -> dict[str, list[Call]]:
-    """Every scenario on the real ``engine``, each from an empty cache."""
+def record(engine: Any, scenarios: dict[str, Callable[[Any], Any]]) -> dict[str, list[Call]]:
+    """Each of ``scenarios`` on the real ``engine``, each from an empty cache."""
     recorded: dict[str, list[Call]] = {}
-    for name, scenario in SCENARIOS.items():
+    for name, scenario in scenarios.items():
         engine.forget_cache()
         backend = RecordingBackend(engine)
         scenario(backend)
@@ -149,29 +170,43 @@ def record(engine: Any) -> dict[str, list[Call]]:
 
 def replay(name: str) -> RecordedBackend:
     """A backend that answers scenario ``name``'s calls as the model did."""
-    data = _recording()
+    data = recording(INSTRUCT_RECORDING if name in INSTRUCT_SCENARIOS else RECORDING)
     return RecordedBackend(data["scenarios"][name], data["n_ctx"])
 
 
-_CACHE: dict[str, Any] = {}
+_CACHE: dict[Path, Any] = {}
 
 
-def _recording() -> dict[str, Any]:
-    if "data" not in _CACHE:
-        _CACHE["data"] = load_recording(RECORDING)
-    return _CACHE["data"]
+def recording(path: Path = RECORDING) -> dict[str, Any]:
+    if path not in _CACHE:
+        _CACHE[path] = load_recording(path)
+    return _CACHE[path]
 
 
-def main() -> None:
-    from inspector.engine import Engine, ModelSettings
-    from inspector.engine.default_model import default_model_path
+def main(names: list[str]) -> None:
+    """Record the scenarios ``names`` (all of them when none is named) into the files."""
+    from inspector.engine import Engine, ModelSettings, default_model
+    from inspector.engine.default_model import INSTRUCT_MODEL, default_model_path
 
-    # the settings of tests/conftest.py's engine fixture
-    with Engine.load(default_model_path(), ModelSettings(n_ctx=4096, n_seq_max=17)) as engine:
-        scenarios = record(engine)
-        save_recording(RECORDING, engine.info().to_dict(), engine.n_ctx, scenarios)
-    print(f"{RECORDING}: {RECORDING.stat().st_size} bytes")
+    models = [
+        (RECORDING, SCENARIOS, default_model_path),
+        (INSTRUCT_RECORDING, INSTRUCT_SCENARIOS,
+         lambda: default_model.instruct_model_path(INSTRUCT_MODEL)),
+    ]  # fmt: skip
+    for path, scenarios, model_path in models:
+        chosen = {n: f for n, f in scenarios.items() if not names or n in names}
+        if not chosen:
+            continue
+        # the settings of tests/conftest.py's engine fixtures
+        with Engine.load(model_path(), ModelSettings(n_ctx=4096, n_seq_max=17)) as engine:
+            kept = load_recording(path)["scenarios"] if names and path.exists() else {}
+            made = record(engine, chosen)
+            ordered = {n: made.get(n, kept.get(n)) for n in scenarios if n in made or n in kept}
+            save_recording(path, engine.info().to_dict(), engine.n_ctx, ordered)
+        print(f"{path}: {path.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

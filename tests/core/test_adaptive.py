@@ -361,6 +361,12 @@ def test_the_budget_starts_only_branches_that_fit_and_counts_the_rest():
     session, _ = made_up_run(hooks, branch_min_prob=0.1, token_budget=6)
     assert texts(session) == [" A 8", " B 5"]
     assert progress == [AdaptiveProgress(1, 1, 1, 2, 6, 1)]
+    # budget 9: at level 1 room for B only (C left out), at level 2, after B's 2 tokens, for
+    # B's 8 (0.3 · 0.4) only (B's x, 0.3 · 0.1, left out): 2 left out so far
+    progress.clear()
+    session, _ = made_up_run(hooks, branch_min_prob=0.1, token_budget=9)
+    assert texts(session) == [" A 8", " B 5", " B 8"]
+    assert progress == [AdaptiveProgress(1, 1, 1, 2, 9, 1), AdaptiveProgress(2, 1, 2, 4, 9, 2)]
     # with room for both: C's path too, and B's branch point a level further down
     session, _ = made_up_run(branch_min_prob=0.1, token_budget=100)
     assert texts(session) == [" A 8", " B 5", " C 5", " B 8", " B x"]

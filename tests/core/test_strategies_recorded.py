@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from inspector.core.strategies import (
     RunHooks,
     branch_here,
     greedy_settings,
+    make_prompt,
     new_session,
     sampled_settings,
     saved_texts,
@@ -51,8 +53,8 @@ from tests.core.recorded_backend import (
 
 
 # -- reading the recording ------------------------------------------------------------------------
-def recorded(name: str, method: str) -> list[dict[str, Any]]:
-    return [c for c in rec._recording()["scenarios"][name] if c["method"] == method]
+def recorded(name: str, method: str, path: Path = rec.RECORDING) -> list[dict[str, Any]]:
+    return [c for c in rec.recording(path)["scenarios"][name] if c["method"] == method]
 
 
 def recorded_tokens(call: dict[str, Any], branch: int) -> list[TokenRecord]:
@@ -87,7 +89,15 @@ def _same_tokens(old: list[list[Any]], new: list[list[Any]]) -> None:
 
 
 def test_the_recording_is_what_the_default_model_returns(engine):
-    data = load_recording(rec.RECORDING)
+    check_recording(engine, rec.RECORDING)
+
+
+def test_the_instruct_recording_is_what_the_instruct_model_returns(instruct_engine):
+    check_recording(instruct_engine, rec.INSTRUCT_RECORDING)
+
+
+def check_recording(engine: Any, path: Path) -> None:
+    data = load_recording(path)
     model = {k: v for k, v in engine.info().to_dict().items() if k not in MACHINE_FIELDS}
     assert model == {k: v for k, v in data["model"].items() if k not in MACHINE_FIELDS}
     assert engine.n_ctx == data["n_ctx"]
@@ -316,6 +326,23 @@ def test_cot_decoding_forces_each_of_the_top_k_first_tokens():
     assert len(session.tree.root.children) == 4 and session.status == "complete"
 
 
+def test_each_path_is_handed_over_the_moment_its_branch_ends():
+    """The callbacks in the order the engine streamed and finished the branches: a short path
+    is saved while the longer ones still decode."""
+    order: list[tuple[str, int]] = []
+    hooks = RunHooks(
+        on_token=lambda e: order.append(("t", e.branch)),
+        on_path=lambda _s, p: order.append(("f", p.id) if p.finished else ("reserved", p.id)),
+    )
+    rec.run(rec.replay("cot-decoding"), rec.COT, hooks)
+    call = recorded("cot-decoding", "explore")[0]
+    expected = [("reserved", 0)] + [(kind, b) for kind, *b_ in call["order"] if kind != "c"
+                                    for b in b_]  # fmt: skip
+    assert order == expected
+    ends = [i for i, (kind, _) in enumerate(order) if kind == "f"]
+    assert ends[0] < max(i for i, (kind, _) in enumerate(order) if kind == "t")
+
+
 def test_cot_decoding_picks_the_path_with_the_largest_answer_margin():
     session = rec.run(rec.replay("cot-decoding"), rec.COT)
     call = recorded("cot-decoding", "explore")[0]
@@ -336,8 +363,10 @@ def test_cot_decoding_picks_the_path_with_the_largest_answer_margin():
 def test_a_cancel_before_the_first_tokens_leaves_no_branch():
     cancel = CancelToken()
     cancel.cancel()
-    session = rec.run(rec.replay("cot-decoding"), rec.COT, RunHooks(cancel=cancel))
-    assert session.paths == [] and session.status == "cancelled"
+    handed: list[int] = []
+    hooks = RunHooks(on_path=lambda _s, p: handed.append(p.id), cancel=cancel)
+    session = rec.run(rec.replay("cot-decoding"), rec.COT, hooks)
+    assert session.paths == [] and handed == [] and session.status == "cancelled"
 
 
 def test_a_cancel_from_the_stream_keeps_what_was_decoded_and_marks_the_rest():
@@ -516,7 +545,7 @@ def test_adaptive_streams_under_path_ids_and_saves_each_path_as_it_ends():
     events: list[tuple[int, int]] = []
     handed: list[tuple[Session, int, bool]] = []
     hooks = RunHooks(
-        on_token=lambda e: events.append((e.branch, e.token.token_id)),
+        on_token=lambda e: events.append((e.branch, e.index, e.token.token_id)),
         on_path=lambda s, p: handed.append((s, p.id, p.finished)),
     )
     session = rec.run(rec.replay("adaptive"), rec.ADAPTIVE, hooks)
@@ -529,11 +558,11 @@ def test_adaptive_streams_under_path_ids_and_saves_each_path_as_it_ends():
             if kind == "t":
                 (i,) = b
                 token = call["sequences"][i]["tokens"][count[i]][0]
-                expected.append((first_id + i, token))
+                expected.append((first_id + i, count[i], token))
                 count[i] += 1
         first_id += len(call["sequences"])
     assert events == expected
-    assert {i for i, _ in events} == set(range(8))
+    assert {i for i, _, _ in events} == set(range(8))
     ended = [(session, i, True) for i in range(8)]
     assert sorted(h for h in handed if h[2]) == sorted(ended, key=lambda h: h[1])
     # each level's first path handed over as it is reserved, before it has tokens
@@ -598,6 +627,25 @@ def test_the_probe_follows_every_ended_path_with_the_runs_stop_strings():
     assert {i for i, probed in handed if probed} == {0, 1, 2, 3}
 
 
+def test_adaptive_probes_every_path_of_every_level():
+    handed: list[int] = []
+    backend = rec.replay("adaptive-probe")
+    session = rec.run(
+        backend, rec.ADAPTIVE_PROBE,
+        RunHooks(on_path=lambda _s, p: handed.append(p.id) if p.probe is not None else None),
+    )  # fmt: skip
+    requests = explores(backend)
+    levels = requests[:-1]
+    made = sum(len(branches) for _, branches, _ in levels)
+    # the root path and its one branch (one branch point per path): two levels, two paths
+    assert len(levels) == 2 and made == len(session.paths) == 2
+    _, probes, generation = requests[-1]
+    assert generation == GenerationSettings(max_tokens=5 + 4, stop=BASE_MODEL_STOPS)
+    finished = [p.id for p in session.paths if p.finished]
+    assert len(probes) == len(finished) and sorted(handed) == finished
+    assert all(p.probe is not None for p in session.paths if p.finished)
+
+
 def test_a_cancel_before_the_probes_start_leaves_the_paths_unprobed():
     """Cancelled as the last path of the run ends (the probes of one request all end at the
     same step, so a cancel from a probed path could drop none)."""
@@ -639,6 +687,46 @@ def test_the_prompt_style_and_its_examples_reach_the_prompt():
     ]) in backend.requests  # fmt: skip
 
 
+def test_a_prompt_for_settings_left_to_the_model_follows_the_model():
+    """The default model has no chat template: the raw prompt, for any style."""
+    backend = rec.replay("prompts")
+    assert make_prompt(backend, rec.QUESTION, RunSettings()) == f"Q: {rec.QUESTION}\nA:"
+    zero_shot = RunSettings(prompt_style="zero-shot-cot", zero_shot_suffix="Reason first.")
+    assert make_prompt(backend, rec.QUESTION, zero_shot) == f"Q: {rec.QUESTION}\nA: Reason first."
+
+
+def test_the_chat_template_gets_the_examples_of_the_style():
+    backend = rec.replay("prompts")
+    made = rec.prompts(backend)
+    asked = [r for method, r in backend.requests if method == "apply_chat_template"]
+    assert asked == [
+        [{"role": "user", "content": f"{rec.QUESTION}\nReason first."}],
+        [{"role": "user", "content": "What is 1 + 1?"},
+         {"role": "assistant", "content": "1 + 1 = 2. The answer is 2."},
+         {"role": "user", "content": rec.QUESTION}],
+        [{"role": "user", "content": "What is 2 + 2?"},
+         {"role": "assistant", "content": "2 + 2 = 4. The answer is 4."},
+         {"role": "user", "content": rec.QUESTION}],
+    ]  # fmt: skip
+    assert all(isinstance(made[n], ChatTemplateError) for n in ("chat-few-shot", "chat-analogical"))
+
+
+def test_a_chat_prompt_is_the_templates_text_with_its_control_tokens():
+    """The instruct model: its chat template and its kind's 512 tokens, decided for it; the
+    template's turn markers tokenized as the model's control tokens, one id each."""
+    session, as_text = rec.instruct_chat(rec.replay("instruct-chat"))
+    [template] = recorded("instruct-chat", "apply_chat_template", rec.INSTRUCT_RECORDING)
+    assert template["request"] == [{"role": "user", "content": f"{rec.QUESTION}\nReason first."}]
+    assert session.prompt == template["answer"] and "<|im_start|>" in session.prompt
+    assert session.settings.use_chat_template is True and session.settings.max_tokens == 512
+    tokenized = recorded("instruct-chat", "tokenize_prompt", rec.INSTRUCT_RECORDING)
+    assert tokenized[0]["request"] == {"prompt": session.prompt, "special": True}
+    assert session.prompt_tokens == tokenized[0]["answer"]
+    assert len(session.prompt_tokens) < len(as_text)
+    # a chat prompt ends on the model's end of turn: the base model's stops are not applied
+    assert greedy_settings(session.settings).stop == ()
+
+
 def test_a_raw_prompt_keeps_control_token_text_as_text():
     session, as_control = rec.control_text(rec.replay("control-text"))
     assert session.prompt == f"Q: {rec.CONTROL_QUESTION}\nA:"
@@ -648,7 +736,7 @@ def test_a_raw_prompt_keeps_control_token_text_as_text():
 
 def test_a_probe_that_cannot_fit_the_context_is_refused_before_the_session():
     """The same recorded model in a context just too small for the prompt and the probe."""
-    calls = rec._recording()["scenarios"]["probe"]
+    calls = rec.recording()["scenarios"]["probe"]
     prompt = recorded("probe", "tokenize_prompt")[0]["answer"]
     needed = len(prompt) + 5 + 1  # the prompt, "\nSo the answer is" and one answer token
     with pytest.raises(PromptTooLongError, match=f"take {needed} tokens but the context holds"):
@@ -689,7 +777,9 @@ def test_settings_a_run_refuses_each_with_its_message():
         r"self-consistency, adaptive\)$",
     ):
         validate_settings(RunSettings(strategy="beam"))
-    with pytest.raises(InvalidParameterError, match=r"^k \(first-token branches\) must be 1–64, got 0$"):
+    with pytest.raises(
+        InvalidParameterError, match=r"^k \(first-token branches\) must be 1–64, got 0$"
+    ):
         validate_settings(RunSettings(strategy="cot-decoding", k=0))
     with pytest.raises(
         InvalidParameterError, match=r"^CoT-decoding needs at least 2 alternatives per token for Δ$"
