@@ -5,12 +5,12 @@ RecordedBackend` in the fast tests (``tests/core/test_strategies_recorded.py``).
 Each scenario is a function of a backend: run on the real engine through a
 :class:`~tests.core.recorded_backend.RecordingBackend` it records, run on the replay it gives
 the fast tests the same session (the hooks they pass change no request). After a change to the
-model, the engine or a scenario, record again::
+model, the engine or a scenario, record again (every scenario, or those named)::
 
-    .venv/bin/python -m tests.core.strategies_recording
+    .venv/bin/python -m tests.core.strategies_recording [SCENARIO ...]
 
-``test_the_recording_is_what_the_default_model_returns`` (model-marked) fails while the
-recording and the model disagree.
+``test_the_recording_is_what_the_default_model_returns`` (and its instruct-model twin, for
+``instruct.json``), model-marked, fail while a recording and its model disagree.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The strategies on the real default model's recorded answers (``strategies_recording.py``):
 what each run asks the engine for (the settings, the branches, the forced tokens), what it makes
 of the answers and what its hooks get, each expected value worked out here again from the
-recorded tokens. Fast: only the first test loads the model, to check the recording against it.
+recorded tokens. Fast: only the three model-marked tests at the top load a model, to check the
+recordings against it (and the replay's cancel against the engine's).
 """
 
 from __future__ import annotations
