@@ -1,9 +1,9 @@
 """The strategy runs whose engine calls ``tests/core/data/strategies/recording.json`` holds:
-the real default model's answers, replayed by :class:`tests.core.recorded_backend.
+the real default model's answers, replayed by :class:`tests.core.strategies_backend.
 RecordedBackend` in the fast tests (``tests/core/test_strategies_recorded.py``).
 
 Each scenario is a function of a backend: run on the real engine through a
-:class:`~tests.core.recorded_backend.RecordingBackend` it records, run on the replay it gives
+:class:`~tests.core.strategies_backend.RecordingBackend` it records, run on the replay it gives
 the fast tests the same session (the hooks they pass change no request). After a change to the
 model, the engine or a scenario, record again (every scenario, or those named)::
 
@@ -23,7 +23,7 @@ from inspector.core.prompts import WorkedExample
 from inspector.core.session import RunSettings, Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from tests.conftest import APPLE_PROMPT
-from tests.core.recorded_backend import (
+from tests.core.strategies_backend import (
     Call,
     RecordedBackend,
     RecordingBackend,

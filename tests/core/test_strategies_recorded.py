@@ -42,7 +42,7 @@ from inspector.engine import (
 )
 from tests.conftest import APPLE_PROMPT
 from tests.core import strategies_recording as rec
-from tests.core.recorded_backend import (
+from tests.core.strategies_backend import (
     RecordedBackend,
     UnrecordedRequest,
     branch_of,

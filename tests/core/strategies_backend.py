@@ -14,6 +14,9 @@ so a test that cancels from a callback sees what the engine would have returned.
 The record is only as good as its agreement with the model: :func:`replay_on` sends the
 recorded calls of a scenario to a real engine again, in order from an empty cache, and
 returns what it answers now, for a model-marked test to compare with the record.
+
+(The probe's and the experiments' fast tests were given a replaying backend of their own at the
+same time, ``tests/core/recorded_backend.py`` on another branch; the two should become one.)
 """
 
 from __future__ import annotations
