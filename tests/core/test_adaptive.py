@@ -15,9 +15,11 @@ from inspector.core.adaptive import (
     admit,
     branch_points,
     content_end,
+    log_sum_exp,
     marginal_distribution,
     marginal_lines,
     plan_branches,
+    seed_key,
     share_words,
 )
 from inspector.core.session import RunSettings, Session
@@ -80,6 +82,31 @@ def test_alternatives_leave_out_the_token_taken_and_the_unlikely_and_keep_width(
     assert [a.token_id for a in strict.alternatives(token)] == [1]
 
 
+def test_high_entropy_alone_branches_and_each_threshold_is_a_strict_bound():
+    sure = record(1, {1: 0.7, 2: 0.3}, entropy=1.5)  # margin 0.4: only the entropy is high
+    assert RULE.is_uncertain(sure) and [a.token_id for a in RULE.alternatives(sure)] == [2]
+    assert not RULE.is_uncertain(record(1, {1: 0.7, 2: 0.3}, entropy=1.0))  # not above 1.0
+    # a margin exactly at the threshold is not below it
+    close = record(1, {1: 0.52, 2: 0.48}, entropy=0.0)
+    margin = close.top[0].prob - close.top[1].prob
+    at = BranchRule(entropy=1.0, margin=margin, min_prob=0.1, width=2)
+    assert not at.is_uncertain(close)
+    above = BranchRule(entropy=1.0, margin=math.nextafter(margin, 1.0), min_prob=0.1, width=2)
+    assert above.is_uncertain(close)
+    # an alternative exactly at min p qualifies
+    exact = BranchRule(entropy=1.0, margin=0.2, min_prob=close.top[1].prob, width=2)
+    assert [a.token_id for a in exact.alternatives(close)] == [2]
+
+
+def test_seed_keys_are_63_bit_and_name_the_place():
+    keys = [seed_key(parent, position, token) for parent in (0, 7) for position in range(4)
+            for token in range(8)]  # fmt: skip
+    assert len(set(keys)) == len(keys)
+    # 64 random 63-bit numbers: all below 2**63, and some use the top bit
+    assert all(0 <= k < 2**63 for k in keys) and max(k.bit_length() for k in keys) == 63
+    assert seed_key(7, 2, 3) == seed_key(7, 2, 3) != seed_key(3, 2, 7)
+
+
 def test_branch_points_stop_at_the_depth_counting_the_inherited_ones():
     uncertain = {1: 0.5, 2: 0.45, 3: 0.05}  # margin 0.05: branches into 2 only (3 < 0.1)
     sure = {1: 0.95, 2: 0.05}
@@ -134,6 +161,10 @@ def test_the_budget_starts_the_most_likely_branches_that_fit_whole():
     assert [b.position for b in left] == [0, 2]
     assert admit(planned, budget_left=99, tokens_each=100) == ([], planned)
     assert admit(planned, budget_left=400, tokens_each=100)[0] == planned
+    # one token each: the budget is the number of branches; nothing left, or less, starts none
+    assert [b.position for b in admit(planned, budget_left=3, tokens_each=1)[0]] == [1, 2, 3]
+    assert admit(planned, budget_left=0, tokens_each=1) == ([], planned)
+    assert admit(planned, budget_left=-5, tokens_each=1) == ([], planned)
 
 
 # -- the marginal distribution and the explored mass, by hand -----------------------------------
@@ -160,6 +191,7 @@ def test_ties_and_a_tree_without_answers():
     assert tied.answer == "3" and tied.tied == ("3", "5")  # 0.3 = 0.1 + 0.2, first seen wins
     none = marginal_distribution([Leaf(None, math.log(0.5))])
     assert none.answer is None and none.distribution == {} and none.mass == {}
+    assert none.tied == ()
     assert none.explored_mass == pytest.approx(0.5) and none.answered_mass == 0.0
     empty = marginal_distribution([])
     assert empty.explored_mass == 0.0 and empty.n_leaves == 0
@@ -174,8 +206,15 @@ def test_paths_too_long_for_a_float_still_share_the_distribution():
     assert m.answer == "8"
 
 
+def test_log_sum_exp_of_nothing_and_of_impossible_paths():
+    assert log_sum_exp([]) == -math.inf
+    assert log_sum_exp([-math.inf, -math.inf]) == -math.inf
+    assert log_sum_exp([math.log(0.25), math.log(0.5), -math.inf]) == pytest.approx(math.log(0.75))
+
+
 def test_shares_in_words():
     assert share_words(0.771) == "77.1%"
+    assert share_words(0.0001) == "0.01%"  # 0.01% is still a percentage
     assert share_words(0.00898) == "0.898%"
     assert share_words(1.36e-8) == "1.36e-08"
     assert share_words(0.0) == "0"
@@ -185,6 +224,13 @@ def test_shares_in_words():
         "marginal P(answer) over the explored paths: 8 75% · 5 25%",
         "lower bound of P(answer | question): 8 ≥ 30% · 5 ≥ 10%",
         "marginal answer: 8",
+    ]
+    tied = marginal_distribution([Leaf("3", math.log(0.2)), Leaf("5", math.log(0.2))])
+    assert marginal_lines(tied)[-1] == "marginal answer: 3 (tie between 3, 5)"
+    unanswered = marginal_distribution([Leaf(None, math.log(0.5))])
+    assert marginal_lines(unanswered) == [
+        "explored: 1 leaves, probability mass 50% (answered 0, no answer 50%)",
+        "marginal answer distribution: no explored path answered",
     ]
 
 
@@ -315,6 +361,12 @@ def test_the_budget_starts_only_branches_that_fit_and_counts_the_rest():
     session, _ = made_up_run(hooks, branch_min_prob=0.1, token_budget=6)
     assert texts(session) == [" A 8", " B 5"]
     assert progress == [AdaptiveProgress(1, 1, 1, 2, 6, 1)]
+    # budget 9: at level 1 room for B only (C left out), at level 2, after B's 2 tokens, for
+    # B's 8 (0.3 · 0.4) only (B's x, 0.3 · 0.1, left out): 2 left out so far
+    progress.clear()
+    session, _ = made_up_run(hooks, branch_min_prob=0.1, token_budget=9)
+    assert texts(session) == [" A 8", " B 5", " B 8"]
+    assert progress == [AdaptiveProgress(1, 1, 1, 2, 9, 1), AdaptiveProgress(2, 1, 2, 4, 9, 2)]
     # with room for both: C's path too, and B's branch point a level further down
     session, _ = made_up_run(branch_min_prob=0.1, token_budget=100)
     assert texts(session) == [" A 8", " B 5", " C 5", " B 8", " B x"]
