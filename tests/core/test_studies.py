@@ -24,6 +24,7 @@ from inspector.core.studies import (
     plan_study,
     split_steps,
     step_outcomes,
+    studied_tokens,
     total_variation,
 )
 from inspector.engine import Alternative, GeneratedSequence, InvalidParameterError, TokenRecord
@@ -194,3 +195,184 @@ def test_step_importance_and_accuracy_by_hand():
     assert second.importance == pytest.approx(by_hand)
     assert important_steps([first, second]) == [0, 1]
     assert important_steps([first, second], top=1) == [0]
+
+
+# -- the plan's edges and every message (added for the mutation run) -------------------------------
+def refused(session: Session, settings: StudySettings, message: str) -> None:
+    with pytest.raises(InvalidParameterError) as error:
+        plan_study(session, settings)
+    assert str(error.value) == message
+
+
+def test_every_limit_is_allowed_at_its_edge_and_refused_past_it_with_its_message():
+    session = made_up_session(TOKENS)
+
+    def forks_with(**changes):
+        return StudySettings("forks", 0, **changes)
+
+    for allowed in (
+        forks_with(samples=1), forks_with(samples=256), forks_with(max_tokens=1),
+        forks_with(max_tokens=4096), forks_with(temperature=5), forks_with(top_p=1),
+        forks_with(top_p=0.01), forks_with(alternatives=0), forks_with(alternatives=20),
+        forks_with(min_prob=0), forks_with(min_prob=1),
+    ):  # fmt: skip
+        assert plan_study(session, allowed).points
+    refused(session, forks_with(samples=0), "samples must be 1 to 256, got 0")
+    refused(session, forks_with(samples=257), "samples must be 1 to 256, got 257")
+    refused(session, forks_with(max_tokens=0), "max tokens must be 1 to 4096, got 0")
+    refused(session, forks_with(max_tokens=4097), "max tokens must be 1 to 4096, got 4097")
+    hot = "a study samples: temperature must be above 0 and at most 5, got 5.5"
+    refused(session, forks_with(temperature=5.5), hot)
+    refused(session, forks_with(top_p=0), "top-p must be above 0 and at most 1, got 0")
+    refused(session, forks_with(top_p=1.5), "top-p must be above 0 and at most 1, got 1.5")
+    refused(session, forks_with(alternatives=21), "alternatives must be 0 to 20, got 21")
+    refused(session, forks_with(alternatives=-1), "alternatives must be 0 to 20, got -1")
+    low = "the minimum probability must be 0 to 1, got -0.1"
+    refused(session, forks_with(min_prob=-0.1), low)
+    refused(session, forks_with(min_prob=1.5), "the minimum probability must be 0 to 1, got 1.5")
+    kinds = "unknown study 'tokens' (choose from forks, steps)"
+    refused(session, StudySettings("tokens", 0), kinds)  # type: ignore[arg-type]
+    rules = "unknown split 'words' (choose from sentences, lines, numbered)"
+    refused(session, StudySettings("steps", 0, split="words"), rules)
+    with pytest.raises(InvalidParameterError) as error:
+        split_steps(["a"], "words")
+    assert str(error.value) == rules
+
+
+def test_a_path_that_is_not_there_or_has_nothing_to_study():
+    session = made_up_session(TOKENS)
+    refused(session, StudySettings("forks", 1), "this session has no path 1 (its paths: 0 to 0)")
+    refused(session, StudySettings("forks", -1), "this session has no path -1 (its paths: 0 to 0)")
+    session.add_path(GeneratedSequence(0, TOKENS[:1], "eos"), "greedy", "another")
+    refused(session, StudySettings("forks", 2), "this session has no path 2 (its paths: 0 to 1)")
+    assert plan_study(session, StudySettings("forks", 1, samples=1)).points
+    empty = Session("q?", "Q: q?\nA:", [1], RunSettings(strategy="greedy"), {})
+    refused(empty, StudySettings("forks", 0), "this session has no path 0 (its paths: none)")
+    empty.add_path(GeneratedSequence(0, [], "eos"), "greedy", "greedy")
+    refused(empty, StudySettings("steps", 0), "path 0 has no tokens to study")
+
+
+def test_a_range_that_holds_no_position_and_ranges_at_the_ends():
+    session = made_up_session(TOKENS)
+    refused(
+        session,
+        StudySettings("forks", 0, first=3),
+        "no position to study: path 0 has tokens 0 to 2, the range asked is 3 to None",
+    )
+    refused(
+        session,
+        StudySettings("forks", 0, first=2, last=1),
+        "no position to study: path 0 has tokens 0 to 2, the range asked is 2 to 1",
+    )
+
+    def positions(**changes) -> list[int]:
+        plan = plan_study(session, StudySettings("forks", 0, samples=1, **changes))
+        return sorted({p.position for p in plan.points})
+
+    assert positions(first=2, last=2) == [2]  # one position: first == last
+    assert positions(first=0, last=0) == [0]
+    assert positions(last=1) == [0, 1]
+    assert positions(first=-4, last=9) == [0, 1, 2]
+    # a step study has no range: first and last are not read
+    assert plan_study(session, StudySettings("steps", 0, samples=1, first=7)).points
+
+
+def blind_at(position: int, *, tops: bool) -> list[TokenRecord]:
+    """TOKENS with token ``position``'s probability unknown (NaN); without any top-k if not
+    ``tops``."""
+    out = []
+    for i, t in enumerate(TOKENS):
+        logprob = math.nan if i == position else t.logprob
+        out.append(
+            TokenRecord(t.token_id, t.text, t.piece, logprob, t.entropy, t.top if tops else ())
+        )
+    return out
+
+
+def test_a_forking_study_needs_every_probability_and_the_alternatives_it_asks_for():
+    blind = "path 0 was saved without its tokens' probabilities (a server that returned none): "
+    blind += "a forking study weighs every token by them"
+    # one unknown probability is enough to refuse, alternatives or not
+    refused(made_up_session(blind_at(1, tops=True)), StudySettings("forks", 0), blind)
+    refused(
+        made_up_session(blind_at(1, tops=True)), StudySettings("forks", 0, alternatives=0), blind
+    )
+    # probabilities but no top-k: only the taken token can be studied
+    no_tops = [TokenRecord(t.token_id, t.text, t.piece, t.logprob, t.entropy, ()) for t in TOKENS]
+    refused(made_up_session(no_tops), StudySettings("forks", 0, alternatives=1), blind)
+    plan = plan_study(
+        made_up_session(no_tops), StudySettings("forks", 0, samples=1, alternatives=0)
+    )
+    assert [(p.position, p.token_id) for p in plan.points] == [(0, 10), (1, 20), (2, 10)]
+    # a step study reads no probability
+    assert plan_study(made_up_session(blind_at(0, tops=False)), StudySettings("steps", 0)).points
+
+
+def test_the_plan_of_a_step_study_by_hand():
+    texts = [" 3", " apples.", " Dad", " 5.", "\n", "So", " 8"]
+    tokens = [token(100 + i, t, 0.5, [(100 + i, t, 0.5)]) for i, t in enumerate(texts)]
+    session = made_up_session(tokens)
+    plan = plan_study(session, StudySettings("steps", 0, samples=3, max_tokens=7))
+    # sentences: " 3 apples." | " Dad 5.\n" | "So 8"; three samples from each start
+    assert [(s.start, s.end) for s in plan.steps] == [(0, 2), (2, 5), (5, 7)]
+    assert [p.key for p in plan.points] == [(b, None, s) for b in (0, 2, 5) for s in range(3)]
+    assert plan.tokens == 9 * 7  # nothing forced
+    lines = plan_study(session, StudySettings("steps", 0, samples=1, split="lines"))
+    assert [(s.start, s.end) for s in lines.steps] == [(0, 5), (5, 7)]
+    assert [p.key for p in lines.points] == [(0, None, 0), (5, None, 0)]
+    assert plan_study(session, StudySettings("forks", 0, samples=1)).steps == []
+
+
+def test_the_random_stream_of_a_point_by_hand():
+    # ((position + 1) · 1,000,003 + token + 1) · 1,000 + sample; no token counts as −1
+    assert StudyPoint(0, None, 0).seed_key() == 1_000_003_000
+    assert StudyPoint(0, None, 7).seed_key() == 1_000_003_007
+    assert StudyPoint(2, 5, 3).seed_key() == (3 * 1_000_003 + 6) * 1_000 + 3 == 3_000_015_003
+    assert StudyPoint(0, 0, 0).seed_key() == 1_000_004_000  # token 0 is not "no token"
+    assert StudyPoint(4, 11, 2).key == (4, 11, 2)
+
+
+def test_the_entropy_threshold_keeps_a_position_at_equality_and_goes_on_after_a_skip():
+    # entropies 1.5, 0.5, 1.5: a threshold of exactly 1.5 keeps positions 0 and 2
+    tokens = [TokenRecord(t.token_id, t.text, t.piece, t.logprob, h, t.top)
+              for t, h in zip(TOKENS, (1.5, 0.5, 1.5), strict=True)]  # fmt: skip
+    session = made_up_session(tokens)
+    plan = plan_study(
+        session, StudySettings("forks", 0, samples=1, alternatives=0, min_entropy=1.5)
+    )
+    assert [p.position for p in plan.points] == [0, 2]
+    none = StudySettings("forks", 0, samples=1, alternatives=0, min_entropy=0.0)
+    assert [p.position for p in plan_study(session, none).points] == [0, 1, 2]
+
+
+def test_an_alternative_at_exactly_the_minimum_probability_is_studied():
+    # " 5" has p 0.3 at position 0: a minimum of exactly its probability keeps it
+    session = made_up_session(TOKENS)
+    p = TOKENS[0].top[1].prob
+    plan = plan_study(session, StudySettings("forks", 0, samples=1, last=0, min_prob=p))
+    assert [p.token_id for p in plan.points] == [10, 11]
+    above = StudySettings("forks", 0, samples=1, last=0, min_prob=math.nextafter(p, 1))
+    assert [p.token_id for p in plan_study(session, above).points] == [10]
+
+
+def test_the_studied_tokens_end_where_the_text_does():
+    # the text " 4" ends inside the path; the stop string starts at the next token
+    one = made_up_session([TOKENS[0], token(30, "\nQ", 0.5, []), token(31, ":", 0.9, [])], "\nQ:")
+    assert [t.token_id for t in studied_tokens(one, one.paths[0])] == [10]
+    # a stop string at once leaves the first token (a study needs one)
+    at_once = made_up_session([token(30, "\nQ", 0.5, []), token(31, ":", 0.9, [])], "\nQ:")
+    assert at_once.paths[0].text == ""
+    assert [t.token_id for t in studied_tokens(at_once, at_once.paths[0])] == [30]
+    # no stop string: every token
+    plain = made_up_session(TOKENS)
+    assert len(studied_tokens(plain, plain.paths[0])) == 3
+
+
+def test_settings_survive_a_round_trip_and_unknown_keys_are_ignored():
+    settings = StudySettings("forks", 2, samples=3, first=1, last=4, min_entropy=0.5, split="lines")
+    data = settings.to_dict()
+    assert data["kind"] == "forks" and data["path_id"] == 2 and data["min_entropy"] == 0.5
+    assert len(data) == 13  # every setting
+    assert StudySettings.from_dict(data) == settings
+    assert StudySettings.from_dict(data | {"from_a_later_version": 1}) == settings
+    assert StudySettings.from_dict({"kind": "steps", "path_id": 0}) == StudySettings("steps", 0)
