@@ -11,7 +11,9 @@ import pytest
 from inspector.core.session import ReasoningPath, RunSettings, Session
 from inspector.core.studies import (
     NO_ANSWER,
+    PositionOutcome,
     Step,
+    StepOutcome,
     Study,
     StudyPoint,
     StudySample,
@@ -376,3 +378,198 @@ def test_settings_survive_a_round_trip_and_unknown_keys_are_ignored():
     assert StudySettings.from_dict(data) == settings
     assert StudySettings.from_dict(data | {"from_a_later_version": 1}) == settings
     assert StudySettings.from_dict({"kind": "steps", "path_id": 0}) == StudySettings("steps", 0)
+
+
+# -- the step split's rules, one case each ---------------------------------------------------------
+def spans(texts: list[str], rule: str) -> list[tuple[int, int]]:
+    return [(s.start, s.end) for s in split_steps(texts, rule)]
+
+
+def test_numbered_steps_are_read_from_the_text_whatever_its_tokens():
+    # the default model splits digits: "Step 10:" is five tokens
+    texts = [
+        "A",
+        ":",
+        "\n",
+        "Step",
+        " ",
+        "1",
+        ":",
+        " add",
+        "\n",
+        "Step",
+        " ",
+        "1",
+        "0",
+        ":",
+        " sum",
+    ]
+    assert split_steps(texts, "numbered") == [
+        Step(0, 0, 3, "A:\n"),
+        Step(1, 3, 9, "Step 1: add\n"),
+        Step(2, 9, 15, "Step 10: sum"),
+    ]
+    # a numbered step may hold several lines (each line a step of its own by lines)
+    two = ["1", ".", " a", "\n", " b", "\n", "2", ")", " c"]
+    assert spans(two, "numbered") == [(0, 6), (6, 9)]
+    assert spans(two, "lines") == [(0, 4), (4, 6), (6, 9)]
+    assert spans(["a", "\n", "step", " ", "2", ":"], "numbered") == [(0, 2), (2, 6)]  # any case
+    assert spans(["a", "\n", "2", " apples"], "numbered") == [(0, 4)]  # "2" alone numbers nothing
+
+
+def test_a_numbered_step_needs_text_before_it_to_cut():
+    assert split_steps(["\n", "1", ".", " a"], "numbered") == [
+        Step(0, 0, 1, "\n"),
+        Step(1, 1, 4, "1. a"),
+    ]
+    # an empty token (part of a character) at the start is no text: no empty first step
+    assert spans(["", "1", ".", " a"], "numbered") == [(0, 4)]
+    assert spans(["1", ".", " a"], "numbered") == [(0, 3)]
+
+
+def test_sentence_ends_one_case_each():
+    assert split_steps([" a.", " b"]) == [Step(0, 0, 1, " a."), Step(1, 1, 2, " b")]  # default
+    assert spans([" Wow!", " Really?", " Yes"], "sentences") == [(0, 1), (1, 2), (2, 3)]
+    assert spans([" a.", "\nb"], "sentences") == [(0, 1), (1, 2)]  # a line break follows
+    assert spans([" e.", "g.", " ok"], "sentences") == [(0, 2), (2, 3)]  # "e.g." does not cut
+    assert spans([" done. ", " Next"], "sentences") == [(0, 1), (1, 2)]  # a space after "."
+    assert spans([" a.", "b"], "sentences") == [(0, 2)]
+    assert spans([" a.", " b"], "lines") == [(0, 2)]
+
+
+def test_no_tokens_no_steps_and_blank_steps_join_the_one_before():
+    assert split_steps([], "sentences") == [] and split_steps([], "numbered") == []
+    assert split_steps(["a", "\n", "\n", "b"], "lines") == [
+        Step(0, 0, 3, "a\n\n"),
+        Step(1, 3, 4, "b"),
+    ]
+    # "a." | " " + "\n" (cut after the line break: blank, so joined) | "b"
+    assert split_steps(["a.", " ", "\n", "b"], "sentences") == [
+        Step(0, 0, 3, "a. \n"),
+        Step(1, 3, 4, "b"),
+    ]
+
+
+def test_a_distribution_lists_the_most_frequent_first_and_ties_by_text():
+    assert list(distribution(["b", "a", "b"])) == ["b", "a"]
+    assert list(distribution(["b", "a"])) == ["a", "b"]
+    assert list(distribution(["9", NO_ANSWER, "10", "9"])) == ["9", NO_ANSWER, "10"]
+
+
+# -- the analysis' edges ---------------------------------------------------------------------------
+def test_mixtures_weigh_shared_answers_order_tokens_and_answers_and_survive_unknowns():
+    study = Study("s", StudySettings("forks", 0))
+    # position 0 (the path took 10): 10 (p .5) → 8; 12 (p .1) → 8, 7; 11 (p .2) → 7
+    study.samples += [sample(0, 10, 0, "8", prob=0.5)]
+    study.samples += [sample(0, 12, 0, "8", prob=0.1), sample(0, 12, 1, "7", prob=0.1)]
+    study.samples += [sample(0, 11, 0, "7", prob=0.2)]
+    # position 1: no probability saved for either token: 20 → 9, 21 → 7
+    study.samples += [sample(1, 20, 0, "9"), sample(1, 21, 0, "7")]
+    # position 2 lies past the tokens given: no token there is the path's
+    study.samples += [sample(2, 10, 0, "8", prob=0.6)]
+    first, second, third = fork_outcomes(study, TOKENS[:2])
+    # the taken token first, then the likelier alternative first
+    assert [(o.token_id, o.taken, o.n) for o in first.tokens] == [
+        (10, True, 1),
+        (11, False, 1),
+        (12, False, 2),
+    ]
+    assert first.share == pytest.approx(0.8)
+    # weights .5/.8, .2/.8, .1/.8: 8 = .625 + .125 · ½ = .6875; 7 = .25 + .125 · ½ = .3125
+    assert first.distribution == pytest.approx({"8": 0.6875, "7": 0.3125})
+    assert list(first.distribution) == ["8", "7"]
+    # unknown probabilities count 0: share 0, every token weighs the same; the tie goes by text
+    assert [o.prob for o in second.tokens] == [0.0, 0.0] and second.share == 0.0
+    assert second.distribution == {"7": 0.5, "9": 0.5} and list(second.distribution) == ["7", "9"]
+    # TV: ½(.6875 + |.3125 − .5| + .5) = .6875
+    assert second.score == pytest.approx(0.6875)
+    assert [o.taken for o in third.tokens] == [False]
+    assert third.distribution == {"8": 1.0} and third.score == pytest.approx(1.0)
+    assert forks([first, second, third]) == [2, 1]  # the default threshold is 0.3
+
+
+def scored(*scores: float | None) -> list[PositionOutcome]:
+    return [PositionOutcome(i, [], {}, 1.0, s) for i, s in enumerate(scores)]
+
+
+def test_forks_at_the_threshold_and_highest_first():
+    assert forks(scored(None, 0.4, 0.9, 0.5, 0.2)) == [2, 3, 1]
+    assert forks(scored(None, 0.25, 0.1), threshold=0.25) == [1]  # equal counts
+    assert forks(scored(None, 0.0, 0.5), threshold=0.0) == [2, 1]
+    assert forks(scored(0.3, 0.29)) == [0]
+    assert forks([]) == []
+
+
+def test_empty_count_tables_do_not_diverge():
+    assert kl_divergence(Counter(), Counter()) == 0.0
+
+
+def test_step_outcomes_of_a_study_not_sampled_everywhere():
+    steps = [Step(0, 0, 1, " 3 apples."), Step(1, 1, 2, " Dad has 5."), Step(2, 2, 3, " So 8.")]
+    path = ReasoningPath(0, 3, "greedy", "greedy", "eos", answer="8", correct=True)
+    study = Study("s", StudySettings("steps", 0))
+    study.samples += [
+        sample(0, None, 0, "8", said=" 3 apples. More.", correct=True),  # restates step 0
+        sample(0, None, 1, "5", said=" 2 apples.", correct=False),
+        sample(1, None, 0, "8", said=" Dad has 5. Then", correct=True),  # restates step 1
+        sample(1, None, 1, "7", said=" Mom has 4.", correct=False),
+    ]  # nothing sampled from step 2's start
+    first, second, third = step_outcomes(study, steps, path, gold="8")
+    assert first.before == {"5": 0.5, "8": 0.5}
+    assert first.with_step == {"7": 0.5, "8": 0.5}
+    assert (first.without_step, first.n_without) == ({"5": 1.0}, 1)
+    # add-½ over 8, 7, 5: p = (1.5, 1.5, .5)/3.5; q = (.5, .5, 1.5)/2.5
+    p, q = (3 / 7, 3 / 7, 1 / 7), (0.2, 0.2, 0.6)
+    by_hand = sum(a * math.log(a / b) for a, b in zip(p, q, strict=True))
+    assert first.importance == pytest.approx(by_hand)
+    assert (first.accuracy_with, first.accuracy_without, first.accuracy_change) == (0.5, 0.0, 0.5)
+    # step 1: nothing from after it, so no "with" to compare with
+    assert second.with_step == {} and second.without_step == {"7": 1.0}
+    assert second.importance == 0.0
+    assert (second.accuracy_with, second.accuracy_without) == (None, 0.0)
+    assert second.accuracy_change is None
+    # the last step: nothing from before it, so not even the path's own answer counts
+    assert (third.before, third.with_step, third.without_step) == ({}, {}, {})
+    assert (third.importance, third.accuracy_with, third.accuracy_without) == (0.0, None, None)
+    assert important_steps([first, second, third]) == [0]
+
+
+def test_a_path_without_an_answer_counts_as_no_answer_after_its_last_step():
+    steps = [Step(0, 0, 1, " Hmm.")]
+    path = ReasoningPath(0, 1, "greedy", "greedy", "length", answer=None, correct=False)
+    study = Study("s", StudySettings("steps", 0))
+    study.samples += [sample(0, None, 0, "4", said=" 2 and 2 is 4.", correct=True)]
+    (only,) = step_outcomes(study, steps, path, gold="4")
+    assert only.with_step == {NO_ANSWER: 1.0}
+    assert only.without_step == {"4": 1.0}
+    assert (only.accuracy_with, only.accuracy_without) == (0.0, 1.0)
+
+
+def test_the_first_step_of_a_continuation_follows_the_studys_rule():
+    # by lines, the step is the whole line, sentences and all
+    steps = [Step(0, 0, 1, " 3 apples. So 8.\n"), Step(1, 1, 2, "Done")]
+    path = ReasoningPath(0, 2, "greedy", "greedy", "eos", answer="8", correct=True)
+    study = Study("s", StudySettings("steps", 0, split="lines"))
+    study.samples += [
+        sample(0, None, 0, "8", said=" 3 apples.  So 8.\nMore"),  # the same line
+        sample(0, None, 1, None, said=""),  # nothing at all: differs
+        sample(0, None, 2, None, said="  \n "),  # blank: differs
+    ]
+    first, _ = step_outcomes(study, steps, path, gold=None)
+    assert first.n_without == 2 and first.without_step == {NO_ANSWER: 1.0}
+    assert first.accuracy_with is None and first.accuracy_without is None
+    # a blank step is restated by a blank continuation
+    blank = [Step(0, 0, 1, "\n"), Step(1, 1, 2, " 8")]
+    study = Study("s", StudySettings("steps", 0, split="lines"))
+    study.samples += [sample(0, None, 0, "8", said=" ")]
+    assert step_outcomes(study, blank, path, gold=None)[0].n_without == 0
+
+
+def test_the_most_important_steps_leave_out_those_of_no_importance():
+    outcomes = [
+        StepOutcome(Step(i, i, i + 1, "x"), {}, {}, {}, 0, importance)
+        for i, importance in enumerate([0.5, 0.0, 0.2, 0.9, 0.1])
+    ]
+    assert important_steps(outcomes) == [3, 0, 2]  # three by default
+    assert important_steps(outcomes, top=10) == [3, 0, 2, 4]
+    assert important_steps(outcomes[1:2]) == []
