@@ -23,6 +23,7 @@ from inspector.core.studies import (
     forks,
     important_steps,
     kl_divergence,
+    make_sample,
     plan_study,
     split_steps,
     step_outcomes,
@@ -573,3 +574,53 @@ def test_the_most_important_steps_leave_out_those_of_no_importance():
     assert important_steps(outcomes) == [3, 0, 2]  # three by default
     assert important_steps(outcomes, top=10) == [3, 0, 2, 4]
     assert important_steps(outcomes[1:2]) == []
+
+
+def sequence_of(texts: list[str], finish: str | None, stop: str | None = None) -> GeneratedSequence:
+    tokens = [token(50 + i, t, 0.5, []) for i, t in enumerate(texts)]
+    return GeneratedSequence(0, tokens, finish, stop)  # type: ignore[arg-type]
+
+
+def rule_session(rule: str = "auto", prompt: str = "Q: q?\nA:", gold: str | None = "8") -> Session:
+    settings = RunSettings(strategy="greedy", answer_rule=rule)
+    return Session("q?", prompt, [1, 2, 3], settings, {}, gold=gold)
+
+
+def test_a_sample_reads_its_answer_from_the_text_before_it_and_its_own_by_the_runs_rule():
+    point = StudyPoint(2, 7, 1, " 4", 0.5)
+    auto = rule_session()
+    made = make_sample(auto, point, " 3 and", sequence_of([" 4", " =", " 8"], "eos"))
+    assert (made.point, made.text, made.answer, made.correct) == (point, " 4 = 8", "8", True)
+    assert made.token_ids == [50, 51, 52] and made.finish_reason == "eos"
+    assert made.logprob == pytest.approx(3 * math.log(0.5))
+    # the marker before the point and the number after it make the answer together; cut by
+    # the limit, only such an explicit marker answers ("9." could have gone on as "9.5": "9"
+    # is followed by a word here)
+    nine = [" 9", " apples"]
+    marked = make_sample(auto, point, " The answer is", sequence_of(nine, "length"))
+    assert (marked.answer, marked.correct) == ("9", False)
+    assert make_sample(auto, point, " So", sequence_of(nine, "length")).answer is None
+    assert make_sample(auto, point, " So", sequence_of(nine, "eos")).answer == "9"
+    # the stop string is not read ("5" after it is another question's)
+    stopped = make_sample(auto, point, "", sequence_of([" 4", "\nQ", ":", " 5"], "stop", "\nQ:"))
+    assert (stopped.text, stopped.answer, stopped.finish_reason) == (" 4", "4", "stop")
+    # the session's rule: boxed finds no box here
+    boxed = rule_session("boxed")
+    assert make_sample(boxed, point, "", sequence_of([" 4", " =", " 8"], "eos")).answer is None
+    # answers match by value: 8.0 is 8
+    assert make_sample(auto, point, "", sequence_of([" 8.0"], "eos")).correct is True
+    # no gold answer: no correctness; a sequence that did not end is "cancelled"
+    free = make_sample(rule_session(gold=None), point, "", sequence_of([" 8"], None))
+    assert (free.correct, free.finish_reason, free.answer) == (None, "cancelled", None)
+    nothing = make_sample(auto, point, "", sequence_of([], "eos"))
+    assert (nothing.answer, nothing.outcome, nothing.correct) == (None, NO_ANSWER, False)
+
+
+def test_a_sample_of_a_thinking_model_answers_only_after_its_thinking():
+    thinking = rule_session(prompt="Q: q?\nA: <think>")
+    assert thinking.starts_in_thinking
+    point = StudyPoint(0, None, 0)
+    inside = make_sample(thinking, point, "", sequence_of([" 2 + 6 =", " 8"], "eos"))
+    assert inside.answer is None  # still thinking: no last number counts
+    after = make_sample(thinking, point, "", sequence_of([" 2 + 6 = 8", "</think>", " 8"], "eos"))
+    assert after.answer == "8"
