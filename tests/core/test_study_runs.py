@@ -435,6 +435,7 @@ def test_continuations_open_as_branches_of_the_path_with_the_same_tokens():
     assert [p.id for p in paths] == [1, 2] and session.paths[1:] == paths
     assert opened == [(session, paths[0]), (session, paths[1])]
     the, plus = paths
+    assert (the.origin, plus.origin) == ("branch", "branch")
     assert the.label == "study 7: position 0, ' The', sample 1"
     assert plus.label == "study 7: position 2, '+', sample 2"
     assert (the.parent_path, the.branch_depth, plus.parent_path, plus.branch_depth) == (0, 0, 0, 2)
@@ -488,16 +489,19 @@ def test_only_continuations_with_tokens_inside_the_path_open():
     assert path.branch_depth == 2 and path.answer == "5"
 
 
-def test_a_cancelled_opening_keeps_the_branch_at_its_position_without_tokens():
+def test_a_cancelled_opening_keeps_each_branch_at_its_position_without_tokens():
     session, model = recorded_session(), RecordedModel(load_recording())
     study = forks_study(session, model)
     cancel = CancelToken()
     cancel.cancel()
     opened = []
-    (path,) = open_continuations(
-        model, session, study, [by_key(study, (2, PLUS, 1))], stop_strings(session.settings),
+    chosen = [by_key(study, (2, PLUS, 1)), by_key(study, (0, THE, 0))]
+    plus, the = open_continuations(
+        model, session, study, chosen, stop_strings(session.settings),
         on_path=lambda s, p: opened.append(p), cancel=cancel,
     )  # fmt: skip
-    assert path.finish_reason == "cancelled" and opened == []
-    assert [t.token_id for t in session.path_tokens(path)] == [SPACE, THREE]
-    assert path.text == " 3" and path.branch_depth == 2
+    assert (plus.finish_reason, the.finish_reason) == ("cancelled", "cancelled")
+    assert opened == []
+    assert [t.token_id for t in session.path_tokens(plus)] == [SPACE, THREE]
+    assert plus.text == " 3" and plus.branch_depth == 2
+    assert session.path_tokens(the) == [] and the.text == ""
