@@ -461,9 +461,9 @@ def test_a_distribution_lists_the_most_frequent_first_and_ties_by_text():
 def test_mixtures_weigh_shared_answers_order_tokens_and_answers_and_survive_unknowns():
     study = Study("s", StudySettings("forks", 0))
     # position 0 (the path took 10): 10 (p .5) → 8; 12 (p .1) → 8, 7; 11 (p .2) → 7
-    study.samples += [sample(0, 10, 0, "8", prob=0.5)]
-    study.samples += [sample(0, 12, 0, "8", prob=0.1), sample(0, 12, 1, "7", prob=0.1)]
-    study.samples += [sample(0, 11, 0, "7", prob=0.2)]
+    study.samples += [sample(0, 10, 0, "8", prob=0.5, text=" 4")]
+    study.samples += [sample(0, 12, i, a, prob=0.1, text=" 6") for i, a in enumerate("87")]
+    study.samples += [sample(0, 11, 0, "7", prob=0.2, text=" 5")]
     # position 1: no probability saved for either token: 20 → 9, 21 → 7
     study.samples += [sample(1, 20, 0, "9"), sample(1, 21, 0, "7")]
     # position 2 lies past the tokens given: no token there is the path's
@@ -475,6 +475,7 @@ def test_mixtures_weigh_shared_answers_order_tokens_and_answers_and_survive_unkn
         (11, False, 1),
         (12, False, 2),
     ]
+    assert [o.text for o in first.tokens] == [" 4", " 5", " 6"]
     assert first.share == pytest.approx(0.8)
     # weights .5/.8, .2/.8, .1/.8: 8 = .625 + .125 · ½ = .6875; 7 = .25 + .125 · ½ = .3125
     assert first.distribution == pytest.approx({"8": 0.6875, "7": 0.3125})
@@ -533,6 +534,20 @@ def test_step_outcomes_of_a_study_not_sampled_everywhere():
     assert (third.before, third.with_step, third.without_step) == ({}, {}, {})
     assert (third.importance, third.accuracy_with, third.accuracy_without) == (0.0, None, None)
     assert important_steps([first, second, third]) == [0]
+
+
+def test_a_step_that_no_continuation_leaves_out_has_no_importance():
+    # every continuation from before step 0 restates it: "without" it is empty, so there is
+    # nothing to compare, though the answers after it (8, 8, 9) are far from uniform
+    steps = [Step(0, 0, 1, " 3 apples."), Step(1, 1, 2, " So 8.")]
+    path = ReasoningPath(0, 2, "greedy", "greedy", "eos", answer="8", correct=True)
+    study = Study("s", StudySettings("steps", 0))
+    study.samples += [sample(0, None, 0, "8", said=" 3 apples.")]
+    study.samples += [sample(1, None, i, a, said=" So.") for i, a in enumerate("889")]
+    first, _ = step_outcomes(study, steps, path, gold="8")
+    assert first.with_step == pytest.approx({"8": 2 / 3, "9": 1 / 3})
+    assert (first.n_without, first.without_step, first.importance) == (0, {}, 0.0)
+    assert first.accuracy_without is None
 
 
 def test_a_path_without_an_answer_counts_as_no_answer_after_its_last_step():
@@ -609,6 +624,10 @@ def test_a_sample_reads_its_answer_from_the_text_before_it_and_its_own_by_the_ru
     assert make_sample(boxed, point, "", sequence_of([" 4", " =", " 8"], "eos")).answer is None
     # answers match by value: 8.0 is 8
     assert make_sample(auto, point, "", sequence_of([" 8.0"], "eos")).correct is True
+    # and by the run's rule: a choice letter is no number
+    choice = rule_session("choice", gold="B")
+    lettered = make_sample(choice, point, " The answer is", sequence_of([" (B)", "."], "eos"))
+    assert (lettered.answer, lettered.correct) == ("B", True)
     # no gold answer: no correctness; a sequence that did not end is "cancelled"
     free = make_sample(rule_session(gold=None), point, "", sequence_of([" 8"], None))
     assert (free.correct, free.finish_reason, free.answer) == (None, "cancelled", None)

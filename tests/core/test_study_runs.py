@@ -37,7 +37,10 @@ from inspector.engine import (
 RECORDING = Path(__file__).parent / "data" / "studies" / "apples.json"
 QUESTION = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
 FORKS = StudySettings("forks", 0, samples=2, max_tokens=16, alternatives=1)
-STEPS = StudySettings("steps", 0, samples=2, max_tokens=16)
+# the step study samples at other settings than the defaults, so each reaches the request
+STEPS = StudySettings("steps", 0, samples=2, max_tokens=16, temperature=0.8, top_p=0.9, seed=5)
+# the session records three alternatives per token (the default is five)
+SESSION = RunSettings(strategy="greedy", n_alternatives=3)
 
 
 # -- the recording ------------------------------------------------------------------------------
@@ -100,7 +103,7 @@ class Recorder:
 def record(engine) -> dict[str, Any]:
     """The greedy path on the apples question, a forking and a step study of it, and two of
     the forking study's continuations opened in the tree, as the real model gives them."""
-    session = new_session(engine, QUESTION, RunSettings(strategy="greedy"), gold="8")
+    session = new_session(engine, QUESTION, SESSION, gold="8")
     run_strategy(engine, session)
     path = session.paths[0]
     recorded = {
@@ -121,8 +124,17 @@ def record(engine) -> dict[str, Any]:
     open_continuations(recorder, session, forks, [chosen[0], chosen[-1]], stop)
     last = max(steps.samples, key=lambda s: s.point.key)
     open_continuations(recorder, session, steps, [last], stop)
+    open_continuations(recorder, session, forks, [four_breaks(engine.tokenize_text)], stop)
     recorded["calls"] = recorder.calls
     return recorded
+
+
+def four_breaks(tokenize) -> StudySample:
+    """A continuation made by hand: " 2", then one token of four line breaks, which holds the
+    stop string "\n\n\n" at its start and once more one character later."""
+    ids = tokenize(" 2\n\n\n\n")
+    assert len(ids) == 3  # " ", "2", "\n\n\n\n"
+    return StudySample(StudyPoint(0, SPACE, 9, " ", 0.225), " 2", ids, "stop", -3.0, "2")
 
 
 def load_recording() -> dict[str, Any]:
@@ -206,7 +218,7 @@ def generation_of(data: dict[str, Any]) -> GenerationSettings:
 
 def test_the_recording_is_what_the_real_model_gives(engine):
     recording = load_recording()
-    session = new_session(engine, QUESTION, RunSettings(strategy="greedy"), gold="8")
+    session = new_session(engine, QUESTION, SESSION, gold="8")
     run_strategy(engine, session)
     assert session.prompt_tokens == recording["prompt_tokens"]
     assert json.loads(json.dumps(asdict(session.settings))) == recording["settings"]
@@ -265,8 +277,8 @@ FORK_SAMPLES = {
     (2, PLUS, 1): ("5", "stop", "+2 = 5\n"),
 }  # fmt: skip
 STEP_SAMPLES = {
-    (0, None, 0): (None, "length", " It doesn’t work that way.\n\nA: They say 3 apples"),
-    (0, None, 1): ("3", "stop", " 3 apples in all. The difference is in passing.\n"),
+    (0, None, 0): (None, "length", " The number of apples we have in total is 1.5 * 2"),
+    (0, None, 1): ("3", "stop", " I think it's 3 apples."),
 }
 
 
@@ -336,8 +348,10 @@ def test_a_step_study_samples_from_each_step_start_with_nothing_forced():
     # " 3 apples" is one sentence: one step, from token 0
     assert seen(study.samples) == STEP_SAMPLES
     assert progress == [(0, 2), (1, 2), (2, 2)]
-    (_, branches), = model.requests  # fmt: skip
+    (settings, branches), = model.requests  # fmt: skip
     assert [(b.context, b.forced) for b in branches] == [((), ()), ((), ())]
+    sampling = settings.sampling
+    assert (sampling.temperature, sampling.top_p, sampling.seed) == (0.8, 0.9, 5)
     assert study.status == "complete"
 
 
@@ -439,10 +453,11 @@ def test_continuations_open_as_branches_of_the_path_with_the_same_tokens():
     assert the.label == "study 7: position 0, ' The', sample 1"
     assert plus.label == "study 7: position 2, '+', sample 2"
     assert (the.parent_path, the.branch_depth, plus.parent_path, plus.branch_depth) == (0, 0, 0, 2)
-    # the path's prefix, then the continuation's tokens, each with five alternatives now
+    # the path's prefix, then the continuation's tokens, each with the session's three
+    # alternatives now
     assert [t.token_id for t in session.path_tokens(plus)] == [SPACE, THREE, *chosen[1].token_ids]
     assert [t.token_id for t in session.path_tokens(the)] == chosen[0].token_ids
-    assert all(len(t.top) == 5 for p in paths for t in session.path_tokens(p)[p.branch_depth :])
+    assert all(len(t.top) == 3 for p in paths for t in session.path_tokens(p)[p.branch_depth :])
     # each ends as its continuation ended: cut by the limit, or by "\nQ:" after "+2 = 5\n"
     assert (the.finish_reason, the.stop_string, the.answer) == ("length", None, None)
     assert the.text == FORK_SAMPLES[(0, THE, 0)][2]
@@ -454,7 +469,7 @@ def test_continuations_open_as_branches_of_the_path_with_the_same_tokens():
     assert [t.token_id for t in session.path_tokens(greedy)][:3] == [SPACE, THREE, APPLES]
     # one request: every forced token decoded once more (one token at most past them)
     settings, branches = model.requests[-1]
-    assert (settings.max_tokens, settings.stop, settings.n_alternatives) == (1, (), 5)
+    assert (settings.max_tokens, settings.stop, settings.n_alternatives) == (1, (), 3)
     assert settings.sampling.greedy
     assert [(b.context, b.forced) for b in branches] == [
         ((), tuple(chosen[0].token_ids)),
@@ -474,14 +489,37 @@ def test_a_step_continuation_is_labelled_with_the_paths_own_text():
     assert path.text == STEP_SAMPLES[(0, None, 1)][2]
 
 
+def test_the_stop_string_is_the_one_that_starts_where_the_continuation_ends():
+    # " 2" then one token "\n\n\n\n": "\n\n\n" starts at the end of " 2", and again one
+    # character later; "\nQ:" is nowhere
+    session, model = recorded_session(), RecordedModel(load_recording())
+    study = forks_study(session, model)
+    made = four_breaks(lambda text: [SPACE, 236778, 110])
+    (path,) = open_continuations(model, session, study, [made], stop_strings(session.settings))
+    assert (path.finish_reason, path.stop_string) == ("stop", "\n\n\n")
+    assert (path.text, path.answer) == (" 2", "2")
+    assert path.label == "study 7: position 0, ' ', sample 10"
+
+
+def test_a_continuation_opened_without_its_stop_string_keeps_it_as_text():
+    # the run's stop strings are not given: the path ends where the continuation did, as
+    # "stop", with "\nQ:" part of its text
+    session, model = recorded_session(), RecordedModel(load_recording())
+    study = forks_study(session, model)
+    (path,) = open_continuations(model, session, study, [by_key(study, (2, PLUS, 1))], ())
+    assert (path.finish_reason, path.stop_string) == ("stop", None)
+    assert path.text == " 3+2 = 5\n\nQ:"
+
+
 def test_only_continuations_with_tokens_inside_the_path_open():
     session, model = recorded_session(), RecordedModel(load_recording())
     study = forks_study(session, model)
     stop = stop_strings(session.settings)
     empty = StudySample(StudyPoint(1, THREE, 0), "", [], "length", 0.0, None)
     past_the_end = StudySample(StudyPoint(3, None, 0), " Q", [236935], "length", 0.0, None)
-    with pytest.raises(InvalidParameterError, match="no continuation with tokens to open"):
+    with pytest.raises(InvalidParameterError) as error:
         open_continuations(model, session, study, [empty, past_the_end], stop)
+    assert str(error.value) == "no continuation with tokens to open"
     assert len(session.paths) == 1
     (path,) = open_continuations(
         model, session, study, [empty, by_key(study, (2, PLUS, 1)), past_the_end], stop

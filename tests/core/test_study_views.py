@@ -131,6 +131,9 @@ def test_the_gold_outcome_uses_the_runs_answer_rule_and_never_no_answer():
     assert gold_outcome(session, []) is None
     assert gold_outcome(session_of(TEXTS, gold=None), ["8"]) is None
     assert gold_outcome(session_of(TEXTS, gold=""), [NO_ANSWER]) is None
+    lettered = session_of(TEXTS, gold="b")
+    lettered.settings = RunSettings(strategy="greedy", answer_rule="choice")
+    assert gold_outcome(lettered, ["A", "B"]) == "B"  # choices match by letter
 
 
 def test_the_plot_shows_only_the_studied_tokens():
@@ -175,7 +178,9 @@ def test_the_step_view_without_a_gold_answer_has_no_accuracy():
     session.gold = None
     view = step_view(session, study)
     assert view.gold is None
+    # though the continuations were marked when there was one
     assert all(o.accuracy_with is None and o.accuracy_change is None for o in view.outcomes)
+    assert all(o.accuracy_without is None for o in view.outcomes)
 
 
 def test_a_distribution_in_words():
