@@ -624,10 +624,10 @@ def test_a_sample_reads_its_answer_from_the_text_before_it_and_its_own_by_the_ru
     assert make_sample(boxed, point, "", sequence_of([" 4", " =", " 8"], "eos")).answer is None
     # answers match by value: 8.0 is 8
     assert make_sample(auto, point, "", sequence_of([" 8.0"], "eos")).correct is True
-    # and by the run's rule: a choice letter is no number
-    choice = rule_session("choice", gold="B")
-    lettered = make_sample(choice, point, " The answer is", sequence_of([" (B)", "."], "eos"))
-    assert (lettered.answer, lettered.correct) == ("B", True)
+    # and by the run's rule: by choice, the gold answer "c)" is the letter C
+    choice = rule_session("choice", gold="c)")
+    lettered = make_sample(choice, point, " The answer is", sequence_of([" (C)", "."], "eos"))
+    assert (lettered.answer, lettered.correct) == ("C", True)
     # no gold answer: no correctness; a sequence that did not end is "cancelled"
     free = make_sample(rule_session(gold=None), point, "", sequence_of([" 8"], None))
     assert (free.correct, free.finish_reason, free.answer) == (None, "cancelled", None)

@@ -131,9 +131,9 @@ def test_the_gold_outcome_uses_the_runs_answer_rule_and_never_no_answer():
     assert gold_outcome(session, []) is None
     assert gold_outcome(session_of(TEXTS, gold=None), ["8"]) is None
     assert gold_outcome(session_of(TEXTS, gold=""), [NO_ANSWER]) is None
-    lettered = session_of(TEXTS, gold="b")
+    lettered = session_of(TEXTS, gold="c)")
     lettered.settings = RunSettings(strategy="greedy", answer_rule="choice")
-    assert gold_outcome(lettered, ["A", "B"]) == "B"  # choices match by letter
+    assert gold_outcome(lettered, ["A", "C"]) == "C"  # by choice, "c)" is the letter C
 
 
 def test_the_plot_shows_only_the_studied_tokens():
