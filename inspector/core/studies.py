@@ -262,7 +262,8 @@ def _fork_points(tokens: Sequence[TokenRecord], settings: StudySettings) -> list
     return points
 
 
-_NUMBERED = re.compile(r"^\s*(?:step\s*)?\d+[.):]", re.IGNORECASE)
+# a line that numbers a step; MULTILINE: split_steps matches it at a line's start inside the text
+_NUMBERED = re.compile(r"^\s*(?:step\s*)?\d+[.):]", re.IGNORECASE | re.MULTILINE)
 
 
 def split_steps(texts: Sequence[str], rule: str = "sentences") -> list[Step]:
@@ -281,9 +282,12 @@ def split_steps(texts: Sequence[str], rule: str = "sentences") -> list[Step]:
         )
     cuts = [0]
     if rule == "numbered":
+        # the number is read from the whole text at the token's offset: "Step 10:" is five
+        # tokens for a model that splits digits; a cut needs some text before it
+        full = "".join(texts)
         offset, line_start = 0, True
         for i, text in enumerate(texts):
-            if line_start and i > 0 and _NUMBERED.match("".join(texts[i : i + 4])):
+            if line_start and offset > 0 and _NUMBERED.match(full, offset):
                 cuts.append(i)
             offset += len(text)
             if text:
