@@ -362,10 +362,7 @@ def run_study(
         )
         for p in remaining
     ]
-    engine.remember_texts(
-        [(t.token_id, t.text) for t in tokens]
-        + [(a.token_id, a.text) for t in tokens for a in t.top]
-    )
+    engine.remember_texts(_texts_of(tokens))
     counted = [done]
 
     def finished(sequence: GeneratedSequence) -> None:
@@ -382,6 +379,13 @@ def run_study(
     cancelled = cancel is not None and cancel.cancelled
     study.status = "cancelled" if cancelled and counted[0] < total else "complete"
     return study
+
+
+def _texts_of(tokens: Sequence[TokenRecord]) -> list[tuple[int, str]]:
+    """(id, text) of the tokens and their alternatives (what a server connection is told)."""
+    return [(t.token_id, t.text) for t in tokens] + [
+        (a.token_id, a.text) for t in tokens for a in t.top
+    ]
 
 
 def open_continuations(
@@ -413,6 +417,9 @@ def open_continuations(
     branches = [
         Branch(context=tuple(ids[: s.point.position]), forced=tuple(s.token_ids)) for s in chosen
     ]
+    # the path's texts, for a server connection that did not make them (the samples' own tokens
+    # it must have made: a sample keeps only their ids)
+    engine.remember_texts(_texts_of(tokens))
     paths = []
     for s in chosen:
         shown = s.point.token_text or "the path's own text"

@@ -477,6 +477,19 @@ def test_continuations_open_as_branches_of_the_path_with_the_same_tokens():
     ]
 
 
+def test_a_new_connection_opening_continuations_is_given_the_paths_texts_first():
+    session = recorded_session()
+    study = forks_study(session, RecordedModel(load_recording()))
+    fresh = RecordedModel(load_recording())  # e.g. a server connection after a restart
+    open_continuations(fresh, session, study, [by_key(study, (2, PLUS, 1))], ())
+    tokens = session.path_tokens(session.paths[0])
+    for t in tokens[:3]:
+        assert fresh.texts[t.token_id] == t.text
+        assert all(fresh.texts[a.token_id] == a.text for a in t.top)
+    (_, branches), = fresh.requests  # fmt: skip
+    assert set(branches[0].context) <= set(fresh.texts)
+
+
 def test_a_step_continuation_is_labelled_with_the_paths_own_text():
     session, model = recorded_session(), RecordedModel(load_recording())
     study = run_study(model, session, Study(session.id, STEPS), stop_strings(session.settings))

@@ -125,6 +125,8 @@ class StudyWindow(QWidget):
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(22)
         header = table.horizontalHeader()
+        for column in range(model.columnCount()):  # short columns as wide as they need
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         return table
 

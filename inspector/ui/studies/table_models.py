@@ -30,7 +30,7 @@ class TokenOutcomeModel(RecordTableModel):
         ("taken", "Taken"),
         ("prob", "p(token)"),
         ("n", "n"),
-        ("distribution", "Answers of its continuations"),
+        ("distribution", "Answers"),
     )
 
     def display(self, record: TokenOutcome, key: str) -> str:
