@@ -7,7 +7,7 @@ import math
 import pytest
 
 from inspector.core.metrics import answer_confidence
-from inspector.core.session import AnswerProbe, RunSettings, Session
+from inspector.core.session import AnswerProbe, ReasoningPath, RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 
 
@@ -448,3 +448,22 @@ def test_leaves_count_each_end_once_and_leave_out_what_a_prefix_path_covers():
     path_of(prefix, "branch", [(" c", 0.4, 0.2)])
     # the first path continues the second's tokens: the second's probability covers it
     assert [p.id for p in prefix.leaves()] == [1, 2]
+
+
+def test_only_an_answer_of_the_paths_own_has_an_own_delta_and_a_delta_range():
+    """Paths as an import builds them from a file's fields (no evaluation): an answer the
+    probe gave, or no answer, has no Δ of the path's own, whatever else the fields hold."""
+    session = make_session("cot-decoding")
+    own = session.add_path(sequence([(" 5", 0.6, 0.3)]), "cot-decoding", "own")
+    end = own.node_id
+    fields = dict(node_id=end, origin="cot-decoding", label="b", finish_reason="stop")
+    by_probe = ReasoningPath(
+        1, **fields, answer="5", answer_rule="probe", answer_tokens=(0, 1), confidence=0.9,
+        probe=AnswerProbe("So", probe_tokens(" 5", 0.95, 0.05), 1),
+    )  # fmt: skip
+    unanswered = ReasoningPath(2, **fields, answer_tokens=(0, 1), confidence=0.8)
+    session.paths += [by_probe, unanswered]
+    assert session.own_delta(own) == pytest.approx(0.3)
+    assert session.own_delta(by_probe) is None and session.own_delta(unanswered) is None
+    # only answered paths give Δ: 0.3 and the probe's 0.9, not the unanswered path's 0.8
+    assert session.summary().delta_range == pytest.approx((0.3, 0.9))
