@@ -94,7 +94,8 @@ SIX = [
 
 
 def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
-    """Whether the tests pass in ``copy``, and pytest's last lines."""
+    """Whether the tests pass in ``copy``, and what pytest said: the first assertion lines and
+    its summary."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests],
         cwd=copy,
@@ -102,8 +103,9 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
         text=True,
         check=False,
     )
-    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-3:])
-    return done.returncode == 0, tail
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    errors = [line for line in lines if line.startswith("E ")][:2]  # what failed, first
+    return done.returncode == 0, "\n".join([*errors, lines[-1]] if lines else errors)
 
 
 def main() -> int:
