@@ -123,7 +123,10 @@ class RecordingBackend:
         self.engine = engine
         self.notices: list[str] = []
         self.can_force_text = engine.can_force_text
-        self.recording = Recording(n_ctx, engine.can_force_text, engine.info().to_dict())
+        info = engine.info().to_dict()
+        # what changes from load to load or machine to machine is not part of a recording
+        info.update(path=Path(info["path"]).name, load_seconds=0.0, gpu_offload_supported=False)
+        self.recording = Recording(n_ctx, engine.can_force_text, info)
 
     @property
     def n_ctx(self) -> int:

@@ -50,6 +50,7 @@ QUESTIONS = [
     DatasetQuestion(0, "What is 2 + 3?", "5", None, "a"),
     DatasetQuestion(1, "What is 4 + 4?", "8", None, "b"),
     DatasetQuestion(2, "What is 10 - 7?", "3", None, "c"),
+    DatasetQuestion(3, "What is 6 + 1?", "7", None, "d"),
 ]
 TOY = Dataset("toy", Path("toy.jsonl"), QUESTIONS)
 GREEDY = RunSettings(strategy="greedy", max_tokens=16, use_chat_template=False)
@@ -70,6 +71,7 @@ def experiment(
     settings: RunSettings,
     *,
     hooks: RunHooks | None = None,
+    on_start: Callable[[DatasetQuestion, Session], None] | None = None,
     on_session: Callable[[DatasetQuestion, Session], None] | None = None,
     **options: Any,
 ) -> ExperimentRun:
@@ -80,6 +82,8 @@ def experiment(
 
     def start(question: DatasetQuestion, session: Session) -> None:
         started.append((question.index, session.title, session.status))
+        if on_start is not None:
+            on_start(question, session)
 
     def done(question: DatasetQuestion, session: Session) -> None:
         saved.append((question.index, session.id))
@@ -97,8 +101,8 @@ ANALOGICAL = replace(GREEDY, prompt_style="analogical")
 
 
 def analogical_experiment(backend: Any, **callbacks: Any) -> ExperimentRun:
-    """Question 1 already done; question 2 with a related example retrieved, 0 without.
-    ``callbacks``: ``hooks`` and ``on_session`` (they change no request)."""
+    """Question 1 already done; question 2 with a related example retrieved, 0 and 3 without.
+    ``callbacks``: ``hooks``, ``on_start`` and ``on_session`` (they change no request)."""
     return experiment(
         backend, ANALOGICAL, finished={1}, retrieve=lambda q: RELATED.get(q), **callbacks
     )

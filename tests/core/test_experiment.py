@@ -65,35 +65,37 @@ def test_an_experiment_runs_each_pending_question_once_and_reports_its_pace() ->
     run = analogical_experiment(backend)
     wall = time.perf_counter() - before
     outcome = run.outcome
-    assert backend.pending == 0  # question 1 was done before: two runs, nothing else asked
-    assert (outcome.skipped, outcome.cancelled, len(outcome.sessions)) == (1, False, 2)
-    first, third = outcome.sessions
+    assert backend.pending == 0  # question 1 was done before: three runs, nothing else asked
+    assert (outcome.skipped, outcome.cancelled, len(outcome.sessions)) == (1, False, 3)
+    first, third, fourth = outcome.sessions
     # each session is shown before its run (titled, still running) and saved after it
-    assert run.started == [(0, "toy #1", "running"), (2, "toy #3", "running")]
-    assert run.saved == [(0, first.id), (2, third.id)]
-    assert (first.title, third.title) == ("toy #1", "toy #3")
-    assert (first.status, third.status) == ("complete", "complete")
-    assert (first.question, first.gold, third.question, third.gold) == (
-        "What is 2 + 3?", "5", "What is 10 - 7?", "3",
-    )  # fmt: skip
-    # question 2 had a related example retrieved, question 0 none (it recalls its own)
+    assert run.started == [(0, "toy #1", "running"), (2, "toy #3", "running"),
+                           (3, "toy #4", "running")]  # fmt: skip
+    assert run.saved == [(0, first.id), (2, third.id), (3, fourth.id)]
+    assert [s.status for s in outcome.sessions] == ["complete"] * 3
+    assert [(s.question, s.gold) for s in outcome.sessions] == [
+        ("What is 2 + 3?", "5"), ("What is 10 - 7?", "3"), ("What is 6 + 1?", "7"),
+    ]  # fmt: skip
+    # question 2 had a related example retrieved, questions 0 and 3 none (they recall their own)
     assert first.prompt == RELATED_PROMPT
-    assert (
-        third.prompt
-        == "Q: What is 9 - 4?\nA: 9 - 4 = 5. The answer is 5.\n\nQ: What is 10 - 7?\nA:"
+    assert third.prompt == (
+        "Q: What is 9 - 4?\nA: 9 - 4 = 5. The answer is 5.\n\nQ: What is 10 - 7?\nA:"
     )
-    assert [len(s.paths) for s in outcome.sessions] == [1, 1]
+    assert fourth.prompt == RELATED_PROMPT.replace("2 + 3", "6 + 1")
+    assert [len(s.paths) for s in outcome.sessions] == [1, 1, 1]
     assert first.settings.max_tokens == 16 and first.settings.prompt_style == "analogical"
     # progress: the skipped question counts as done from the start; then one per question
-    start, after_first, after_last = run.progress
-    assert (start.done, start.total, start.question, start.session) == (1, 3, None, None)
+    start, after_first, after_second, after_last = run.progress
+    assert (start.done, start.total, start.question, start.session) == (1, 4, None, None)
     assert (start.elapsed, start.remaining) == (0.0, None)
-    assert (after_first.done, after_first.total) == (2, 3)
-    assert after_first.question is QUESTIONS[0] and after_first.session is first
-    assert (after_last.done, after_last.question, after_last.session) == (3, QUESTIONS[2], third)
-    assert 0 < after_first.elapsed <= after_last.elapsed <= wall
-    # one question took `elapsed`: one more to go takes as long again; none left after the last
-    assert after_first.remaining == after_first.elapsed
+    assert [p.done for p in run.progress] == [1, 2, 3, 4] and {p.total for p in run.progress} == {4}
+    assert [p.question for p in run.progress[1:]] == [QUESTIONS[0], QUESTIONS[2], QUESTIONS[3]]
+    assert [p.session for p in run.progress[1:]] == outcome.sessions
+    assert 0 < after_first.elapsed <= after_second.elapsed <= after_last.elapsed <= wall
+    # the pace so far times the questions left: one question in `elapsed`, two to go; two
+    # in `elapsed`, one to go; none left after the last
+    assert after_first.remaining == 2 * after_first.elapsed
+    assert after_second.remaining == after_second.elapsed / 2
     assert after_last.remaining == 0.0 and after_last.fraction == 1.0
 
 
@@ -120,7 +122,7 @@ def test_an_experiment_hands_its_hooks_to_every_run() -> None:
     run = analogical_experiment(replay("experiment-analogical"), hooks=hooks)
     sessions = run.outcome.sessions
     # a greedy run hands its one path over as it starts and again as it ends
-    assert seen == [(sessions[0].id, 0)] * 2 + [(sessions[1].id, 0)] * 2
+    assert seen == [(s.id, 0) for s in sessions for _ in range(2)] and len(seen) == 6
     assert len(tokens) == sum(p.n_tokens for s in sessions for p in s.paths)
 
 
@@ -143,23 +145,26 @@ def test_a_cancel_between_questions_stops_the_experiment() -> None:
 
 def test_a_cancel_inside_the_last_question_keeps_its_session_marked() -> None:
     cancel = CancelToken()
+    current: list[int] = []
     streamed: list[int] = []
 
     def cut(event) -> None:
-        streamed.append(event.index)
-        if len(streamed) == 20:  # 16 tokens of the first question, 4 of the last
+        streamed.append(current[-1])
+        if streamed.count(3) == 2:  # two tokens into the last question (it ends on its third)
             cancel.cancel()
 
     hooks = RunHooks(on_token=cut, cancel=cancel)
-    run = analogical_experiment(replay("experiment-analogical"), hooks=hooks)
-    first, last = run.outcome.sessions
-    assert run.outcome.cancelled and run.saved == [(0, first.id), (2, last.id)]
-    assert (first.status, last.status) == ("complete", "cancelled")
-    assert last.paths[0].finish_reason == "cancelled" and last.paths[0].n_tokens == 4
+    run = analogical_experiment(
+        replay("experiment-analogical"), hooks=hooks, on_start=lambda q, _s: current.append(q.index)
+    )
+    *done, last = run.outcome.sessions
+    assert run.outcome.cancelled and [i for i, _ in run.saved] == [0, 2, 3]
+    assert [s.status for s in done] == ["complete", "complete"] and last.status == "cancelled"
+    assert last.paths[0].finish_reason == "cancelled" and last.paths[0].n_tokens == 2
 
 
 def test_an_experiment_without_callbacks_returns_its_sessions() -> None:
     outcome = run_experiment(replay("experiment-analogical"), TOY, ANALOGICAL, finished={1},
                              retrieve=lambda q: RELATED.get(q))  # fmt: skip
-    assert [s.title for s in outcome.sessions] == ["toy #1", "toy #3"]
+    assert [s.title for s in outcome.sessions] == ["toy #1", "toy #3", "toy #4"]
     assert outcome.skipped == 1 and not outcome.cancelled
