@@ -104,7 +104,7 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
         check=False,
     )
     lines = (done.stdout + done.stderr).strip().splitlines()
-    errors = [line for line in lines if line.startswith("E ")][:2]  # what failed, first
+    errors = [line for line in lines if line.startswith("E ") and line[1:].strip()][:2]
     return done.returncode == 0, "\n".join([*errors, lines[-1]] if lines else errors)
 
 
