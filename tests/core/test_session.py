@@ -461,9 +461,9 @@ def test_only_an_answer_of_the_paths_own_has_an_own_delta_and_a_delta_range():
         1, **fields, answer="5", answer_rule="probe", answer_tokens=(0, 1), confidence=0.9,
         probe=AnswerProbe("So", probe_tokens(" 5", 0.95, 0.05), 1),
     )  # fmt: skip
-    unanswered = ReasoningPath(2, **fields, answer_tokens=(0, 1), confidence=0.8)
+    unanswered = ReasoningPath(2, **fields, answer_tokens=(0, 1), confidence=0.1)
     session.paths += [by_probe, unanswered]
     assert session.own_delta(own) == pytest.approx(0.3)
     assert session.own_delta(by_probe) is None and session.own_delta(unanswered) is None
-    # only answered paths give Δ: 0.3 and the probe's 0.9, not the unanswered path's 0.8
+    # only answered paths give Δ: 0.3 and the probe's 0.9, not the unanswered path's 0.1
     assert session.summary().delta_range == pytest.approx((0.3, 0.9))
