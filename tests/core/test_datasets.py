@@ -387,3 +387,11 @@ def test_a_byte_order_mark_is_skipped_only_at_the_start_of_the_file(tmp_path: Pa
     path.write_bytes(b"\xef\xbb\xbf" + row.encode() + b"\xef\xbb\xbf" + row.encode())
     with pytest.raises(DatasetError, match=r"bom\.jsonl:2: "):
         load_dataset(path)
+
+
+def test_csv_with_carriage_return_line_ends_loads(tmp_path: Path) -> None:
+    # old Mac line ends (a lone CR) end rows too; a quoted CR stays in its field
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'question,answer\r"a\rb",1\rWhat is 2+2?,4\r')
+    questions = load_dataset(path).questions
+    assert [(q.question, q.answer) for q in questions] == [("a\rb", "1"), ("What is 2+2?", "4")]
