@@ -351,3 +351,11 @@ def test_odd_numbers_at_the_edges_of_the_rules() -> None:
     assert found is not None and (found.text, found.normalized) == ("Four", "4")
     # 5^30 is a power of five: a terminating decimal, 2^30 / 10^30 (exact integer division)
     assert normalize_number("1/" + str(5**30)) == "0.000000000000000000001073741824"
+
+
+def test_a_braced_numerator_over_a_denominator_is_a_fraction() -> None:
+    # "{3}\over 4": the first brace group closes before the end, so the braces stay and the
+    # \over split reads the numerator {3} and the denominator 4
+    assert normalize_number("{3}\\over 4") == "0.75"
+    assert normalize_number("{-3} \\over 4") == "-0.75"
+    assert normalize_number("{3}\\over 4 dollars") == "0.75"

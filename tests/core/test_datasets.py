@@ -354,3 +354,44 @@ def test_csv_lines_count_from_the_first_byte_and_quoted_line_breaks_stay(tmp_pat
     path.write_bytes(b'question,answer\r\n"a\r\nb",1\r\n')
     [question] = load_dataset(path).questions
     assert question.question == "a\r\nb"
+
+
+def test_mixed_formats_name_the_first_line_of_each_format(tmp_path: Path) -> None:
+    gsm8k = {"question": "q", "answer": "2 + 2 = 4\n#### 4"}
+    plain = {"question": "q", "answer": "4"}
+    path = _write(tmp_path / "g.jsonl", _jsonl([gsm8k, gsm8k, plain]))
+    with pytest.raises(DatasetError) as first_gsm8k:
+        load_dataset(path)
+    assert str(first_gsm8k.value) == (
+        f'{path}:3: mixed formats: line 1 is GSM8K ("… #### ANSWER") but line 3 has no '
+        '"####"; give every answer the same format'
+    )
+    path = _write(tmp_path / "p.jsonl", _jsonl([plain, plain, gsm8k]))
+    with pytest.raises(DatasetError) as first_plain:
+        load_dataset(path)
+    assert str(first_plain.value) == (
+        f'{path}:3: mixed formats: line 3 is GSM8K ("… #### ANSWER") but line 1 has no '
+        '"####"; give every answer the same format'
+    )
+
+
+def test_an_empty_solution_or_id_is_none(tmp_path: Path) -> None:
+    rows = [{"question": "q", "answer": "4", "solution": "", "id": ""}]
+    [question] = load_dataset(_write(tmp_path / "e.jsonl", _jsonl(rows))).questions
+    assert (question.solution, question.id) == (None, None)
+
+
+def test_a_byte_order_mark_is_skipped_only_at_the_start_of_the_file(tmp_path: Path) -> None:
+    row = json.dumps({"question": "q", "answer": "4"}) + "\n"
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + row.encode() + b"\xef\xbb\xbf" + row.encode())
+    with pytest.raises(DatasetError, match=r"bom\.jsonl:2: "):
+        load_dataset(path)
+
+
+def test_csv_with_carriage_return_line_ends_loads(tmp_path: Path) -> None:
+    # old Mac line ends (a lone CR) end rows too; a quoted CR stays in its field
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'question,answer\r"a\rb",1\rWhat is 2+2?,4\r')
+    questions = load_dataset(path).questions
+    assert [(q.question, q.answer) for q in questions] == [("a\rb", "1"), ("What is 2+2?", "4")]

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import pytest
 
 from inspector.core import metrics, strategies
-from inspector.core.probe import DEFAULT_PROBE, probe_context, probe_ids, run_probes
+from inspector.core.probe import (
+    DEFAULT_PROBE,
+    check_probe_fits,
+    check_probe_text,
+    probe_context,
+    probe_ids,
+    run_probes,
+)
 from inspector.core.session import ReasoningPath, RunSettings, Session
 from inspector.core.strategies import RunHooks, branch_here, new_session, run_strategy
 from inspector.engine import (
@@ -30,6 +37,8 @@ from inspector.engine import (
 )
 from inspector.engine.remote import RemoteEngine
 from inspector.engine.runtime import LlamaRuntime
+from tests.core.recorded_backend import replay
+from tests.core.recorded_scenarios import cot_run, probe_again
 from tests.engine.remote_servers import completion, fake_server
 
 APPLE = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
@@ -349,3 +358,125 @@ def test_instruct_answer_probe_gives_a_delta_below_one(instruct_run):
     the probe's answer it separates: below 0.99 on at least one path."""
     deltas = [p.probe.confidence for p in instruct_run.session.paths if p.probe]
     assert any(d is not None and d < 0.99 for d in deltas), deltas
+
+
+def test_the_probe_follows_only_what_lies_before_the_first_stop_string():
+    def stopped(texts: list[str]) -> list[str]:
+        """What the probe follows of a path of ``texts`` that ended on "\nQ:"."""
+        session = Session("q", "Q: q\nA:", [1, 2], RunSettings(), {})
+        sequence = GeneratedSequence(0, [_record(10 + i, t) for i, t in enumerate(texts)], "stop")
+        sequence.stop_string = "\nQ:"
+        path = session.add_path(sequence, "greedy", "greedy")
+        return [t.text for t in probe_context(session, path)]
+
+    # a token that ends exactly where the stop string starts is kept whole
+    assert stopped([" 8", "\nQ:"]) == [" 8"]
+    # the stop string at the very start: nothing lies before it
+    assert stopped(["\nQ:", " 8"]) == []
+    # it ended at the first of two: only what precedes the first is followed
+    assert stopped([" 5", "\nQ:", " 6", "\nQ:"]) == [" 5"]
+    # a stop string that is not in the text (its path ended otherwise) cuts nothing
+    assert stopped([" 5", " 6"]) == [" 5", " 6"]
+
+
+# -- the probe on recorded real-model runs (tests/core/recorded_backend.py) ---------------------
+# The default model's ids of "\nSo the answer is" (recorded): the probe every path takes
+PROBE_IDS = [107, 4324, 506, 3890, 563]
+RUN_STOPS = ("\nQ:", "\n\n\n")  # the base-model stops of a raw prompt
+
+
+def test_the_probe_text_must_say_something_and_fit_with_the_prompt():
+    backend = replay("cot-probe")
+    assert probe_ids(backend, DEFAULT_PROBE) == PROBE_IDS
+    prompt = list(range(31))
+    with pytest.raises(InvalidParameterError) as empty:
+        check_probe_text(" \n\t")
+    assert str(empty.value) == (
+        'the answer probe text is empty: give one (e.g. "So the answer is") or leave it off'
+    )
+    check_probe_text(DEFAULT_PROBE)  # no error
+    probed = RunSettings(answer_probe=DEFAULT_PROBE)
+    # 31 prompt tokens, 5 probe tokens and one answer token: 37, which must stay below n_ctx
+    with pytest.raises(PromptTooLongError) as full:
+        check_probe_fits(replay("cot-probe", n_ctx=37), probed, prompt)
+    assert str(full.value) == (
+        "the prompt and the answer probe take 37 tokens but the context holds 37; shorten the "
+        "probe text or the prompt, or raise the context length"
+    )
+    check_probe_fits(replay("cot-probe", n_ctx=38), probed, prompt)  # fits
+    check_probe_fits(replay("cot-probe", n_ctx=0), probed, prompt)  # 0: a server says
+    # without the probe nothing is checked, however small the context
+    check_probe_fits(replay("cot-probe", n_ctx=2), RunSettings(answer_probe=""), prompt)
+
+
+def test_a_recorded_cot_run_probes_every_ended_path_in_one_request():
+    backend = replay("cot-probe")
+    seen: list[tuple[Session, int, bool]] = []
+    hooks = RunHooks(on_path=lambda s, p: seen.append((s, p.id, p.probe is not None)))
+    session = cot_run(backend, hooks)
+    assert backend.pending == 0  # every recorded request was asked, in order
+    branches, generation = backend.requests[-1]
+    # one request: each path's own tokens up to its stop string as context, then the probe
+    # forced (scored); eight answer tokens after the five forced, the run's stops, and the
+    # run's two alternatives per token (the least the probe takes: Δ needs two)
+    assert generation == GenerationSettings(max_tokens=13, stop=RUN_STOPS, n_alternatives=2)
+    assert [b.forced for b in branches] == [tuple(PROBE_IDS)] * 4
+    for branch, path in zip(branches, session.paths, strict=True):
+        context = session.path_tokens(path)[: len(branch.context)]
+        assert branch.context == tuple(t.token_id for t in context)
+        assert path.text.startswith("".join(t.text for t in context))
+    # the paths end on "\nQ:"; what lies before it: 3, 7, 31 and 8 tokens (recorded texts)
+    assert [len(b.context) for b in branches] == [3, 7, 31, 8]
+    for path in session.paths:
+        probe = path.probe
+        assert probe is not None and probe.text == DEFAULT_PROBE and probe.n_forced == 5
+        assert [t.token_id for t in probe.tokens[:5]] == PROBE_IDS
+        assert all(len(t.top) == 2 for t in probe.tokens)
+        assert probe.continuation.startswith(" 3 apples.") and probe.answer == "3"
+        # Δ of the probe's answer token "3", from its two recorded alternatives
+        answer = probe.tokens[probe.answer_tokens[0]]
+        assert probe.answer_tokens == (6, 7) and answer.text == "3"
+        assert probe.confidence == pytest.approx(answer.top[0].prob - answer.top[1].prob)
+        assert path.confidence == probe.confidence
+    # every path is handed over once as it ends and once more with its probe, this session
+    assert all(s is session for s, _, _ in seen)
+    assert sorted(i for _, i, probed in seen if probed) == [0, 1, 2, 3]
+    assert len([1 for _, _, probed in seen if probed]) == 4
+
+
+def test_a_path_too_long_for_the_context_gets_no_probe():
+    # declared context 75: 75 − 31 (prompt) − 5 (probe) − 8 (answer tokens) = 31 tokens of
+    # room; the third path has 31 before its stop string: it does not fit, the fourth does
+    backend = replay("cot-probe-tight")
+    session = cot_run(backend)
+    assert [p.probe is not None for p in session.paths] == [True, True, False, True]
+    assert [len(b.context) for b in backend.requests[-1][0]] == [3, 7, 8]
+    assert session.paths[2].confidence == session.own_delta(session.paths[2])
+
+
+def test_a_path_still_running_gets_no_probe_but_the_next_one_does():
+    backend = replay("probe-again")
+    session, running, probed = probe_again(backend)
+    assert probed == [session.paths[0]] and running.probe is None
+    assert [len(b.context) for b in backend.requests[-1][0]] == [3]
+    assert backend.pending == 0
+
+
+def test_a_cancel_during_the_probes_keeps_those_that_ended_and_drops_the_rest():
+    # three of the recorded probes end on "\nQ:" after seven answer tokens, the second path's
+    # on its length a step later: a cancel as the first probe ends cuts only that one
+    backend = replay("cot-probe")
+    cancel = CancelToken()
+    seen: list[int] = []
+
+    def stop_at_first_probe(_session: Session, path: ReasoningPath) -> None:
+        if path.probe is not None:
+            seen.append(path.id)
+            cancel.cancel()
+
+    session = cot_run(backend, RunHooks(on_path=stop_at_first_probe, cancel=cancel))
+    assert [p.probe is not None for p in session.paths] == [True, False, True, True]
+    assert sorted(seen) == [0, 2, 3]
+    probe = session.paths[0].probe
+    assert probe is not None and probe.continuation == " 3 apples.\nQ:"
+    assert session.status == "cancelled"

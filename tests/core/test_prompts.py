@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+import inspector
 from inspector.core.prompts import (
     ANALOGICAL_INSTRUCTION,
     PromptError,
@@ -189,3 +195,28 @@ def test_most_similar_ranks_by_tf_idf_cosine_by_hand():
     # nothing to compare: a query or a candidate without words scores 0 and is left out
     assert most_similar("?!", TFIDF) == []
     assert SHOT not in most_similar("train", [("...", SHOT), *TFIDF], n=4)
+
+
+def test_worked_examples_are_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """Under ``LC_ALL=C`` Python reads files as UTF-8 by itself (its UTF-8 mode); with that
+    mode off (``PYTHONUTF8=0``) the locale's encoding is ASCII, and the file must still be
+    read as the UTF-8 it is."""
+    path = tmp_path / "shots.json"
+    shot = {"question": "Half of 9 €?", "solution": "9 € ÷ 2 = 4½ €.", "answer": "4½"}
+    path.write_bytes(json.dumps({"examples": [shot]}, ensure_ascii=False).encode("utf-8"))
+    assert load_examples(path) == [WorkedExample("Half of 9 €?", "9 € ÷ 2 = 4½ €.", "4½")]
+    script = (
+        "import sys, locale\n"
+        "from inspector.core.prompts import load_examples\n"
+        "assert locale.getpreferredencoding(False) == 'ANSI_X3.4-1968'\n"
+        "[shot] = load_examples(sys.argv[1])\n"
+        "sys.stdout.buffer.write(shot.solution.encode('utf-8'))\n"
+    )
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    root = Path(inspector.__file__).resolve().parents[1]  # the code under test, not another
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        env=env, cwd=root, capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert done.stdout.decode("utf-8") == "9 € ÷ 2 = 4½ €."

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from inspector.core.metrics import answer_confidence
-from inspector.core.session import AnswerProbe, RunSettings, Session
+from inspector.core.session import AnswerProbe, ReasoningPath, RunSettings, Session
 from inspector.engine.records import Alternative, GeneratedSequence, TokenRecord
 
 
@@ -333,3 +333,137 @@ def test_a_branch_continues_its_start_node_and_a_reserved_path_has_no_tokens():
     assert texts(session.path_tokens(branch)) == "abx"
     reserved = session.reserve_path("sample", "running")
     assert reserved.finish_reason is None and session.path_tokens(reserved) == []
+
+
+# -- the answer probe's bookkeeping -------------------------------------------------------------
+def probed(session: Session, parts, probe_text: str, continuation, n_forced: int = 1):
+    """A path of ``parts`` whose probe forced ``probe_text`` (one token) and decoded
+    ``continuation`` ((text, p1, p2) tokens)."""
+    path = session.add_path(sequence(parts), "cot-decoding", "b")
+    forced = [token(probe_text, token_id(probe_text), 1.0, 0.0001)]
+    decoded = [token(t, token_id(t), p1, p2) for t, p1, p2 in continuation]
+    path.probe = AnswerProbe(probe_text, forced + decoded, n_forced)
+    session.evaluate_path(path)
+    return path
+
+
+def test_the_probes_answer_is_found_by_the_runs_rule_after_the_probe_text_only():
+    choice = RunSettings(strategy="cot-decoding", answer_rule="choice", answer_probe="So")
+    session = Session("q", "Q: q\nA:", [2, 3], choice, {}, "B")
+    path = probed(
+        session, [(" I think (A)", 0.5, 0.3)], " So", [(" (B),", 0.7, 0.2), (" 4", 0.6, 0.3)]
+    )
+    # the choice rule reads "B" (the last number would be "4")
+    assert (path.probe.answer, path.probe.answer_text) == ("B", "B")
+    assert path.probe.answer_tokens == (1, 2) and path.probe.confidence == pytest.approx(0.5)
+    auto = Session("q", "Q: q\nA:", [2, 3], RunSettings(strategy="cot-decoding"), {}, "7")
+    # the probe text holds a boxed 4: searched from its end, only the decoded " 7" answers
+    path = probed(auto, [(" 3 + 4 = 7", 0.5, 0.3)], " In \\boxed{4} form, so", [(" 7", 0.9, 0.05)])
+    assert (path.probe.answer, path.probe.answer_tokens) == ("7", (1, 2))
+    assert path.confidence == pytest.approx(0.85) and path.correct is True
+
+
+def test_a_probe_without_an_answer_has_no_answer_fields_and_no_delta():
+    session = make_session("cot-decoding", gold="5")
+    path = probed(
+        session, [(" 5", 0.6, 0.3)], " So the answer is", [(" not", 0.5, 0.4), (" sure", 0.5, 0.2)]
+    )
+    probe = path.probe
+    assert (probe.answer, probe.answer_text, probe.answer_tokens, probe.confidence) == (
+        None, None, None, None,
+    )  # fmt: skip
+    # the path keeps its own answer; Δ is measured on the probe's answer, which it lacks
+    assert (path.answer, path.answer_tokens, path.confidence) == ("5", (0, 1), None)
+    assert session.own_delta(path) == pytest.approx(0.3)
+
+
+def test_a_probe_answers_a_completed_path_that_stated_none():
+    session = make_session("cot-decoding", gold="8")
+    path = probed(
+        session,
+        [(" I am not sure.", 0.5, 0.3)],
+        " So the answer is",
+        [(" 8", 0.8, 0.1), (".", 0.9, 0.05)],
+    )
+    assert (path.answer, path.answer_text, path.answer_rule) == ("8", "8", "probe")
+    # its answer lies in the probe's tokens, not the path's: no span of the path's own
+    assert path.answer_span is None and path.answer_tokens is None
+    assert path.answer_logprob == pytest.approx(math.log(0.8))
+    assert path.confidence == pytest.approx(0.7) and path.correct is True
+    assert session.own_delta(path) is None
+
+
+def test_without_the_probe_a_delta_tie_still_goes_to_the_higher_log_probability():
+    settings = RunSettings(strategy="cot-decoding", answer_probe="So the answer is")
+    session = Session("q", "Q: q\nA:", [2, 3], settings, {}, "7")
+    # own Δ 0.5 − 0.2 = 0.3 and 0.6 − 0.3 = 0.3 (a tie); the answer tokens' probabilities
+    # 0.5 and 0.6: the second's own answer "7" wins the run without the probe
+    probed(session, [(" 5", 0.5, 0.2)], " So the answer is", [(" 5", 0.9, 0.05)])
+    probed(session, [(" 7", 0.6, 0.3)], " So the answer is", [(" 7", 0.8, 0.1)])
+    summary = session.summary()
+    assert summary.selections["cot-decoding"] == "5"  # the probe's Δ: 0.85 against 0.7
+    assert summary.selections["cot-no-probe"] == "7"
+
+
+def path_of(session: Session, strategy_origin: str, parts) -> None:
+    session.add_path(sequence(parts), strategy_origin, "p")
+
+
+def test_adaptive_answers_the_most_probable_answer_and_others_keep_their_rule():
+    # two unlikely paths answer 5 (p 0.05 · 0.5 each), one likely path 7 (p 0.8): the
+    # majority says 5, the explored mass 7
+    paths = [[(" So", 0.05, 0.01), (" 5", 0.5, 0.2)], [(" Then", 0.05, 0.01), (" 5", 0.5, 0.2)]]
+    paths.append([(" 7", 0.8, 0.1)])
+    adaptive = make_session("adaptive", gold="7")
+    sampled = make_session("self-consistency", gold="7")
+    for parts in paths:
+        path_of(adaptive, "branch", parts)
+        path_of(sampled, "sample", parts)
+    assert adaptive.summary().majority.answer == "5"
+    assert adaptive.summary().chosen_answer == "7"
+    assert adaptive.summary().marginal.answer == "7"
+    assert sampled.summary().chosen_answer == "5" and sampled.summary().marginal is None
+
+
+def test_greedy_answers_its_own_path_whatever_the_branches_say():
+    session = make_session("greedy", gold="5")
+    path_of(session, "greedy", [(" 5", 0.6, 0.3)])
+    path_of(session, "branch", [(" 7", 0.3, 0.2)])
+    path_of(session, "branch", [(" Hm, 7", 0.3, 0.2)])
+    summary = session.summary()
+    assert summary.majority.answer == "7" and summary.chosen_answer == "5"
+    assert summary.marginal is None
+
+
+def test_leaves_count_each_end_once_and_leave_out_what_a_prefix_path_covers():
+    same = make_session("adaptive")
+    for parts in ([(" a", 0.5, 0.2), (" b", 0.5, 0.2)], [(" a", 0.5, 0.2), (" b", 0.5, 0.2)]):
+        path_of(same, "branch", parts)
+    path_of(same, "branch", [(" c", 0.4, 0.2)])
+    # the second path ends where the first did: one leaf; the third is a leaf of its own
+    assert [p.id for p in same.leaves()] == [0, 2]
+    prefix = make_session("adaptive")
+    path_of(prefix, "branch", [(" a", 0.5, 0.2), (" b", 0.5, 0.2)])
+    path_of(prefix, "branch", [(" a", 0.5, 0.2)])
+    path_of(prefix, "branch", [(" c", 0.4, 0.2)])
+    # the first path continues the second's tokens: the second's probability covers it
+    assert [p.id for p in prefix.leaves()] == [1, 2]
+
+
+def test_only_an_answer_of_the_paths_own_has_an_own_delta_and_a_delta_range():
+    """Paths as an import builds them from a file's fields (no evaluation): an answer the
+    probe gave, or no answer, has no Δ of the path's own, whatever else the fields hold."""
+    session = make_session("cot-decoding")
+    own = session.add_path(sequence([(" 5", 0.6, 0.3)]), "cot-decoding", "own")
+    end = own.node_id
+    fields = dict(node_id=end, origin="cot-decoding", label="b", finish_reason="stop")
+    by_probe = ReasoningPath(
+        1, **fields, answer="5", answer_rule="probe", answer_tokens=(0, 1), confidence=0.9,
+        probe=AnswerProbe("So", probe_tokens(" 5", 0.95, 0.05), 1),
+    )  # fmt: skip
+    unanswered = ReasoningPath(2, **fields, answer_tokens=(0, 1), confidence=0.1)
+    session.paths += [by_probe, unanswered]
+    assert session.own_delta(own) == pytest.approx(0.3)
+    assert session.own_delta(by_probe) is None and session.own_delta(unanswered) is None
+    # only answered paths give Δ: 0.3 and the probe's 0.9, not the unanswered path's 0.1
+    assert session.summary().delta_range == pytest.approx((0.3, 0.9))

@@ -219,3 +219,38 @@ def test_min_p_ties_beyond_the_first_guess_are_kept():
     sampling = SamplingSettings(temperature=1 / math.log(2), min_p=0.5)
     picks = {choose_token(logits, stats, sampling, rng) for _ in range(3000)}
     assert len(picks) > 600 and max(picks) >= 256
+
+
+def test_temperature_two_takes_the_square_root_of_the_probabilities():
+    # p^(1/2) renormalised: 0.1, 0.5, 0.05, 0.2, 0.15 → √p / Σ√p; the draw walks them in id
+    # order (plain sampling) with the same random number as the inverse CDF by hand
+    probs = np.sqrt(np.array([0.1, 0.5, 0.05, 0.2, 0.15]))
+    stats = RowAnalyzer(5).analyze(SHUFFLED, 3)
+    sampling = SamplingSettings(temperature=2.0)
+    picks = []
+    for seed in range(200):
+        u = make_rng(seed, 0).random()
+        picked = choose_token(SHUFFLED, stats, sampling, make_rng(seed, 0))
+        assert picked == inverse_cdf(probs, [0, 1, 2, 3, 4], u), seed
+        picks.append(picked)
+    # at temperature 1 some of these seeds draw another token: the temperature is applied
+    plain = [choose_token(SHUFFLED, stats, SamplingSettings(temperature=1.0), make_rng(s, 0))
+             for s in range(200)]  # fmt: skip
+    assert picks != plain
+
+
+@pytest.mark.parametrize(
+    "sampling",
+    [
+        SamplingSettings(temperature=1.0, min_p=0.5),
+        SamplingSettings(temperature=0.7, top_p=0.9),
+        SamplingSettings(temperature=1.3, top_k=3),
+        SamplingSettings(temperature=1.0),
+    ],
+)
+def test_a_one_token_vocabulary_always_draws_that_token(sampling):
+    only = np.array([0.25], dtype=np.float32)
+    stats = RowAnalyzer(1).analyze(only, 3)
+    assert list(stats.top_ids) == [0] and stats.entropy == 0.0
+    rng = make_rng(2, 0)
+    assert {choose_token(only, stats, sampling, rng) for _ in range(50)} == {0}
