@@ -135,7 +135,9 @@ def test_catastrophic_regex_ends_quickly() -> None:
     start = time.monotonic()
     text = "a" * 40 + " 12 " + "b" * 2000
     assert extract_answer(text, "regex:(.*)*QQ") is None
-    assert time.monotonic() - start < 2.0
+    # it stopped: unchecked, this backtracking would run for hours (the bound is loose on
+    # purpose, a loaded machine takes seconds where a quiet one takes 0.2)
+    assert time.monotonic() - start < 60.0
 
 
 def test_regex_timeout_gives_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +152,9 @@ def test_regex_timeout_gives_one_clear_error(monkeypatch: pytest.MonkeyPatch) ->
         "pattern that backtracks catastrophically, such as a nested repeat like (.*)*); "
         "simplify the expression"
     )
-    assert time.monotonic() - start < 2.0
+    # it stopped: unchecked, this backtracking would run for hours (the bound is loose on
+    # purpose, a loaded machine takes seconds where a quiet one takes 0.2)
+    assert time.monotonic() - start < 60.0
     assert issubclass(AnswerRuleTimeout, ValueError)
 
 
