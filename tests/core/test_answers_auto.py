@@ -253,4 +253,4 @@ def test_degenerate_texts_are_fast() -> None:
         extract_answer(text, "auto")
         extract_answer(text, "auto", finished=False)
         normalize_answer(text)
-    assert time.monotonic() - start < 5.0
+    assert time.monotonic() - start < 20.0  # linear work; a quadratic rule would take minutes

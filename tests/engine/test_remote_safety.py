@@ -150,7 +150,9 @@ def test_the_timeout_bounds_the_whole_request(open_remote):
         started = time.monotonic()
         with pytest.raises(RemoteUnreachableError, match=r"no answer within 1 s"):
             remote.next_tokens("Q: 2 + 3?\nA:", 2)
-        assert time.monotonic() - started < 2.5  # a byte every 0.1 s for 20 s otherwise
+        # cut at the 1 s timeout: the answer would trickle a byte every 0.1 s for 20 s (the
+        # bound is loose on purpose, for a loaded machine)
+        assert time.monotonic() - started < 10
     assert len(handler.bodies) == 1  # a request that ran out of time is not retried
 
 
@@ -161,7 +163,8 @@ def test_cancel_is_prompt_while_a_server_trickles(open_remote):
         threading.Timer(0.3, cancel.cancel).start()
         started = time.monotonic()
         result = remote.generate("Q: 2 + 3?\nA:", GenerationSettings(max_tokens=2), cancel=cancel)
-        assert result.finish_reason == "cancelled" and time.monotonic() - started < 1.3
+        # cut soon after the cancel at 0.3 s, not when the 20 s trickle ends (loose on purpose)
+        assert result.finish_reason == "cancelled" and time.monotonic() - started < 10
 
 
 # -- numbers that cannot be probabilities ----------------------------------------------------
