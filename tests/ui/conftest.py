@@ -8,6 +8,20 @@ from PySide6.QtCore import QSettings
 from inspector.ui.main_window import MainWindow
 
 
+@pytest.fixture(autouse=True)
+def _no_message_box_waits(monkeypatch):
+    """A message box no test expected fails the test with its text instead of waiting for a
+    click that never comes (offscreen, a modal box would hang the run). Tests that expect one
+    patch it themselves."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(_parent, title, text, *_args, **_kwargs):
+        raise AssertionError(f"an unexpected message box would wait for a click: {title}: {text}")
+
+    for name in ("warning", "critical", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, refuse)
+
+
 def preferences(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "preferences.ini"), QSettings.Format.IniFormat)
 
