@@ -38,8 +38,8 @@ from inspector.engine import (
     ModelInfo,
     SamplingSettings,
     TokenEvent,
-    TokenRecord,
 )
+from tests.core.recorded_backend import token_from_json, token_to_json
 
 Call = dict[str, Any]
 
@@ -49,17 +49,6 @@ class UnrecordedRequest(AssertionError):
 
 
 # -- the JSON form --------------------------------------------------------------------------------
-def token_json(token: TokenRecord) -> list[Any]:
-    top = [[a.token_id, a.text, a.logprob] for a in token.top]
-    return [token.token_id, token.text, token.piece.hex(), token.logprob, token.entropy, top]
-
-
-def token_of(data: Sequence[Any]) -> TokenRecord:
-    token_id, text, piece, logprob, entropy, top = data
-    alternatives = tuple(Alternative(i, t, lp) for i, t, lp in top)
-    return TokenRecord(token_id, text, bytes.fromhex(piece), logprob, entropy, alternatives)
-
-
 def _sampling_json(sampling: SamplingSettings | None) -> dict[str, Any] | None:
     return None if sampling is None else asdict(sampling)
 
@@ -222,7 +211,7 @@ class RecordingBackend:
                 "order": order,
                 "sequences": [
                     {
-                        "tokens": [token_json(t) for t in s.tokens],
+                        "tokens": [token_to_json(t) for t in s.tokens],
                         "finish_reason": s.finish_reason,
                         "stop_string": s.stop_string,
                     }
@@ -324,7 +313,7 @@ class RecordedBackend:
             (index,) = branch
             sequence, data = results[index], recorded[index]
             if kind == "t":
-                token = token_of(data["tokens"][len(sequence.tokens)])
+                token = token_from_json(data["tokens"][len(sequence.tokens)])
                 sequence.tokens.append(token)
                 if on_token is not None:
                     on_token(TokenEvent(index, len(sequence.tokens) - 1, token))
@@ -336,7 +325,9 @@ class RecordedBackend:
         for sequence, data in zip(results, recorded, strict=True):
             if sequence.finish_reason is None:
                 sequence.finish_reason = "cancelled"
-            assert cancel is not None or [token_json(t) for t in sequence.tokens] == data["tokens"]
+            assert (
+                cancel is not None or [token_to_json(t) for t in sequence.tokens] == data["tokens"]
+            )
         return results
 
     def generate(self, prompt, settings=None, on_token=None, cancel=None) -> GeneratedSequence:

@@ -42,6 +42,7 @@ from inspector.engine import (
 )
 from tests.conftest import APPLE_PROMPT
 from tests.core import strategies_recording as rec
+from tests.core.recorded_backend import token_from_json
 from tests.core.strategies_backend import (
     RecordedBackend,
     UnrecordedRequest,
@@ -49,7 +50,6 @@ from tests.core.strategies_backend import (
     load_recording,
     replay_on,
     settings_of,
-    token_of,
 )
 
 
@@ -59,7 +59,7 @@ def recorded(name: str, method: str, path: Path = rec.RECORDING) -> list[dict[st
 
 
 def recorded_tokens(call: dict[str, Any], branch: int) -> list[TokenRecord]:
-    return [token_of(t) for t in call["sequences"][branch]["tokens"]]
+    return [token_from_json(t) for t in call["sequences"][branch]["tokens"]]
 
 
 def explores(backend: RecordedBackend) -> list[tuple[list[int], list[Branch], GenerationSettings]]:

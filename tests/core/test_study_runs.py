@@ -24,7 +24,6 @@ from inspector.core.studies import (
     run_study,
 )
 from inspector.engine import (
-    Alternative,
     Branch,
     CancelToken,
     GeneratedSequence,
@@ -33,6 +32,7 @@ from inspector.engine import (
     SamplingSettings,
     TokenRecord,
 )
+from tests.core.recorded_backend import token_from_json, token_to_json
 
 RECORDING = Path(__file__).parent / "data" / "studies" / "apples.json"
 QUESTION = "I have 3 apples, my dad has 2 more apples than me, how many apples do we have in total?"
@@ -44,22 +44,9 @@ SESSION = RunSettings(strategy="greedy", n_alternatives=3)
 
 
 # -- the recording ------------------------------------------------------------------------------
-def token_json(t: TokenRecord) -> list[Any]:
-    return [
-        t.token_id, t.text, t.piece.hex(), t.logprob, t.entropy,
-        [[a.token_id, a.text, a.logprob] for a in t.top],
-    ]  # fmt: skip
-
-
-def token_of(data: list[Any]) -> TokenRecord:
-    tid, text, piece, logprob, entropy, top = data
-    alts = tuple(Alternative(i, s, lp) for i, s, lp in top)
-    return TokenRecord(tid, text, bytes.fromhex(piece), logprob, entropy, alts)
-
-
 def sequence_json(s: GeneratedSequence) -> dict[str, Any]:
     return {
-        "tokens": [token_json(t) for t in s.tokens],
+        "tokens": [token_to_json(t) for t in s.tokens],
         "finish_reason": s.finish_reason,
         "stop_string": s.stop_string,
     }
@@ -185,7 +172,7 @@ class RecordedModel:
                 continue
             sequence = GeneratedSequence(
                 index,
-                [token_of(t) for t in recorded["tokens"]],
+                [token_from_json(t) for t in recorded["tokens"]],
                 recorded["finish_reason"],
                 recorded["stop_string"],
             )
@@ -204,7 +191,7 @@ def recorded_session(recording: dict[str, Any] | None = None) -> Session:
     )
     path = session.reserve_path("greedy", "greedy")
     recorded = data["path"]
-    tokens = [token_of(t) for t in recorded["tokens"]]
+    tokens = [token_from_json(t) for t in recorded["tokens"]]
     session.complete_path(
         path, GeneratedSequence(0, tokens, recorded["finish_reason"], recorded["stop_string"])
     )
@@ -236,7 +223,7 @@ def test_the_recording_is_what_the_real_model_gives(engine):
                 want["finish_reason"],
                 want["stop_string"],
             )
-            same_tokens(got.tokens, [token_of(t) for t in want["tokens"]])
+            same_tokens(got.tokens, [token_from_json(t) for t in want["tokens"]])
 
 
 def same_tokens(got: list[TokenRecord], want: list[TokenRecord]) -> None:
@@ -325,7 +312,7 @@ def model_tokens(model: RecordedModel, key: tuple[int, int, int]) -> list[TokenR
     recorded = next(
         b for (_, k), b in model.table.items() if k == (path_ids[:position], (token,), seed_key)
     )
-    return [token_of(t) for t in recorded["tokens"]]
+    return [token_from_json(t) for t in recorded["tokens"]]
 
 
 def test_the_gold_answer_marks_the_samples_that_state_it():
