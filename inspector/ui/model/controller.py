@@ -8,6 +8,7 @@ and :attr:`~ModelController.failed`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -45,25 +46,19 @@ class ModelController(QObject):
         saved = preferences.value(MODEL_KEY)
         self.path: str | None = model_path or (str(saved) if saved else None)
         self.settings: ModelSettings = load_model_settings(preferences)
-        self._loading_path: str | None = self.path
+        self._request = 0  # the latest load or connect: an earlier one that ends later is dropped
 
     def load(self, path: str | None = None) -> None:
         """Load a GGUF file (the current one, or the default model, when ``path`` is None)."""
         path = path or self.path
         settings = self.settings
-        self._loading_path = path
-        self.loading.emit()
-        run_in_pool(lambda: Engine.load(path, settings), self._loaded, self._failed)
+        self._start(lambda: Engine.load(path, settings), path)
 
     def connect_server(self, choice: ServerChoice) -> None:
         """Use the model of an OpenAI-compatible server."""
-        self._loading_path = None
-        self.loading.emit()
         http = HttpSettings(timeout=choice.timeout, ca_bundle=choice.ca_bundle)
-        run_in_pool(
-            lambda: RemoteEngine.connect(choice.base_url, choice.api_key, choice.model, http),
-            self._loaded,
-            self._failed,
+        self._start(
+            lambda: RemoteEngine.connect(choice.base_url, choice.api_key, choice.model, http), None
         )
 
     def change_settings(self, settings: ModelSettings) -> None:
@@ -78,8 +73,19 @@ class ModelController(QObject):
             self.engine.close()
             self.engine = None
 
-    def _loaded(self, engine: Backend) -> None:
-        path = self._loading_path
+    def _start(self, make: Callable[[], Backend], path: str | None) -> None:
+        """Make an engine on the pool; only the latest request's engine is used (the slots are
+        this object's methods, so Qt drops them with it)."""
+        self._request += 1
+        request = self._request
+        self.loading.emit()
+        run_in_pool(lambda: (request, path, make()), self._loaded, self._failed)
+
+    def _loaded(self, made: tuple[int, str | None, Backend]) -> None:
+        request, path, engine = made
+        if request != self._request:  # a later load or connect replaced this one
+            engine.close()
+            return
         if self.engine is not None:
             self.engine.close()
         self.engine = engine
